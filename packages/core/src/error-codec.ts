@@ -1,0 +1,157 @@
+import { AbortError } from './abort-error.js';
+import { unblockErrorClasses } from './errors.js';
+
+// Structured clone keeps neither an error's class nor its own properties (`code`, `errno`, ...),
+// so errors travel as plain records and are rebuilt in their own class on the other side.
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+const errorClasses = new Map<string, ErrorClass>();
+for (const cls of [
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  AggregateError,
+  AbortError,
+  ...Object.values(unblockErrorClasses),
+]) {
+  errorClasses.set(cls.name, cls);
+}
+
+/**
+ * Registers a driver's error class so that errors of that class thrown in a worker are rebuilt
+ * as instances of it (with `instanceof` working) in the caller's thread. Register it on both
+ * sides, under the same name.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3';
+ * registerErrorClass(Database.SqliteError, 'SqliteError');
+ * ```
+ */
+export function registerErrorClass(cls: ErrorClass, name: string = cls.name): void {
+  errorClasses.set(name, cls);
+}
+
+/** The wire form of an error. */
+export interface SerializedError {
+  cls: string;
+  name: string;
+  message: string;
+  stack: string | undefined;
+  props: Record<string, unknown>;
+  cause?: unknown;
+}
+
+function classNameOf(err: Error): string {
+  let proto = Object.getPrototypeOf(err) as { constructor?: ErrorClass } | null;
+  while (proto !== null) {
+    const name = proto.constructor?.name;
+    if (name !== undefined && errorClasses.get(name) === proto.constructor) return name;
+    proto = Object.getPrototypeOf(proto) as { constructor?: ErrorClass } | null;
+  }
+  return 'Error';
+}
+
+/**
+ * Turns an error into a cloneable record: class name, name, message, stack, own primitive
+ * properties (`code`, `errno`, `sqlState`, `fatal`, ...) and cause.
+ *
+ * @example
+ * ```ts
+ * port.postMessage(encodeError(err, (v) => v));
+ * ```
+ */
+export function encodeError(
+  err: Error,
+  encodeNested: (value: unknown, path: string) => unknown,
+): SerializedError {
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(err)) {
+    const v = (err as unknown as Record<string, unknown>)[key];
+    const t = typeof v;
+    if (v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint') {
+      props[key] = v;
+    } else if (t === 'undefined') {
+      props[key] = undefined;
+    }
+  }
+  const out: SerializedError = {
+    cls: classNameOf(err),
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    props,
+  };
+  if (err.cause !== undefined) {
+    try {
+      out.cause = encodeNested(err.cause, 'cause');
+    } catch {
+      out.cause = String(err.cause);
+    }
+  }
+  return out;
+}
+
+/** Frames of a stack, without its first "Name: message" line(s). */
+function framesOf(stack: string | undefined): string {
+  if (stack === undefined) return '';
+  const at = stack.indexOf('\n    at ');
+  return at === -1 ? '' : stack.slice(at + 1);
+}
+
+/**
+ * Rebuilds an error encoded by {@link encodeError} in its own class. The stack shows the
+ * caller's call site first, then the frames of the worker thread.
+ *
+ * @example
+ * ```ts
+ * const err = decodeError(record, new Error().stack, (v) => v);
+ * ```
+ */
+export function decodeError(
+  data: unknown,
+  callerStack: string | undefined,
+  decodeNested: (value: unknown) => unknown,
+): Error {
+  const rec = data as SerializedError;
+  const cls = errorClasses.get(rec.cls) ?? Error;
+  const err = Object.create(cls.prototype) as Error;
+  Object.defineProperty(err, 'message', {
+    value: rec.message,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  if (rec.name !== err.name) {
+    Object.defineProperty(err, 'name', { value: rec.name, writable: true, configurable: true });
+  }
+  const header = `${rec.name}: ${rec.message}`;
+  const caller = framesOf(callerStack);
+  const worker = framesOf(rec.stack);
+  const stack = [header, caller, worker ? `    at <worker thread>\n${worker}` : '']
+    .filter((s) => s !== '')
+    .join('\n');
+  Object.defineProperty(err, 'stack', {
+    value: stack,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  for (const [key, value] of Object.entries(rec.props)) {
+    (err as unknown as Record<string, unknown>)[key] = value;
+  }
+  if ('cause' in rec) {
+    Object.defineProperty(err, 'cause', {
+      value: decodeNested(rec.cause),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  return err;
+}

@@ -1,0 +1,173 @@
+import { EventEmitter } from 'node:events';
+
+/** Why a leak event was raised. */
+export type LeakReason = 'collected' | 'threshold' | 'returned' | 'open-at-close';
+
+/**
+ * One leak report. Subscribe with `pool.leaks.on('leak', (event) => ...)`.
+ *
+ * @example
+ * ```ts
+ * pool.leaks.on('leak', (e) => log.warn({ kind: e.kind, reason: e.reason }, e.stack));
+ * ```
+ */
+export interface LeakEvent {
+  kind: string;
+  reason: LeakReason;
+  /** Where the handle was taken (the caller's stack), when stack capture is on. */
+  stack: string | undefined;
+  /** How long it had been held, in milliseconds. */
+  heldFor: number;
+  threadId: number;
+}
+
+/** What the detector keeps of a handle; it never references the handle itself. */
+export interface TrackedHandle {
+  readonly kind: string;
+  readonly threadId: number;
+  readonly origin: Error | undefined;
+  readonly since: number;
+  /** Frees the object in its worker; called when the handle is collected unclosed. */
+  readonly release: () => void;
+  timer?: NodeJS.Timeout;
+  warned: boolean;
+  closed: boolean;
+}
+
+/** Options of a {@link LeakDetector}. */
+export interface LeakDetectorOptions {
+  /** Warn about a lease held longer than this many ms (0 turns it off). */
+  leakDetectionThreshold: number;
+  /** Handle kinds that are leases: held for a while and given back (connections, cursors). */
+  leaseKinds: readonly string[];
+  /** A name for warnings. */
+  name: string;
+}
+
+function originOf(record: TrackedHandle): string {
+  return record.origin?.stack?.replace(/^Error\n/, '') ?? '    (stack capture is off: set captureStacks)';
+}
+
+/**
+ * HikariCP's idea for every kind of remote handle: a handle collected without being closed
+ * is reported with the stack that took it, and a lease held past `leakDetectionThreshold`
+ * is reported, and reported again when it is finally returned.
+ *
+ * @example
+ * ```ts
+ * const detector = new LeakDetector({ leakDetectionThreshold: 5000, leaseKinds: ['connection'], name: 'db' });
+ * detector.on('leak', (event) => console.error(event.reason, event.stack));
+ * ```
+ */
+export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
+  private readonly live = new Set<TrackedHandle>();
+  private readonly registry = new FinalizationRegistry<TrackedHandle>((record) =>
+    this.collected(record),
+  );
+
+  constructor(private readonly options: LeakDetectorOptions) {
+    super();
+  }
+
+  /** Starts watching `handle`; returns the record to pass to {@link LeakDetector.closed}. */
+  track(
+    handle: object,
+    kind: string,
+    threadId: number,
+    origin: Error | undefined,
+    release: () => void,
+  ): TrackedHandle {
+    const record: TrackedHandle = {
+      kind,
+      threadId,
+      origin,
+      since: performance.now(),
+      release,
+      warned: false,
+      closed: false,
+    };
+    this.live.add(record);
+    this.registry.register(handle, record, record);
+    const threshold = this.options.leakDetectionThreshold;
+    if (threshold > 0 && this.options.leaseKinds.includes(kind)) {
+      record.timer = setTimeout(() => this.overdue(record), threshold).unref();
+    }
+    return record;
+  }
+
+  /** The handle was closed or given back. */
+  closed(record: TrackedHandle): void {
+    if (record.closed) return;
+    record.closed = true;
+    clearTimeout(record.timer);
+    this.live.delete(record);
+    this.registry.unregister(record);
+    if (record.warned) {
+      this.report(record, 'returned', `A ${record.kind} reported as a possible leak was returned after ${Math.round(performance.now() - record.since)} ms`);
+    }
+  }
+
+  /** Forgets every handle of a worker that exited (their objects died with it). */
+  forgetThread(threadId: number): void {
+    for (const record of this.live) {
+      if (record.threadId !== threadId) continue;
+      record.closed = true;
+      clearTimeout(record.timer);
+      this.live.delete(record);
+      this.registry.unregister(record);
+    }
+  }
+
+  /** Reports every lease still out, as a pool closes. */
+  reportOpenAtClose(): number {
+    let count = 0;
+    for (const record of this.live) {
+      if (!this.options.leaseKinds.includes(record.kind)) continue;
+      count++;
+      this.report(record, 'open-at-close', `${this.options.name} closed with a ${record.kind} still open`);
+    }
+    return count;
+  }
+
+  /** Live handles by kind and by worker thread. */
+  counts(): { byKind: Record<string, number>; byThread: Record<number, number>; total: number } {
+    const byKind: Record<string, number> = {};
+    const byThread: Record<number, number> = {};
+    for (const record of this.live) {
+      byKind[record.kind] = (byKind[record.kind] ?? 0) + 1;
+      byThread[record.threadId] = (byThread[record.threadId] ?? 0) + 1;
+    }
+    return { byKind, byThread, total: this.live.size };
+  }
+
+  private collected(record: TrackedHandle): void {
+    if (record.closed) return;
+    record.closed = true;
+    clearTimeout(record.timer);
+    this.live.delete(record);
+    this.report(record, 'collected', `A ${record.kind} was garbage-collected without being closed`);
+    record.release();
+  }
+
+  private overdue(record: TrackedHandle): void {
+    if (record.closed) return;
+    record.warned = true;
+    this.report(record, 'threshold', `A ${record.kind} has been held for more than ${this.options.leakDetectionThreshold} ms (leakDetectionThreshold)`);
+  }
+
+  private report(record: TrackedHandle, reason: LeakReason, message: string): void {
+    const event: LeakEvent = {
+      kind: record.kind,
+      reason,
+      stack: record.origin?.stack,
+      heldFor: performance.now() - record.since,
+      threadId: record.threadId,
+    };
+    const code = reason === 'returned' ? 'UNBLOCK_WARN_LEAK_RETURNED' : 'UNBLOCK_WARN_LEAK';
+    process.emitWarning(`${message} (${this.options.name}). It was taken at:\n${originOf(record)}`, {
+      code,
+      type: 'UnblockLeakWarning',
+    });
+    this.emit('leak', event);
+  }
+}

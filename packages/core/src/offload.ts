@@ -1,0 +1,110 @@
+import { createPool, type Pool, type PoolOptions } from './pool.js';
+import { RemoteHandle } from './remote-handle.js';
+
+/** A function made asynchronous: same parameters, a Promise of the result. */
+type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Remote<Awaited<R>>> : never;
+
+/** What a call returns: plain data as is; a class instance as a proxy of its methods. */
+export type Remote<T> = T extends
+  | string
+  | number
+  | boolean
+  | bigint
+  | null
+  | undefined
+  | Buffer
+  | Uint8Array
+  | Date
+  | unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: AsyncFunction<T[K]> } & AsyncDisposable
+    : T;
+
+/**
+ * The async twin of a module: each function export returns a Promise and runs in a worker.
+ *
+ * @example
+ * ```ts
+ * const zlib: Offloaded<typeof import('node:zlib')> = offload('node:zlib');
+ * ```
+ */
+export type Offloaded<T> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: AsyncFunction<T[K]>;
+} & AsyncDisposable;
+
+/** Options of {@link offload}: the pool options, without the driver. */
+export type OffloadOptions = Omit<PoolOptions, 'driver' | 'defaultOptions'>;
+
+const offloadDriver = new URL('./worker/offload-driver.js', import.meta.url);
+const pools = new WeakMap<object, Pool>();
+
+function remoteProxy(handle: RemoteHandle): object {
+  return new Proxy(
+    {},
+    {
+      get(_target, key) {
+        if (key === Symbol.asyncDispose) return () => handle.close();
+        if (key === 'then' || typeof key === 'symbol') return undefined;
+        return (...args: unknown[]) => handle.call(key, args).then(wrap);
+      },
+    },
+  );
+}
+
+function wrap(value: unknown): unknown {
+  return value instanceof RemoteHandle ? remoteProxy(value) : value;
+}
+
+/**
+ * gevent's greenify for Node: runs any blocking module in worker threads and returns a typed
+ * async proxy of its exports. Functions become Promise-returning; a class instance that a call
+ * returns stays in its worker, and you get a proxy whose methods are async too.
+ *
+ * `specifier` is resolved in the worker: a bare name, `node:` builtin, file URL, or a path to
+ * a native addon (`.node`).
+ *
+ * @example
+ * ```ts
+ * import { offload } from '@unblock/core';
+ * const zlib = offload<typeof import('node:zlib')>('node:zlib');
+ * const packed = await zlib.gzipSync(Buffer.from('hello')); // the event loop stays free
+ * await zlib[Symbol.asyncDispose]();
+ * ```
+ */
+export function offload<T>(specifier: string | URL, options: OffloadOptions = {}): Offloaded<T> {
+  if (typeof specifier !== 'string' && !(specifier instanceof URL)) {
+    throw new TypeError('specifier must be a string or a URL');
+  }
+  const pool = createPool({
+    ...options,
+    driver: offloadDriver,
+    defaultOptions: { specifier: specifier instanceof URL ? specifier.href : specifier },
+  });
+  const proxy = new Proxy(
+    {},
+    {
+      get(_target, key) {
+        if (key === Symbol.asyncDispose) return () => pool.close();
+        if (key === 'then' || typeof key === 'symbol') return undefined;
+        return (...args: unknown[]) => pool.run('call', [key, args]).then(wrap);
+      },
+    },
+  );
+  pools.set(proxy, pool);
+  return proxy as Offloaded<T>;
+}
+
+/**
+ * The pool behind an offloaded module (for `stats()` or `close()`).
+ *
+ * @example
+ * ```ts
+ * console.log(poolOf(zlib).stats().completed);
+ * ```
+ */
+export function poolOf(offloaded: object): Pool {
+  const pool = pools.get(offloaded);
+  if (pool === undefined) throw new TypeError('Not a module returned by offload()');
+  return pool;
+}

@@ -1,0 +1,438 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { CallOptions } from './call-options.js';
+import { CallStats, type DurationSummary } from './call-stats.js';
+import {
+  PoolClosedError,
+  QueueFullError,
+  WorkerExitedError,
+  WorkerInitError,
+} from './errors.js';
+import { LeakDetector } from './leak-detector.js';
+import {
+  SLOT_COUNT,
+  type FromWorker,
+  type HostData,
+  type OpenSessionMessage,
+  type WorkerHello,
+} from './protocol.js';
+import { Session, type SessionEnvironment } from './session.js';
+import { decodeValue, encodeValue } from './value-codec.js';
+
+const hostModule = new URL('./worker/host.js', import.meta.url);
+
+/**
+ * Options of {@link createPool}.
+ *
+ * @example
+ * ```ts
+ * createPool({ driver: new URL('./driver.worker.js', import.meta.url), threads: 2, maxQueue: 1000 });
+ * ```
+ */
+export interface PoolOptions<O = unknown> {
+  /** The worker module whose default export is made with `defineDriver()` (a file URL or path). */
+  driver: URL | string;
+  /** Worker threads. Default: `os.availableParallelism()`. */
+  threads?: number;
+  /** Connection options of the per-worker sessions that {@link Pool.run} uses. */
+  defaultOptions?: O;
+  /** Calls that may be in flight at once; one more rejects with `UNBLOCK_ERR_QUEUE_FULL`. Default: Infinity. */
+  maxQueue?: number;
+  /**
+   * Runs on the caller's thread to stop a running call of a blocking driver, given the
+   * session's `interruptToken`. Return false when it could not, and the worker is terminated.
+   */
+  interrupt?: (token: unknown) => boolean | void;
+  /** Capture the caller's stack on every call (for errors and leak reports). Default: on unless NODE_ENV is 'production'. */
+  captureStacks?: boolean;
+  /** Warn about a lease held longer than this many milliseconds. Default: 0 (off). */
+  leakDetectionThreshold?: number;
+  /** Handle kinds that count as leases for `leakDetectionThreshold` and close-time reports. */
+  leaseKinds?: readonly string[];
+  /** How long `close()` lets calls in flight finish before rejecting them. Default: 5000 ms. */
+  closeTimeout?: number;
+  /** Passed to each worker thread. */
+  resourceLimits?: ResourceLimits;
+  /** Passed to each worker thread. */
+  execArgv?: string[];
+  /** Names the pool in warnings and diagnostics events. */
+  name?: string;
+}
+
+/**
+ * What {@link Pool.stats} reports.
+ *
+ * @example
+ * ```ts
+ * const { running, queued, runTime, handles } = pool.stats();
+ * ```
+ */
+export interface PoolStats {
+  threads: number;
+  sessions: number;
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  aborted: number;
+  waitTime: DurationSummary;
+  runTime: DurationSummary;
+  handles: { total: number; byKind: Record<string, number>; byThread: Record<number, number> };
+}
+
+interface WorkerSlot {
+  threadId: number;
+  inbox: MessagePort;
+  worker: Worker | undefined;
+  sessions: Set<Session>;
+  defaultSession: Promise<Session> | undefined;
+}
+
+let poolCount = 0;
+
+function validatePoolOptions(options: PoolOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const { driver, threads, maxQueue, leakDetectionThreshold, closeTimeout, interrupt } = options;
+  if (!(driver instanceof URL) && typeof driver !== 'string') {
+    throw new TypeError('options.driver must be a URL or a string');
+  }
+  const positiveInt = (value: unknown, name: string, min: number): void => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity)) {
+      throw new TypeError(`options.${name} must be an integer`);
+    }
+    if (value < min) throw new RangeError(`options.${name} must be at least ${min}`);
+  };
+  positiveInt(threads, 'threads', 1);
+  positiveInt(maxQueue, 'maxQueue', 1);
+  positiveInt(leakDetectionThreshold, 'leakDetectionThreshold', 0);
+  positiveInt(closeTimeout, 'closeTimeout', 0);
+  if (interrupt !== undefined && typeof interrupt !== 'function') {
+    throw new TypeError('options.interrupt must be a function');
+  }
+}
+
+/**
+ * Worker threads (on piscina) hosting a driver. Sessions are pinned to one worker; stateless
+ * calls go to whichever worker has the least in flight.
+ *
+ * @example
+ * ```ts
+ * import { createPool } from '@unblock/core';
+ * const pool = createPool({ driver: new URL('./driver.worker.js', import.meta.url) });
+ * const session = await pool.openSession({ filename: 'app.db' });
+ * console.log(await session.call('all', ['select 1 as x', []]));
+ * await pool.close();
+ * ```
+ */
+export class Pool<O = unknown> {
+  /** Leak reports of every handle of this pool: `pool.leaks.on('leak', ...)`. */
+  readonly leaks: LeakDetector;
+  readonly name: string;
+  private readonly piscina: Piscina;
+  private readonly key: string;
+  private readonly threads: number;
+  private readonly slots = new Map<number, WorkerSlot>();
+  private slotWaiters: (() => void)[] = [];
+  private readonly stats_ = new CallStats();
+  private readonly env: SessionEnvironment;
+  private nextSessionId = 1;
+  private outstanding = 0;
+  private drained: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private destroyed = false;
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly options: PoolOptions<O>) {
+    validatePoolOptions(options as PoolOptions);
+    this.threads = options.threads ?? availableParallelism();
+    this.key = `unblock-${process.pid}-${++poolCount}`;
+    this.name = options.name ?? `pool ${poolCount}`;
+    const captureStacks = options.captureStacks ?? process.env.NODE_ENV !== 'production';
+    this.leaks = new LeakDetector({
+      leakDetectionThreshold: options.leakDetectionThreshold ?? 0,
+      leaseKinds: options.leaseKinds ?? [],
+      name: this.name,
+    });
+    const maxQueue = options.maxQueue ?? Infinity;
+    this.env = {
+      name: this.name,
+      leaks: this.leaks,
+      stats: this.stats_,
+      captureStacks,
+      interrupt: options.interrupt,
+      terminate: (threadId) => void this.slots.get(threadId)?.worker?.terminate(),
+      admit: () => {
+        if (this.closing !== undefined || this.destroyed) return new PoolClosedError();
+        if (this.outstanding >= maxQueue) return new QueueFullError(maxQueue);
+        this.outstanding++;
+        return undefined;
+      },
+      release: () => {
+        this.outstanding--;
+        if (this.outstanding === 0) this.drained?.();
+      },
+    };
+    const data: HostData = {
+      poolKey: this.key,
+      driver: options.driver instanceof URL ? options.driver.href : options.driver,
+      defaultOptions: options.defaultOptions,
+      captureStacks,
+    };
+    this.piscina = new Piscina({
+      filename: hostModule.href,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      // The default 'sync' mode blocks an idle worker in Atomics.wait, which would starve the
+      // session ports that worker serves.
+      atomics: 'disabled',
+      workerData: data,
+      resourceLimits: options.resourceLimits,
+      execArgv: options.execArgv,
+    });
+    this.piscina.on('message', (message: WorkerHello) => {
+      if (message?.unblockHello === this.key) this.addSlot(message);
+    });
+    this.piscina.on('error', () => {
+      // Worker crashes are handled per worker (see addSlot); piscina's own report is redundant.
+    });
+  }
+
+  private addSlot({ threadId, inbox }: WorkerHello): void {
+    const worker = this.piscina.threads.find((w) => w.threadId === threadId);
+    const slot: WorkerSlot = { threadId, inbox, worker, sessions: new Set(), defaultSession: undefined };
+    this.slots.set(threadId, slot);
+    inbox.unref();
+    worker?.once('exit', (code) => this.onWorkerExit(slot, code));
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private onWorkerExit(slot: WorkerSlot, code: number): void {
+    this.slots.delete(slot.threadId);
+    this.leaks.forgetThread(slot.threadId);
+    const error = new WorkerExitedError(code);
+    for (const session of slot.sessions) session.fail(error);
+    slot.sessions.clear();
+  }
+
+  /** Waits for a worker to report in; at start-up, for all of them, so sessions spread out. */
+  private async pickSlot(threadId: number | undefined): Promise<WorkerSlot> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (this.closing !== undefined || this.destroyed) throw new PoolClosedError();
+      const starting = this.slots.size < this.threads && Date.now() - this.startedAt < 2_000;
+      if (threadId !== undefined) {
+        const slot = this.slots.get(threadId);
+        if (slot !== undefined) return slot;
+        if (!starting) throw new WorkerExitedError(undefined, `no worker thread ${threadId}`);
+      } else if (this.slots.size > 0 && !starting) {
+        let best: WorkerSlot | undefined;
+        for (const slot of this.slots.values()) {
+          if (best === undefined || slot.sessions.size < best.sessions.size) best = slot;
+        }
+        return best!;
+      }
+      if (Date.now() > deadline) throw new WorkerInitError('No worker thread started within 10 s');
+      await new Promise<void>((resolve) => {
+        this.slotWaiters.push(resolve);
+        setTimeout(resolve, 50).unref();
+      });
+    }
+  }
+
+  /**
+   * Opens a session (a connection pinned to one worker). By default it goes to the worker with
+   * the fewest sessions; `placement.threadId` chooses one.
+   *
+   * @example
+   * ```ts
+   * const writer = await pool.openSession({ filename: 'app.db' });
+   * const reader = await pool.openSession({ filename: 'app.db', readonly: true });
+   * ```
+   */
+  async openSession(options?: O, placement: { threadId?: number } = {}): Promise<Session> {
+    const origin = new Error();
+    const slot = await this.pickSlot(placement.threadId);
+    const { port1, port2 } = new MessageChannel();
+    const state = new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT);
+    const sessionId = this.nextSessionId++;
+    const message: OpenSessionMessage = {
+      k: 'open',
+      sessionId,
+      port: port2,
+      state,
+      options: encodeValue(options, {}, 'options'),
+    };
+    const reply = new Promise<FromWorker>((resolve) => {
+      port1.once('message', resolve);
+      port1.once('close', () =>
+        resolve({ k: 'openFailed', error: encodeValue(new WorkerExitedError(undefined, 'while opening a session'), {}, 'e') }),
+      );
+    });
+    slot.inbox.postMessage(message, [port2]);
+    const opened = await reply;
+    if (opened.k !== 'opened') {
+      port1.close();
+      const error = opened.k === 'openFailed' ? opened.error : undefined;
+      throw decodeValue(error, { callerStack: () => origin.stack });
+    }
+    port1.removeAllListeners('close');
+    const session = new Session(sessionId, port1, new Int32Array(state), this.env, opened, () =>
+      slot.sessions.delete(session),
+    );
+    if (this.closing !== undefined || this.destroyed) {
+      await session.close();
+      throw new PoolClosedError();
+    }
+    slot.sessions.add(session);
+    return session;
+  }
+
+  /**
+   * Runs a stateless operation on any worker (the one with the least in flight), on that
+   * worker's default connection (opened with `defaultOptions`).
+   *
+   * @example
+   * ```ts
+   * const digest = await pool.run('hash', ['some data'], { timeout: 1000 });
+   * ```
+   */
+  async run(op: string, args: unknown[] = [], options?: CallOptions): Promise<unknown> {
+    const session = await this.defaultSession();
+    return session.call(op, args, options);
+  }
+
+  private async defaultSession(): Promise<Session> {
+    if (this.closing !== undefined || this.destroyed) throw new PoolClosedError();
+    const first = await this.pickSlot(undefined);
+    let best = first;
+    let bestLoad = Infinity;
+    for (const slot of this.slots.values()) {
+      const load = slot.defaultSession === undefined ? 0 : await slot.defaultSession.then((s) => s.inFlight, () => Infinity);
+      if (load < bestLoad) {
+        best = slot;
+        bestLoad = load;
+      }
+    }
+    best.defaultSession ??= this.openSession(this.options.defaultOptions, { threadId: best.threadId }).catch(
+      (err: unknown) => {
+        best.defaultSession = undefined;
+        throw err;
+      },
+    );
+    const session = await best.defaultSession;
+    if (session.ended) {
+      best.defaultSession = undefined;
+      return this.defaultSession();
+    }
+    return session;
+  }
+
+  /** Thread ids of the workers that have reported in. */
+  threadIds(): number[] {
+    return [...this.slots.keys()];
+  }
+
+  /**
+   * Counters, percentiles and live handles.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => metrics.gauge('db.queued', pool.stats().queued), 10_000);
+   * ```
+   */
+  stats(): PoolStats {
+    let sessions = 0;
+    let running = 0;
+    for (const slot of this.slots.values()) {
+      for (const session of slot.sessions) {
+        sessions++;
+        if (session.busy) running++;
+      }
+    }
+    return {
+      threads: this.slots.size,
+      sessions,
+      queued: Math.max(0, this.outstanding - running),
+      running,
+      completed: this.stats_.completed,
+      failed: this.stats_.failed,
+      aborted: this.stats_.aborted,
+      waitTime: this.stats_.waitTime(),
+      runTime: this.stats_.runTime(),
+      handles: this.leaks.counts(),
+    };
+  }
+
+  /**
+   * Graceful close: refuses new calls, lets calls in flight finish (for up to `closeTimeout`
+   * ms, then rejects them), reports leases still open, closes every session and stops the
+   * workers. Idempotent.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => pool.close());
+   * ```
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.outstanding > 0) {
+      const timeout = this.options.closeTimeout ?? 5_000;
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, timeout).unref();
+      });
+    }
+    this.leaks.reportOpenAtClose();
+    const sessions = [...this.slots.values()].flatMap((slot) => [...slot.sessions]);
+    for (const session of sessions) {
+      if (session.inFlight > 0) session.fail(new PoolClosedError('The pool closed before the call finished'));
+    }
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+    await this.piscina.close({ force: true });
+  }
+
+  /**
+   * Immediate stop: every call in flight rejects with `error` (default: `UNBLOCK_ERR_POOL_CLOSED`)
+   * and the workers are terminated. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await pool.destroy(new Error('shutting down'));
+   * ```
+   */
+  async destroy(error?: Error): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const reason = error ?? new PoolClosedError('The pool was destroyed');
+    for (const slot of this.slots.values()) {
+      for (const session of slot.sessions) session.fail(reason);
+    }
+    this.drained?.();
+    await this.piscina.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Creates a {@link Pool}.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool({ driver: new URL('./driver.worker.js', import.meta.url), threads: 2 });
+ * ```
+ */
+export function createPool<O = unknown>(options: PoolOptions<O>): Pool<O> {
+  return new Pool(options);
+}
+

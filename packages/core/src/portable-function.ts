@@ -1,0 +1,48 @@
+/**
+ * A function that lives in a module, named so that a worker can import it.
+ *
+ * @example
+ * ```ts
+ * const ref: FunctionReference = { module: new URL('./udfs.js', import.meta.url), export: 'slugify' };
+ * ```
+ */
+export interface FunctionReference {
+  module: string | URL;
+  export: string;
+}
+
+/** How a user function travels to a worker: a module to import, or its source text. */
+export type PortableFunction =
+  | { kind: 'module'; module: string; export: string }
+  | { kind: 'source'; source: string; name: string };
+
+/**
+ * Makes a user function (a UDF, a `typeCast`) sendable to workers. A module reference is
+ * imported there; a function is sent as source, so it must be self-contained: one that uses
+ * variables from its closure fails, when called, with an error naming the variable.
+ *
+ * @example
+ * ```ts
+ * toPortableFunction((a: number, b: number) => a + b, 'add');
+ * toPortableFunction({ module: new URL('./udfs.js', import.meta.url), export: 'add' }, 'add');
+ * ```
+ */
+export function toPortableFunction(fn: unknown, name: string): PortableFunction {
+  if (typeof fn === 'function') {
+    const source = Function.prototype.toString.call(fn);
+    if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+      throw new TypeError(
+        `${name}: a native or bound function cannot be sent to a worker thread; pass { module, export } instead`,
+      );
+    }
+    return { kind: 'source', source, name };
+  }
+  if (typeof fn === 'object' && fn !== null) {
+    const ref = fn as Partial<FunctionReference>;
+    const mod = ref.module instanceof URL ? ref.module.href : ref.module;
+    if (typeof mod === 'string' && typeof ref.export === 'string') {
+      return { kind: 'module', module: mod, export: ref.export };
+    }
+  }
+  throw new TypeError(`${name} must be a function or a { module, export } reference`);
+}

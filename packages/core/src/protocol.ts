@@ -1,0 +1,76 @@
+// The messages that cross between the caller's thread and a worker. Both sides import this file,
+// so the wire format is written down once.
+
+/** Index of each Int32 slot in a session's SharedArrayBuffer. */
+export const Slot = {
+  /** Id of the call the worker is running; negated by the caller while it interrupts that call. */
+  running: 0,
+  /** Id of the last call the worker finished. Ids only grow, so `done >= id` means finished. */
+  done: 1,
+  /** Id of the last call whose interrupt the caller has delivered (the worker waits for it). */
+  interruptAck: 2,
+  /** Messages the caller has posted; the worker pulls them early when this moves. */
+  posted: 3,
+} as const;
+export const SLOT_COUNT = 4;
+
+/** The `target` of a call on the session's own connection (anything else is a handle id). */
+export const CONNECTION_TARGET = 0;
+
+/** One call: [id, target (0 = the connection, else a handle id), operation, encoded args]. */
+export type CallMessage = [id: number, target: number, op: string, args: unknown[]];
+
+/** How a call ended. */
+export const Outcome = { ok: 0, error: 1, skipped: 2 } as const;
+export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
+
+/** One answer: [id, outcome, encoded value or serialised error]. */
+export type ResultMessage = [id: number, outcome: OutcomeCode, value: unknown];
+
+export type ToWorker =
+  | { k: 'calls'; calls: CallMessage[] }
+  | { k: 'cancel'; id: number }
+  | { k: 'release'; ids: number[] }
+  | { k: 'credit' }
+  | { k: 'close' };
+
+export type FromWorker =
+  | { k: 'opened'; info: unknown; interruptToken: unknown; threadId: number; hasCancel: boolean }
+  | { k: 'openFailed'; error: unknown }
+  | { k: 'results'; results: ResultMessage[] }
+  /** Part of a large result of call `id`; the caller answers each with a credit. */
+  | { k: 'chunk'; id: number; part: unknown }
+  | { k: 'closed'; error?: unknown };
+
+/** Sent from a worker to the pool once, when it starts: its inbox for new sessions. */
+export interface WorkerHello {
+  unblockHello: string;
+  threadId: number;
+  inbox: import('node:worker_threads').MessagePort;
+}
+
+/** Sent to a worker's inbox to open a session on that worker. */
+export interface OpenSessionMessage {
+  k: 'open';
+  sessionId: number;
+  port: import('node:worker_threads').MessagePort;
+  state: SharedArrayBuffer;
+  options: unknown;
+}
+
+/** A stateless call, run by piscina on any worker. */
+export interface TaskMessage {
+  op: string;
+  args: unknown[];
+}
+
+/** What the worker sends back for a task (piscina would drop an error's class and code). */
+export type TaskResult = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What the pool passes to every worker through piscina's workerData. */
+export interface HostData {
+  poolKey: string;
+  driver: string;
+  defaultOptions: unknown;
+  captureStacks: boolean;
+}

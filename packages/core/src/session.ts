@@ -1,0 +1,436 @@
+import type { MessagePort } from 'node:worker_threads';
+import { AbortError } from './abort-error.js';
+import type { CallStats } from './call-stats.js';
+import { currentCallOptions, type CallOptions } from './call-options.js';
+import { channels, type CallEvent } from './diagnostics.js';
+import { SessionBrokenError, SessionClosedError, TimeoutError, WorkerExitedError } from './errors.js';
+import type { LeakDetector } from './leak-detector.js';
+import {
+  CONNECTION_TARGET,
+  Outcome,
+  Slot,
+  type CallMessage,
+  type FromWorker,
+  type ResultMessage,
+  type ToWorker,
+} from './protocol.js';
+import { RemoteHandle } from './remote-handle.js';
+import { unpackRows, type PackedRows, type RowShape } from './row-set.js';
+import { decodeValue, encodeValue, type DecodeContext, type EncodeContext } from './value-codec.js';
+
+/**
+ * Rows a driver operation returned as a `RowSet`, rebuilt in the caller's thread.
+ *
+ * @example
+ * ```ts
+ * const { rows, columns } = (await session.call('all', ['select 1 as x'])) as ReceivedRows;
+ * ```
+ */
+export interface ReceivedRows {
+  columns: string[];
+  rows: unknown[];
+  extra: unknown;
+}
+
+/** What a session needs from its pool. */
+export interface SessionEnvironment {
+  readonly name: string;
+  readonly leaks: LeakDetector;
+  readonly stats: CallStats;
+  readonly captureStacks: boolean;
+  readonly interrupt: ((token: unknown) => boolean | void) | undefined;
+  /** Terminates a worker to stop a call that cannot be interrupted. */
+  terminate(threadId: number): void;
+  /** Throws when the pool cannot take one more call (closed, queue full); counts it otherwise. */
+  admit(): Error | undefined;
+  /** One admitted call ended. */
+  release(): void;
+}
+
+interface PendingCall {
+  id: number;
+  op: string;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  origin: Error | undefined;
+  sent: boolean;
+  settled: boolean;
+  queuedAt: number;
+  sentAt: number;
+  cleanup: (() => void) | undefined;
+  rows: unknown[] | undefined;
+}
+
+type InterruptMode = 'caller' | 'worker' | 'terminate';
+
+/**
+ * A connection pinned to one worker thread, reached over its own MessagePort. Calls are
+ * answered in order; calls made in the same tick travel as one message.
+ *
+ * @example
+ * ```ts
+ * const session = await pool.openSession({ filename: 'app.db' });
+ * const [a, b] = await Promise.all([session.call('get', [1]), session.call('get', [2])]);
+ * await session.close();
+ * ```
+ */
+export class Session {
+  /** The worker thread this session lives on. */
+  readonly threadId: number;
+  /** What the driver's `info()` said about the connection. */
+  readonly info: unknown;
+  private readonly pending = new Map<number, PendingCall>();
+  private outbox: CallMessage[] = [];
+  private flushQueued = false;
+  private nextId = 1;
+  private broken: Error | undefined;
+  private closing: Promise<void> | undefined;
+  private closedResolve: (() => void) | undefined;
+  private readonly interruptMode: InterruptMode;
+  private readonly interruptToken: unknown;
+  private readonly decodeCtx: DecodeContext;
+  private readonly encodeCtx: EncodeContext = {
+    encodeObject: (value) => (value instanceof RemoteHandle ? { __unblock: 'H', id: value.id } : undefined),
+  };
+  /** The call whose answer is being decoded (its stack joins errors, its rows gather chunks). */
+  private decoding: PendingCall | undefined;
+
+  /** @internal */
+  constructor(
+    /** A pool-wide id. */
+    readonly id: number,
+    private readonly port: MessagePort,
+    private readonly state: Int32Array,
+    private readonly env: SessionEnvironment,
+    opened: Extract<FromWorker, { k: 'opened' }>,
+    /** Called once when the session has ended (closed or failed). */
+    private readonly onEnd: () => void,
+  ) {
+    this.interruptToken = opened.interruptToken;
+    const { interruptToken } = this;
+    this.threadId = opened.threadId;
+    this.interruptMode =
+      interruptToken !== undefined && env.interrupt !== undefined
+        ? 'caller'
+        : opened.hasCancel
+          ? 'worker'
+          : 'terminate';
+    this.decodeCtx = {
+      decodeTagged: (tag, data) => this.decodeTagged(tag, data),
+      callerStack: () => this.decoding?.origin?.stack,
+    };
+    this.info = decodeValue(opened.info, this.decodeCtx);
+    port.on('message', (message: FromWorker) => this.receive(message));
+    // A port closes when its worker dies; the pool's exit handler then fails the session with
+    // the exit code. Should no exit event come, the session still fails instead of hanging.
+    port.on('close', () => {
+      if (this.closing === undefined) {
+        setTimeout(() => this.fail(new WorkerExitedError(undefined, 'its session port closed')), 200).unref();
+      }
+    });
+    port.unref();
+  }
+
+  /** The leak detector of the pool (handles report to it). */
+  get leaks(): LeakDetector {
+    return this.env.leaks;
+  }
+
+  /** True once the session is closed, closing, or broken. */
+  get ended(): boolean {
+    return this.broken !== undefined || this.closing !== undefined;
+  }
+
+  /** True while the worker runs a call of this session. */
+  get busy(): boolean {
+    return Atomics.load(this.state, Slot.running) !== 0;
+  }
+
+  /** Calls still waiting for their answer. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Calls a driver operation on this session's connection.
+   *
+   * @example
+   * ```ts
+   * await session.call('run', ['insert into t values (?)', [1]], { timeout: 1000 });
+   * ```
+   */
+  call(op: string, args: unknown[] = [], options?: CallOptions): Promise<unknown> {
+    return this.callTarget(CONNECTION_TARGET, op, args, options);
+  }
+
+  /** @internal Calls `op` on the connection (target 0) or on a handle. */
+  callTarget(target: number, op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    const origin = this.env.captureStacks ? new Error() : undefined;
+    if (origin !== undefined) Error.captureStackTrace(origin, this.callTarget);
+    if (this.broken !== undefined) return Promise.reject(new SessionBrokenError(this.broken));
+    if (this.closing !== undefined) return Promise.reject(new SessionClosedError());
+    let encoded: unknown[];
+    let callOptions: CallOptions | undefined;
+    try {
+      callOptions = currentCallOptions(options);
+      encoded = encodeValue(args, this.encodeCtx, 'args') as unknown[];
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const signal = callOptions?.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError('queued', signal.reason));
+    const refused = this.env.admit();
+    if (refused !== undefined) return Promise.reject(refused);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const entry: PendingCall = {
+        id,
+        op,
+        resolve,
+        reject,
+        origin,
+        sent: false,
+        settled: false,
+        queuedAt: performance.now(),
+        sentAt: 0,
+        cleanup: undefined,
+        rows: undefined,
+      };
+      // The port keeps the process alive only while answers are awaited.
+      if (this.pending.size === 0) this.port.ref();
+      this.pending.set(id, entry);
+      if (signal !== undefined || callOptions?.timeout !== undefined) {
+        this.watch(entry, signal, callOptions?.timeout);
+      }
+      this.outbox.push([id, target, op, encoded]);
+      if (channels.start.hasSubscribers) channels.start.publish(this.event(entry));
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  /** @internal Releases a handle after the calls already made on it. */
+  releaseHandle(id: number): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    this.post({ k: 'release', ids: [id] });
+    return Promise.resolve();
+  }
+
+  /**
+   * Closes the session: waits for its calls, then closes the connection in the worker.
+   * Idempotent.
+   *
+   * @example
+   * ```ts
+   * await session.close();
+   * ```
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    if (this.broken !== undefined) return (this.closing = Promise.resolve());
+    this.closing = new Promise<void>((resolve) => {
+      this.closedResolve = resolve;
+      this.flush();
+      this.post({ k: 'close' });
+    });
+    return this.closing;
+  }
+
+  /** @internal Rejects everything in flight: the worker is gone. */
+  fail(error: Error): void {
+    if (this.broken !== undefined) return;
+    this.broken = error;
+    for (const entry of [...this.pending.values()]) this.settle(entry, false, error);
+    this.outbox = [];
+    this.closedResolve?.();
+    this.port.close();
+    this.onEnd();
+  }
+
+  /** @internal Like fail, for `destroy()`: calls reject with `error`. */
+  destroy(error: Error): void {
+    this.fail(error);
+  }
+
+  private watch(entry: PendingCall, signal: AbortSignal | undefined, timeout: number | undefined): void {
+    const onAbort = (): void => this.abort(entry, signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      timeout === undefined
+        ? undefined
+        : setTimeout(() => this.abort(entry, new TimeoutError(timeout)), timeout);
+    entry.cleanup = () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }
+
+  private abort(entry: PendingCall, reason: unknown): void {
+    if (entry.settled) return;
+    const { id } = entry;
+    if (!entry.sent) {
+      const at = this.outbox.findIndex((call) => call[0] === id);
+      if (at !== -1) this.outbox.splice(at, 1);
+      this.pending.delete(id);
+      this.settle(entry, false, new AbortError('queued', reason));
+      return;
+    }
+    // Tell the worker first: a call it has not started yet is then skipped.
+    this.post({ k: 'cancel', id });
+    const { state } = this;
+    if (Atomics.load(state, Slot.done) >= id) return; // finished: its answer is on the way
+    if (this.interruptMode === 'worker') {
+      // The worker's own loop is free: it skips the call or has the driver cancel it.
+      const running = Atomics.load(state, Slot.running) === id;
+      this.settle(entry, false, new AbortError(running ? 'running' : 'queued', reason));
+      return;
+    }
+    if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
+      if (Atomics.load(state, Slot.done) >= id) return;
+      this.settle(entry, false, new AbortError('queued', reason));
+      return;
+    }
+    // `running` now says -id: the worker will not start another call until we acknowledge,
+    // so the interrupt below can only reach this call.
+    if (Atomics.load(state, Slot.done) >= id) {
+      this.acknowledge(id);
+      return;
+    }
+    this.settle(entry, false, new AbortError('running', reason));
+    if (this.interruptMode === 'caller') {
+      let delivered: boolean | void = false;
+      try {
+        delivered = this.env.interrupt!(this.interruptToken);
+      } finally {
+        this.acknowledge(id);
+      }
+      if (delivered !== false) return;
+    }
+    this.env.terminate(this.threadId);
+  }
+
+  private acknowledge(id: number): void {
+    Atomics.store(this.state, Slot.interruptAck, id);
+    Atomics.notify(this.state, Slot.interruptAck);
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.outbox.length === 0 || this.ended && this.broken !== undefined) return;
+    const calls = this.outbox;
+    this.outbox = [];
+    const now = performance.now();
+    for (const call of calls) {
+      const entry = this.pending.get(call[0]);
+      if (entry !== undefined) {
+        entry.sent = true;
+        entry.sentAt = now;
+      }
+    }
+    this.post({ k: 'calls', calls });
+  }
+
+  private post(message: ToWorker): void {
+    if (this.broken !== undefined) return;
+    this.port.postMessage(message);
+    Atomics.add(this.state, Slot.posted, 1);
+  }
+
+  private receive(message: FromWorker): void {
+    switch (message.k) {
+      case 'results':
+        for (const result of message.results) this.answer(result);
+        break;
+      case 'chunk': {
+        const entry = this.pending.get(message.id);
+        if (entry !== undefined && !entry.settled) {
+          entry.rows ??= [];
+          this.decodeRows(message.part as Record<string, unknown>, entry.rows);
+        }
+        // The credit goes back after this turn of the event loop, so chunks arrive one turn
+        // apart instead of all at once (Node delivers every queued message in one go).
+        setImmediate(() => this.post({ k: 'credit' }));
+        break;
+      }
+      case 'closed':
+        this.closedResolve?.();
+        this.port.close();
+        this.onEnd();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private answer([id, outcome, value]: ResultMessage): void {
+    const entry = this.pending.get(id);
+    if (entry === undefined) return;
+    this.pending.delete(id);
+    if (entry.settled || outcome === Outcome.skipped) {
+      if (!entry.settled) this.settle(entry, false, new AbortError('queued', undefined));
+      return;
+    }
+    this.decoding = entry;
+    let decoded: unknown;
+    try {
+      decoded = decodeValue(value, this.decodeCtx);
+    } catch (err) {
+      this.settle(entry, false, err);
+      return;
+    } finally {
+      this.decoding = undefined;
+    }
+    this.env.stats.record(entry.queuedAt, entry.sentAt, performance.now());
+    this.settle(entry, outcome === Outcome.ok, decoded);
+  }
+
+  private decodeTagged(tag: string, data: Record<string, unknown>): unknown {
+    const entry = this.decoding;
+    if (tag === 'NH') {
+      const id = data.id as number;
+      const kind = data.kind as string;
+      return new RemoteHandle(kind, data.meta, id, this, this.decoding?.origin);
+    }
+    if (tag === 'R') {
+      const rows = entry?.rows ?? [];
+      if (entry !== undefined) entry.rows = undefined;
+      return this.decodeRows(data, rows);
+    }
+    return undefined;
+  }
+
+  private decodeRows(data: Record<string, unknown>, rows: unknown[]): ReceivedRows {
+    const columns = data.c as string[];
+    unpackRows(data.p as PackedRows, columns, data.s as RowShape, rows, this.decodeCtx);
+    return {
+      columns,
+      rows,
+      extra: data.x === undefined ? undefined : decodeValue(data.x, this.decodeCtx),
+    };
+  }
+
+  private settle(entry: PendingCall, ok: boolean, value: unknown): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    this.pending.delete(entry.id);
+    if (this.pending.size === 0) this.port.unref();
+    entry.cleanup?.();
+    this.env.release();
+    if (ok) {
+      this.env.stats.completed++;
+      if (channels.end.hasSubscribers) channels.end.publish(this.event(entry));
+      entry.resolve(value);
+    } else {
+      if (value instanceof AbortError) this.env.stats.aborted++;
+      else this.env.stats.failed++;
+      if (channels.error.hasSubscribers) channels.error.publish({ ...this.event(entry), error: value });
+      entry.reject(value);
+    }
+  }
+
+  private event(entry: PendingCall): CallEvent {
+    return { pool: this.env.name, sessionId: this.id, callId: entry.id, op: entry.op };
+  }
+}

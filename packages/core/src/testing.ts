@@ -1,0 +1,56 @@
+import type { LeakEvent } from './leak-detector.js';
+import type { Pool } from './pool.js';
+
+/**
+ * What {@link watchLeaks} found.
+ */
+export interface LeakReport {
+  events: LeakEvent[];
+  /** Live handles per kind when checked. */
+  live: Record<string, number>;
+}
+
+/**
+ * For test authors: watches a pool's leak reports from now on; `check()` forces garbage
+ * collection when it can (run node with `--expose-gc`), waits for finalizers, and throws an
+ * error listing every leak and every live handle of the given kinds.
+ *
+ * @example
+ * ```ts
+ * import { watchLeaks } from '@unblock/core/testing';
+ * const leaks = watchLeaks(pool, { kinds: ['statement'] });
+ * await runTheTest();
+ * await leaks.check(); // throws if anything leaked
+ * ```
+ */
+export function watchLeaks(
+  pool: Pool,
+  options: { kinds?: readonly string[] } = {},
+): { check(): Promise<LeakReport>; stop(): void } {
+  const events: LeakEvent[] = [];
+  const listener = (event: LeakEvent): void => {
+    if (event.reason !== 'returned') events.push(event);
+  };
+  pool.leaks.on('leak', listener);
+  return {
+    async check() {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      for (let i = 0; i < 3; i++) {
+        gc?.();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const { byKind } = pool.leaks.counts();
+      const live: Record<string, number> = {};
+      for (const kind of options.kinds ?? []) if (byKind[kind]) live[kind] = byKind[kind];
+      if (events.length > 0 || Object.keys(live).length > 0) {
+        const lines = events.map((e) => `- ${e.kind} ${e.reason}\n${e.stack ?? '(no stack)'}`);
+        for (const [kind, n] of Object.entries(live)) lines.push(`- ${n} ${kind} handle(s) still open`);
+        throw new Error(`Leaks found:\n${lines.join('\n')}`);
+      }
+      return { events, live };
+    },
+    stop() {
+      pool.leaks.off('leak', listener);
+    },
+  };
+}

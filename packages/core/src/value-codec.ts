@@ -1,0 +1,193 @@
+import { types } from 'node:util';
+import type { Transferable } from 'node:worker_threads';
+import { DataCloneError } from './errors.js';
+import { decodeError, encodeError } from './error-codec.js';
+
+// Structured clone turns a Buffer into a Uint8Array (and copies the whole 8 KiB pool of a small
+// pooled Buffer), drops an error's class and own properties, and refuses functions. So values
+// are walked once on each side: Buffers, errors, handles and registered classes travel as tagged
+// plain objects, and everything else is left to structured clone.
+
+/** The key that marks a tagged value; a plain object with this key is decoded, not copied. */
+const TAG = '__unblock';
+
+/**
+ * How a class of values crosses a thread: adapters register one for each class of the driver
+ * that users pass as arguments (for instance mysql2's `raw()` objects), on both sides.
+ *
+ * @example
+ * ```ts
+ * registerValueCodec<URL>({
+ *   name: 'URL',
+ *   is: (v): v is URL => v instanceof URL,
+ *   encode: (url) => url.href,
+ *   decode: (href) => new URL(href as string),
+ * });
+ * ```
+ */
+export interface ValueCodec<T> {
+  /** A unique name; it travels with the value. */
+  name: string;
+  is(value: unknown): value is T;
+  encode(value: T): unknown;
+  decode(data: unknown): T;
+}
+
+const codecs = new Map<string, ValueCodec<unknown>>();
+
+/**
+ * Registers a {@link ValueCodec}. Call it in the caller's thread and in the worker module.
+ *
+ * @example
+ * ```ts
+ * registerValueCodec(myCodec);
+ * ```
+ */
+export function registerValueCodec<T>(codec: ValueCodec<T>): void {
+  codecs.set(codec.name, codec as ValueCodec<unknown>);
+}
+
+/** What encoding does with objects it meets that only one side knows about. */
+export interface EncodeContext {
+  /** Where transferable memory may be moved instead of copied (worker results). */
+  transfer?: Transferable[];
+  /** Turns an object the codec does not know into something cloneable, or returns undefined. */
+  encodeObject?(value: object): unknown;
+}
+
+/** What decoding does with tagged values that only one side can rebuild. */
+export interface DecodeContext {
+  decodeTagged?(tag: string, data: Record<string, unknown>): unknown;
+  /** Joined to the front of a decoded error's stack (the caller's call site). */
+  callerStack?: () => string | undefined;
+}
+
+/**
+ * Makes a value ready for `postMessage`: walks arrays and plain objects, tags Buffers, errors
+ * and registered classes, and throws {@link DataCloneError} naming the path of a value that
+ * cannot cross.
+ *
+ * @example
+ * ```ts
+ * port.postMessage(encodeValue([Buffer.from('a'), 1n], {}, 'args'));
+ * ```
+ */
+export function encodeValue(value: unknown, ctx: EncodeContext, path: string): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return value;
+    case 'function':
+      throw new DataCloneError(path, 'a function');
+    case 'symbol':
+      throw new DataCloneError(path, 'a symbol');
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (Array.isArray(obj)) {
+    const out = new Array<unknown>(obj.length);
+    for (let i = 0; i < obj.length; i++) out[i] = encodeValue(obj[i], ctx, `${path}[${i}]`);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(obj)) {
+      out[key] = encodeValue((obj as Record<string, unknown>)[key], ctx, `${path}.${key}`);
+    }
+    return out;
+  }
+  if (Buffer.isBuffer(obj)) return { [TAG]: 'B', d: bufferBytes(obj, ctx.transfer) };
+  if (types.isNativeError(obj) || obj instanceof Error) {
+    return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeValue(v, ctx, p)) };
+  }
+  if (ArrayBuffer.isView(obj) || types.isDate(obj) || types.isRegExp(obj)) return obj;
+  if (obj instanceof ArrayBuffer || obj instanceof Map || obj instanceof Set) return obj;
+  for (const codec of codecs.values()) {
+    if (codec.is(obj)) return { [TAG]: 'C', n: codec.name, d: codec.encode(obj) };
+  }
+  const custom = ctx.encodeObject?.(obj);
+  if (custom !== undefined) return custom;
+  throw new DataCloneError(path, `an instance of ${obj.constructor?.name ?? 'an unknown class'}`);
+}
+
+/**
+ * The bytes of a Buffer as a Uint8Array that clones without dragging extra memory along: a
+ * Buffer that owns all of its ArrayBuffer is sent as is (moved when `transfer` is given, else
+ * copied once by structured clone); a slice of a shared pool is copied to an exact-size array.
+ */
+function bufferBytes(buf: Buffer, transfer: Transferable[] | undefined): Uint8Array {
+  const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+  if (!whole) return new Uint8Array(buf);
+  if (transfer !== undefined && buf.byteLength > 4096 && buf.buffer instanceof ArrayBuffer) {
+    transfer.push(buf.buffer);
+  }
+  return buf;
+}
+
+/**
+ * The inverse of {@link encodeValue}, run on the receiving side.
+ *
+ * @example
+ * ```ts
+ * port.on('message', (m) => console.log(decodeValue(m, {})));
+ * ```
+ */
+export function decodeValue(value: unknown, ctx: DecodeContext): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as unknown;
+      if (typeof item === 'object' && item !== null) value[i] = decodeValue(item, ctx);
+    }
+    return value;
+  }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) return value;
+  const rec = value as Record<string, unknown>;
+  const tag = rec[TAG];
+  if (typeof tag === 'string') return decodeTag(tag, rec, ctx);
+  for (const key of Object.keys(rec)) {
+    const item = rec[key];
+    if (typeof item === 'object' && item !== null) rec[key] = decodeValue(item, ctx);
+  }
+  return rec;
+}
+
+function decodeTag(tag: string, rec: Record<string, unknown>, ctx: DecodeContext): unknown {
+  switch (tag) {
+    case 'B': {
+      const bytes = rec.d as Uint8Array;
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    case 'E':
+      return decodeError(rec.e, ctx.callerStack?.(), (v) =>
+        decodeValue(v, { ...ctx, callerStack: undefined }),
+      );
+    case 'C': {
+      const codec = codecs.get(rec.n as string);
+      if (codec === undefined) throw new TypeError(`No value codec named "${String(rec.n)}"`);
+      return codec.decode(rec.d);
+    }
+    default: {
+      const decoded = ctx.decodeTagged?.(tag, rec);
+      if (decoded === undefined) throw new TypeError(`Unknown tagged value "${tag}"`);
+      return decoded;
+    }
+  }
+}
+
+/**
+ * Builds a tagged value for a tag that {@link DecodeContext.decodeTagged} understands.
+ *
+ * @example
+ * ```ts
+ * const wire = tagged('H', { id: 3 }); // { __unblock: 'H', id: 3 }
+ * ```
+ */
+export function tagged(tag: string, fields: Record<string, unknown>): Record<string, unknown> {
+  return { [TAG]: tag, ...fields };
+}

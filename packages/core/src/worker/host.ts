@@ -1,0 +1,112 @@
+// The module piscina loads in every worker thread. It loads the adapter's driver, tells the pool
+// where to reach this worker (piscina itself cannot route a task to a chosen worker), opens
+// sessions pinned to this worker, and answers piscina's stateless tasks.
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { WorkerInitError } from '../errors.js';
+import {
+  CONNECTION_TARGET,
+  type HostData,
+  type OpenSessionMessage,
+  type TaskMessage,
+  type TaskResult,
+  type WorkerHello,
+} from '../protocol.js';
+import { decodeValue, encodeValue } from '../value-codec.js';
+import type { Driver } from './driver.js';
+import { argsDecodeContext, invoke, operationContext, resultEncodeContext } from './invoke.js';
+import { SessionHost } from './session-host.js';
+
+const data = workerData as HostData;
+
+const driver = await loadDriver(data.driver);
+const sessions = new Map<number, SessionHost>();
+let defaultConnection: Promise<unknown> | undefined;
+
+/** The connection stateless calls use; a failed open is tried again by the next call. */
+function openDefaultConnection(): Promise<unknown> {
+  defaultConnection ??= Promise.resolve()
+    .then(() => driver.open(data.defaultOptions))
+    .catch((err: unknown) => {
+      defaultConnection = undefined;
+      throw err;
+    });
+  return defaultConnection;
+}
+
+function encodeErr(err: unknown): unknown {
+  return encodeValue(err instanceof Error ? err : new Error(String(err)), {}, 'error');
+}
+
+async function loadDriver(specifier: string): Promise<Driver<unknown, unknown>> {
+  try {
+    const mod = (await import(specifier)) as { default?: Driver<unknown, unknown> };
+    if (typeof mod.default?.open !== 'function' || typeof mod.default.operations !== 'object') {
+      throw new TypeError(`${specifier} has no default export made with defineDriver()`);
+    }
+    return mod.default;
+  } catch (err) {
+    // The pool reports this on the first session or task; the worker stays up to say so.
+    return {
+      open() {
+        throw new WorkerInitError(`Cannot load the driver ${specifier}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      },
+      operations: {},
+    };
+  }
+}
+
+async function openSession(message: OpenSessionMessage): Promise<void> {
+  const { port, sessionId } = message;
+  let connection: unknown;
+  try {
+    connection = await driver.open(message.options);
+  } catch (err) {
+    port.postMessage({ k: 'openFailed', error: encodeErr(err) });
+    port.close();
+    return;
+  }
+  const state = new Int32Array(message.state);
+  sessions.set(
+    sessionId,
+    new SessionHost(driver, connection, port, state, sessionId, () => sessions.delete(sessionId)),
+  );
+  let info: unknown;
+  let interruptToken: unknown;
+  try {
+    info = encodeValue(driver.info?.(connection), {}, 'info');
+    interruptToken = driver.interruptToken?.(connection);
+  } catch (err) {
+    port.postMessage({ k: 'openFailed', error: encodeErr(err) });
+    return;
+  }
+  port.postMessage({
+    k: 'opened',
+    info,
+    interruptToken,
+    threadId,
+    hasCancel: driver.cancel !== undefined,
+  });
+}
+
+const inbox = new MessageChannel();
+inbox.port1.on('message', (message: OpenSessionMessage) => void openSession(message));
+// Piscina re-emits any message that is not its own as a 'message' event of the pool.
+parentPort!.postMessage(
+  { unblockHello: data.poolKey, threadId, inbox: inbox.port2 } satisfies WorkerHello,
+  [inbox.port2],
+);
+
+/** Piscina's task handler: a stateless call on this worker's default connection. */
+export default async function runTask(task: TaskMessage): Promise<TaskResult> {
+  try {
+    const connection = await openDefaultConnection();
+    const args = decodeValue(task.args, argsDecodeContext) as unknown[];
+    const value = await invoke(driver, connection, CONNECTION_TARGET, task.op, args, operationContext(0));
+    return { ok: true, value: encodeValue(value, resultEncodeContext(undefined), 'result') };
+  } catch (err) {
+    return { ok: false, error: encodeErr(err) };
+  }
+}
+

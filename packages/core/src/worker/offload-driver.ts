@@ -1,0 +1,46 @@
+// The driver behind offload(): the "connection" is the module itself, the one operation calls
+// one of its exports, and class instances a call returns stay in this worker as handles.
+import { createRequire } from 'node:module';
+import { types } from 'node:util';
+import { defineDriver, type OperationContext } from './driver.js';
+
+const require = createRequire(import.meta.url);
+
+function isInstance(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === null || proto === Object.prototype || Array.isArray(value)) return false;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  if (types.isDate(value) || types.isRegExp(value) || value instanceof Error) return false;
+  if (value instanceof Map || value instanceof Set) return false;
+  return true;
+}
+
+/** A class instance stays here as a handle; anything else goes back as data. */
+function keep(value: unknown, ctx: OperationContext): unknown {
+  return isInstance(value) ? ctx.handle(value, 'instance', { className: value.constructor?.name }) : value;
+}
+
+export default defineDriver({
+  async open(options: { specifier: string }) {
+    const { specifier } = options;
+    if (specifier.endsWith('.node')) return require(specifier) as Record<string, unknown>;
+    return (await import(specifier)) as Record<string, unknown>;
+  },
+  operations: {
+    call: async (mod, [name, args], ctx) => {
+      const fn = mod[name as string] ?? (mod.default as Record<string, unknown> | undefined)?.[name as string];
+      if (typeof fn !== 'function') throw new TypeError(`The module has no function export "${String(name)}"`);
+      return keep(await (fn as (...a: unknown[]) => unknown)(...(args as unknown[])), ctx);
+    },
+  },
+  handles: {
+    instance: {
+      async invoke(object: Record<string, unknown>, method, args, ctx) {
+        const fn = object[method];
+        if (typeof fn !== 'function') throw new TypeError(`The object has no method "${method}"`);
+        return keep(await (fn as (...a: unknown[]) => unknown).apply(object, args), ctx);
+      },
+    },
+  },
+});

@@ -1,0 +1,273 @@
+import { receiveMessageOnPort, type MessagePort, type Transferable } from 'node:worker_threads';
+import {
+  Outcome,
+  Slot,
+  type CallMessage,
+  type FromWorker,
+  type ResultMessage,
+  type ToWorker,
+} from '../protocol.js';
+import { RowSet, chunkRowCount, packRows } from '../row-set.js';
+import { decodeValue, encodeValue, tagged } from '../value-codec.js';
+import type { Driver, OperationContext } from './driver.js';
+import { handlesOfSession } from './handle-table.js';
+import {
+  argsDecodeContext,
+  invoke,
+  operationContext,
+  releaseHandles,
+  resultEncodeContext,
+} from './invoke.js';
+
+/** Results go out in partial replies of this many, so the caller decodes while we run the rest. */
+const PARTIAL_REPLY = 16;
+/** Chunks of one large result that may be in flight before the caller's credit comes back. */
+const CHUNK_WINDOW = 2;
+/** How long a finished call waits for the caller to deliver an interrupt it has begun. */
+const INTERRUPT_ACK_WAIT_MS = 5_000;
+/** The pseudo-operation that frees handles in queue order. */
+const RELEASE = '$release';
+
+/**
+ * The worker side of one session: runs its calls in order against one connection, answers in
+ * batches, streams large row sets under flow control, and follows the interrupt protocol of
+ * the shared `state` slots.
+ */
+export class SessionHost {
+  private readonly queue: CallMessage[] = [];
+  private head = 0;
+  private readonly cancelled = new Set<number>();
+  private outbox: ResultMessage[] = [];
+  private transfer: Transferable[] = [];
+  private draining = false;
+  private seenPosted = 0;
+  private closing = false;
+  private credits = CHUNK_WINDOW;
+  private creditWaiter: (() => void) | undefined;
+  private pendingCancel: Promise<void> | undefined;
+  /** The id of the call whose operation is executing now (0 when none). */
+  private executing = 0;
+  private readonly ctx: OperationContext;
+
+  constructor(
+    private readonly driver: Driver<unknown, unknown>,
+    private readonly connection: unknown,
+    private readonly port: MessagePort,
+    private readonly state: Int32Array,
+    private readonly sessionId: number,
+    private readonly onClosed: () => void,
+  ) {
+    this.ctx = operationContext(sessionId);
+    port.on('message', (message: ToWorker) => this.receive(message));
+  }
+
+  private receive(message: ToWorker): void {
+    this.seenPosted++;
+    switch (message.k) {
+      case 'calls':
+        for (const call of message.calls) this.queue.push(call);
+        this.kick();
+        break;
+      case 'cancel':
+        this.cancel(message.id);
+        break;
+      case 'release':
+        // In order with the calls: a call queued before the release may still use the handle.
+        this.queue.push([0, 0, RELEASE, message.ids]);
+        this.kick();
+        break;
+      case 'credit':
+        this.credits++;
+        this.creditWaiter?.();
+        break;
+      case 'close':
+        this.closing = true;
+        this.kick();
+        break;
+    }
+  }
+
+  /** Pulls messages already posted without waiting for a turn of the event loop. */
+  private pullPosted(): void {
+    if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return;
+    let entry;
+    while ((entry = receiveMessageOnPort(this.port)) !== undefined) {
+      this.receive(entry.message as ToWorker);
+    }
+  }
+
+  private cancel(id: number): void {
+    if (id <= Atomics.load(this.state, Slot.done)) return;
+    if (id === this.executing) {
+      // A blocking driver is stopped by the caller's thread; only an asynchronous one gets here
+      // while its operation runs.
+      if (this.driver.cancel === undefined) return;
+      // An asynchronous operation is running: let the driver stop it, and hold the next call
+      // until it has, so the cancellation cannot reach the next call.
+      this.pendingCancel = Promise.resolve()
+        .then(() => this.driver.cancel!(this.connection))
+        .catch(() => undefined)
+        .finally(() => (this.pendingCancel = undefined));
+      return;
+    }
+    this.cancelled.add(id);
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        this.pullPosted();
+        if (this.head === this.queue.length) break;
+        const call = this.queue[this.head];
+        this.queue[this.head++] = undefined as never;
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue.splice(0, this.head);
+          this.head = 0;
+        }
+        await this.run(call);
+      }
+      if (this.closing) await this.close();
+    } finally {
+      this.flush();
+      this.draining = false;
+    }
+  }
+
+  private async run([id, target, op, args]: CallMessage): Promise<void> {
+    if (id === 0 && op === RELEASE) {
+      releaseHandles(this.driver, args as number[]);
+      return;
+    }
+    if (this.pendingCancel !== undefined) {
+      this.flush();
+      await this.pendingCancel;
+    }
+    if (this.cancelled.delete(id)) {
+      this.outbox.push([id, Outcome.skipped, undefined]);
+      return;
+    }
+    Atomics.store(this.state, Slot.running, id);
+    // A cancel posted just before `running` was set is seen here, so a call aborted while
+    // queued never starts.
+    this.pullPosted();
+    if (this.cancelled.delete(id)) {
+      this.finishRunning(id);
+      this.outbox.push([id, Outcome.skipped, undefined]);
+      return;
+    }
+    let value: unknown;
+    let outcome: typeof Outcome.ok | typeof Outcome.error = Outcome.ok;
+    this.executing = id;
+    try {
+      value = invoke(this.driver, this.connection, target, op, decodeValue(args, argsDecodeContext) as unknown[], this.ctx);
+      if (isThenable(value)) {
+        this.flush();
+        value = await value;
+      }
+    } catch (err) {
+      outcome = Outcome.error;
+      value = err;
+    }
+    this.executing = 0;
+    this.finishRunning(id);
+    if (outcome === Outcome.ok && value instanceof RowSet && value.rows.length > chunkRowCount(value.columns.length)) {
+      await this.streamRows(id, value);
+      return;
+    }
+    this.push(id, outcome, value);
+  }
+
+  private push(id: number, outcome: typeof Outcome.ok | typeof Outcome.error, value: unknown): void {
+    const ctx = resultEncodeContext(this.transfer);
+    let encoded: unknown;
+    try {
+      encoded = value instanceof RowSet ? encodeRowSet(value, 0, value.rows.length, this.transfer) : encodeValue(value, ctx, 'result');
+    } catch (err) {
+      outcome = Outcome.error;
+      encoded = encodeValue(err, ctx, 'error');
+    }
+    this.outbox.push([id, outcome, encoded]);
+    if (this.outbox.length >= PARTIAL_REPLY) this.flush();
+  }
+
+  /** Ends the `running` mark; if the caller is interrupting this call, waits until it has. */
+  private finishRunning(id: number): void {
+    Atomics.store(this.state, Slot.done, id);
+    if (Atomics.compareExchange(this.state, Slot.running, id, 0) === id) return;
+    // The caller negated `running`: it is delivering an interrupt meant for this call. Until it
+    // says it has, the next statement must not start, or the interrupt would stop that one.
+    const deadline = Date.now() + INTERRUPT_ACK_WAIT_MS;
+    while (Atomics.load(this.state, Slot.interruptAck) !== id && Date.now() < deadline) {
+      Atomics.wait(this.state, Slot.interruptAck, Atomics.load(this.state, Slot.interruptAck), 20);
+    }
+    Atomics.store(this.state, Slot.running, 0);
+  }
+
+  private async streamRows(id: number, set: RowSet): Promise<void> {
+    this.flush();
+    const step = chunkRowCount(set.columns.length);
+    const total = set.rows.length;
+    let from = 0;
+    while (total - from > step) {
+      while (this.credits === 0) {
+        await new Promise<void>((resolve) => (this.creditWaiter = resolve));
+        this.creditWaiter = undefined;
+      }
+      this.credits--;
+      const transfer: Transferable[] = [];
+      const part = encodeRowSet(set, from, from + step, transfer);
+      this.post({ k: 'chunk', id, part }, transfer);
+      from += step;
+    }
+    this.outbox.push([id, Outcome.ok, encodeRowSet(set, from, total, this.transfer)]);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.outbox.length === 0) return;
+    const results = this.outbox;
+    const transfer = this.transfer;
+    this.outbox = [];
+    this.transfer = [];
+    this.post({ k: 'results', results }, transfer);
+  }
+
+  private post(message: FromWorker, transfer?: Transferable[]): void {
+    this.port.postMessage(message, transfer as Transferable[]);
+  }
+
+  private async close(): Promise<void> {
+    this.flush();
+    releaseHandles(this.driver, handlesOfSession(this.sessionId));
+    let error: unknown;
+    try {
+      await this.driver.close?.(this.connection);
+    } catch (err) {
+      error = encodeValue(err, {}, 'error');
+    }
+    this.post(error === undefined ? { k: 'closed' } : { k: 'closed', error });
+    this.port.close();
+    this.onClosed();
+  }
+}
+
+function encodeRowSet(set: RowSet, from: number, to: number, transfer: Transferable[]): unknown {
+  return tagged('R', {
+    c: set.columns,
+    s: set.shape,
+    x: set.extra === undefined ? undefined : encodeValue(set.extra, { transfer }, 'extra'),
+    p: packRows(set.rows, set.columns.length, from, to, transfer),
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}

@@ -1,0 +1,148 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { AbortError, SessionBrokenError, TimeoutError, WorkerExitedError, createPool, withCallOptions } from '@unblock/core';
+import { cancellableDriver, interruptibleDriver, pool as makePool, raiseFlag, sleep } from './helpers.js';
+
+describe('cancellation of a blocking driver without an interrupt hook', () => {
+  const pool = makePool();
+  afterAll(() => pool.close());
+
+  it('never runs a call aborted while queued', async () => {
+    const s = await pool.openSession();
+    const ac = new AbortController();
+    const first = s.call('spin', [300]);
+    const second = s.call('record', ['must not run'], { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('changed my mind')), 50);
+    const err = (await second.catch((e: unknown) => e)) as AbortError;
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', state: 'queued' });
+    expect((err.cause as Error).message).toBe('changed my mind');
+    expect(await first).toBe(300);
+    expect(await s.call('log')).toEqual([]);
+    await s.close();
+  });
+
+  it('rejects an already aborted signal without sending', async () => {
+    const s = await pool.openSession();
+    const err = await s.call('record', [1], { signal: AbortSignal.abort('no') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ state: 'queued', cause: 'no' });
+    expect(await s.call('log')).toEqual([]);
+    await s.close();
+  });
+
+  it('stops a running call by replacing its worker; the session breaks, a new one works', async () => {
+    const s = await pool.openSession();
+    const started = performance.now();
+    const err = (await s.call('spin', [5000], { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e)) as AbortError;
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err.state).toBe('running');
+    await sleep(100);
+    const later = await s.call('echo', [1]).catch((e: unknown) => e);
+    expect(later).toBeInstanceOf(SessionBrokenError);
+    expect((later as SessionBrokenError).cause).toBeInstanceOf(WorkerExitedError);
+    const fresh = await pool.openSession();
+    expect(await fresh.call('echo', ['ok'])).toBe('ok');
+    await fresh.close();
+  });
+
+  it('times out with an AbortError caused by a TimeoutError', async () => {
+    const s = await pool.openSession();
+    const first = s.call('spin', [200]);
+    const err = (await s.call('echo', [1], { timeout: 20 }).catch((e: unknown) => e)) as AbortError;
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err.cause).toBeInstanceOf(TimeoutError);
+    expect((err.cause as TimeoutError).code).toBe('UNBLOCK_ERR_TIMEOUT');
+    await first;
+    await s.close();
+  });
+
+  it('changes nothing when the abort comes after the call finished', async () => {
+    const s = await pool.openSession();
+    const ac = new AbortController();
+    expect(await s.call('record', ['x'], { signal: ac.signal })).toBe(1);
+    ac.abort();
+    expect(await s.call('log')).toEqual(['x']);
+    expect(await s.call('echo', [2])).toBe(2);
+    await s.close();
+  });
+
+  it('applies withCallOptions to every call inside its async context', async () => {
+    const s = await pool.openSession();
+    const first = s.call('spin', [200]);
+    const ac = new AbortController();
+    const inner = withCallOptions({ signal: ac.signal }, async () => {
+      await Promise.resolve();
+      return s.call('record', ['inside']);
+    });
+    ac.abort();
+    await expect(inner).rejects.toBeInstanceOf(AbortError);
+    await first;
+    expect(await s.call('log')).toEqual([]);
+    expect(() => withCallOptions({ timeout: -1 }, () => 1)).toThrow(RangeError);
+    await s.close();
+  });
+});
+
+describe('cancellation with an interrupt hook on the caller thread', () => {
+  const pool = createPool({ driver: interruptibleDriver, threads: 1, interrupt: raiseFlag });
+  afterAll(() => pool.close());
+
+  it('interrupts the running call and keeps the session', async () => {
+    const s = await pool.openSession();
+    const started = performance.now();
+    const err = (await s.call('spin', [5000, 'long'], { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e)) as AbortError;
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(await s.call('spin', [1, 'after'])).toBe(1);
+    expect(await s.call('log')).toEqual(['after']);
+    await s.close();
+  });
+
+  it('never interrupts another call, under many aborts', async () => {
+    const s = await pool.openSession();
+    const results: Promise<unknown>[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const ac = new AbortController();
+      const victim = i % 2 === 0;
+      results.push(s.call('spin', [victim ? 2 : 0, `c${i}`], { signal: ac.signal }).catch((e: unknown) => e));
+      if (victim) setTimeout(() => ac.abort(), Math.random() * 3);
+      else expected.push(`c${i}`);
+    }
+    const settled = await Promise.all(results);
+    settled.forEach((value, i) => {
+      if (i % 2 === 1) expect(value).toBe(0); // bystanders always succeed
+    });
+    const log = (await s.call('log')) as string[];
+    for (const tag of expected) expect(log).toContain(tag);
+    await s.close();
+  });
+});
+
+describe('cancellation of an asynchronous driver', () => {
+  const pool = createPool({ driver: cancellableDriver, threads: 1 });
+  afterAll(() => pool.close());
+
+  it('lets the driver cancel the running call and keeps the session', async () => {
+    const s = await pool.openSession();
+    const started = performance.now();
+    const err = await s.call('sleep', [5000], { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(await s.call('sleep', [1])).toBe(1);
+    await s.close();
+  });
+
+  it('skips a queued call', async () => {
+    const s = await pool.openSession();
+    const ac = new AbortController();
+    const first = s.call('sleep', [100]);
+    const second = s.call('record', ['never'], { signal: ac.signal });
+    await sleep(20);
+    ac.abort();
+    await expect(second).rejects.toMatchObject({ state: 'queued' });
+    await first;
+    expect(await s.call('log')).toEqual([]);
+    await s.close();
+  });
+});

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+
+describe('CommonJS', () => {
+  it('can require() the package and run a call', () => {
+    const script = `
+      const { offload } = require('@unblock/core');
+      const { defineDriver } = require('@unblock/core/worker');
+      const os = offload('node:os', { threads: 1 });
+      os.cpus().then((cpus) => { console.log(typeof defineDriver, cpus.length > 0); return os[Symbol.asyncDispose](); });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: import.meta.dirname, encoding: 'utf8' });
+    expect(out.trim()).toBe('function true');
+  });
+});

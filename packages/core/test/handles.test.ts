@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { HandleClosedError, RemoteHandle, type LeakEvent } from '@unblock/core';
+import { watchLeaks } from '@unblock/core/testing';
+import { pool as makePool, sleep } from './helpers.js';
+
+const gc = (globalThis as { gc?: () => void }).gc!;
+
+async function collect(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await sleep(20);
+  }
+}
+
+describe('remote handles and leak detection', () => {
+  const pool = makePool({ leakDetectionThreshold: 100, leaseKinds: ['counter'] });
+  afterAll(() => pool.close());
+
+  it('keeps objects in the worker and calls their methods in order', async () => {
+    const s = await pool.openSession();
+    const counter = (await s.call('counter', [10])) as RemoteHandle<{ start: number }>;
+    expect(counter).toBeInstanceOf(RemoteHandle);
+    expect(counter.kind).toBe('counter');
+    expect(counter.meta).toEqual({ start: 10 });
+    const sums = await Promise.all([counter.call('add', [1]), counter.call('add', [2]), counter.call('value')]);
+    expect(sums).toEqual([11, 13, 13]);
+    expect(pool.stats().handles.byKind.counter).toBe(1);
+    await counter.close();
+    await expect(counter.call('value')).rejects.toBeInstanceOf(HandleClosedError);
+    expect(pool.stats().handles.byKind.counter ?? 0).toBe(0);
+    await s.close();
+  });
+
+  it('releases a collected unclosed handle in its worker and warns with its origin stack', async () => {
+    const s = await pool.openSession();
+    const events: LeakEvent[] = [];
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    pool.leaks.on('leak', (e) => events.push(e));
+    await (async function takeAndDrop() {
+      await s.call('counter', [1]);
+    })();
+    await collect();
+    process.off('warning', onWarning);
+    const collected = events.find((e) => e.reason === 'collected');
+    expect(collected?.kind).toBe('counter');
+    expect(collected?.stack).toContain('takeAndDrop');
+    const warning = warnings.find((w) => (w as Error & { code?: string }).code === 'UNBLOCK_WARN_LEAK');
+    expect(warning?.message).toContain('garbage-collected');
+    expect(warning?.message).toContain('handles.test.ts');
+    expect(pool.stats().handles.byKind.counter ?? 0).toBe(0);
+    await s.close();
+  });
+
+  it('warns about a lease held past the threshold, then when it is returned', async () => {
+    const s = await pool.openSession();
+    const events: LeakEvent[] = [];
+    const listener = (e: LeakEvent) => events.push(e);
+    pool.leaks.on('leak', listener);
+    const counter = (await s.call('counter', [1])) as RemoteHandle;
+    await sleep(200);
+    expect(events.map((e) => e.reason)).toContain('threshold');
+    expect(events.find((e) => e.reason === 'threshold')?.stack).toContain('handles.test.ts');
+    await counter.close();
+    expect(events.map((e) => e.reason)).toContain('returned');
+    pool.leaks.off('leak', listener);
+    await s.close();
+  });
+
+  it('reports every lease still open when the pool closes', async () => {
+    const other = makePool({ leaseKinds: ['counter'] });
+    const events: LeakEvent[] = [];
+    other.leaks.on('leak', (e) => events.push(e));
+    const s = await other.openSession();
+    const kept = [await s.call('counter', [1]), await s.call('counter', [2])];
+    await other.close();
+    expect(events.filter((e) => e.reason === 'open-at-close')).toHaveLength(2);
+    expect(kept).toHaveLength(2);
+  });
+
+  it('gives test authors a leak check that fails on a leak', async () => {
+    const s = await pool.openSession();
+    const clean = watchLeaks(pool, { kinds: ['counter'] });
+    const c = (await s.call('counter', [1])) as RemoteHandle;
+    await c.close();
+    await expect(clean.check()).resolves.toMatchObject({ events: [] });
+    clean.stop();
+    const dirty = watchLeaks(pool, { kinds: ['counter'] });
+    const held = (await s.call('counter', [1])) as RemoteHandle;
+    await expect(dirty.check()).rejects.toThrow(/still open/);
+    dirty.stop();
+    await held.close();
+    await s.close();
+  });
+});

@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { scryptSync } from 'node:crypto';
+import { offload, poolOf } from '@unblock/core';
+
+describe('offload()', () => {
+  const zlib = offload<typeof import('node:zlib')>('node:zlib', { threads: 2 });
+  const crypto = offload<typeof import('node:crypto')>('node:crypto', { threads: 1 });
+  afterAll(async () => {
+    await zlib[Symbol.asyncDispose]();
+    await crypto[Symbol.asyncDispose]();
+  });
+
+  it('runs zlib gzipSync in a worker and returns a Buffer', async () => {
+    const input = Buffer.alloc(100_000, 'abc');
+    const packed = await zlib.gzipSync(input);
+    expect(Buffer.isBuffer(packed)).toBe(true);
+    expect(gunzipSync(packed).equals(input)).toBe(true);
+    expect(poolOf(zlib).stats().completed).toBeGreaterThan(0);
+  });
+
+  it('runs crypto scryptSync with the same result as the main thread', async () => {
+    const key = await crypto.scryptSync('password', 'salt', 32);
+    expect(Buffer.from(key).equals(scryptSync('password', 'salt', 32))).toBe(true);
+  });
+
+  it('keeps class instances in the worker as proxies with async methods', async () => {
+    const hash = await crypto.createHash('sha256');
+    await hash.update('hello ');
+    await hash.update('world');
+    const digest = await hash.digest('hex');
+    expect(digest).toBe('b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9');
+    await hash[Symbol.asyncDispose]();
+  });
+
+  it('keeps error classes from the module', async () => {
+    await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({ code: 'Z_DATA_ERROR' });
+  });
+});

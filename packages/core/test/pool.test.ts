@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import diagnostics_channel from 'node:diagnostics_channel';
+import { PoolClosedError, QueueFullError, type CallEvent, type ReceivedRows } from '@unblock/core';
+import { pool as makePool } from './helpers.js';
+
+describe('pool lifecycle, backpressure and observability', () => {
+  it('rejects calls past maxQueue with UNBLOCK_ERR_QUEUE_FULL and recovers', async () => {
+    const pool = makePool({ maxQueue: 2 });
+    const s = await pool.openSession();
+    const a = s.call('spin', [50]);
+    const b = s.call('echo', [2]);
+    const c = await s.call('echo', [3]).catch((e: unknown) => e);
+    expect(c).toBeInstanceOf(QueueFullError);
+    expect((c as QueueFullError).code).toBe('UNBLOCK_ERR_QUEUE_FULL');
+    expect(await Promise.all([a, b])).toEqual([50, 2]);
+    expect(await s.call('echo', [4])).toBe(4);
+    await pool.close();
+  });
+
+  it('closes gracefully: work in flight finishes, later calls are refused, close is idempotent', async () => {
+    const pool = makePool();
+    const s = await pool.openSession();
+    const running = s.call('spin', [150]);
+    const closing = pool.close();
+    expect(pool.close()).toBe(closing);
+    await expect(s.call('echo', [1])).rejects.toBeInstanceOf(PoolClosedError);
+    expect(await running).toBe(150);
+    await closing;
+    await expect(pool.openSession()).rejects.toBeInstanceOf(PoolClosedError);
+  });
+
+  it('rejects calls in flight after closeTimeout', async () => {
+    const pool = makePool({ closeTimeout: 50 });
+    const s = await pool.openSession();
+    const running = s.call('sleep', [2000]).catch((e: unknown) => e);
+    await pool.close();
+    expect(await running).toBeInstanceOf(PoolClosedError);
+  });
+
+  it('destroys at once, rejecting work in flight with the given error', async () => {
+    const pool = makePool();
+    const s = await pool.openSession();
+    const running = s.call('spin', [300]).catch((e: unknown) => e);
+    const reason = new Error('going down');
+    await pool.destroy(reason);
+    expect(await running).toBe(reason);
+    await pool.destroy();
+  });
+
+  it('counts calls, percentiles and live handles in stats()', async () => {
+    const pool = makePool();
+    const s = await pool.openSession();
+    await Promise.all([s.call('echo', [1]), s.call('echo', [2])]);
+    await s.call('failType').catch(() => undefined);
+    await s.call('spin', [500], { timeout: 10 }).catch(() => undefined);
+    const stats = pool.stats();
+    expect(stats.threads).toBe(2);
+    expect(stats.completed).toBe(2);
+    expect(stats.failed).toBe(1);
+    expect(stats.aborted).toBe(1);
+    expect(stats.runTime.count).toBe(3);
+    expect(stats.runTime.p50).toBeGreaterThan(0);
+    await pool.destroy();
+  });
+
+  it('publishes call start, end and error on diagnostics_channel', async () => {
+    const pool = makePool({ name: 'diag' });
+    const seen: string[] = [];
+    const on = (kind: string) => (m: unknown) => {
+      if ((m as CallEvent).pool === 'diag') seen.push(`${kind}:${(m as CallEvent).op}`);
+    };
+    const start = on('start');
+    const end = on('end');
+    const error = on('error');
+    diagnostics_channel.subscribe('unblock:call:start', start);
+    diagnostics_channel.subscribe('unblock:call:end', end);
+    diagnostics_channel.subscribe('unblock:call:error', error);
+    const s = await pool.openSession();
+    await s.call('echo', [1]);
+    await s.call('failType').catch(() => undefined);
+    diagnostics_channel.unsubscribe('unblock:call:start', start);
+    diagnostics_channel.unsubscribe('unblock:call:end', end);
+    diagnostics_channel.unsubscribe('unblock:call:error', error);
+    expect(seen).toEqual(['start:echo', 'end:echo', 'start:failType', 'error:failType']);
+    await pool.close();
+  });
+
+  it('validates options with TypeError/RangeError naming the option', () => {
+    expect(() => makePool({ threads: 0 })).toThrow(/options.threads/);
+    expect(() => makePool({ maxQueue: 1.5 })).toThrow(TypeError);
+    expect(() => makePool({ interrupt: 3 as never })).toThrow(/options.interrupt/);
+  });
+
+  it('streams large row sets in chunks with flow control and rebuilds every shape', async () => {
+    const pool = makePool();
+    const s = await pool.openSession();
+    const big = (await s.call('rows', [30_000])) as ReceivedRows;
+    expect(big.rows).toHaveLength(30_000);
+    expect(big.rows[29_999]).toEqual({ id: 29_999, name: 'name 29999', half: 29_999 / 2, blob: Buffer.from([29_999 & 255]) });
+    expect(big.rows[3]).toMatchObject({ half: null });
+    const arrays = (await s.call('rows', [3, 'array'])) as ReceivedRows;
+    expect(arrays.rows[2]).toEqual([2, 'name 2', 1, Buffer.from([2])]);
+    const plucked = (await s.call('rows', [3, 'pluck'])) as ReceivedRows;
+    expect(plucked.rows).toEqual([0, 1, 2]);
+    // a 1 ms timer keeps firing while 200k rows arrive
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const huge = (await s.call('rows', [200_000])) as ReceivedRows;
+    clearInterval(timer);
+    expect(huge.rows).toHaveLength(200_000);
+    expect(ticks).toBeGreaterThan(2);
+    await pool.close();
+  });
+});

@@ -1,0 +1,130 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { MessagePort } from 'node:worker_threads';
+import { DataCloneError, UnknownOperationError, registerErrorClass } from '@unblock/core';
+import { pool as makePool } from './helpers.js';
+
+describe('sessions', () => {
+  const pool = makePool();
+  afterAll(() => pool.close());
+
+  it('answers calls in the order they were made', async () => {
+    const s = await pool.openSession();
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => s.call('record', [i])));
+    expect(results).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(await s.call('log')).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await s.close();
+  });
+
+  it('sends the calls of one tick as one message', async () => {
+    const s = await pool.openSession();
+    const original = MessagePort.prototype.postMessage;
+    let callMessages = 0;
+    MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest: never[]) {
+      if ((message as { k?: string })?.k === 'calls') callMessages++;
+      return original.call(this, message, ...rest);
+    };
+    try {
+      await Promise.all(Array.from({ length: 64 }, (_, i) => s.call('echo', [i])));
+      expect(callMessages).toBe(1);
+      await s.call('echo', [1]);
+      await s.call('echo', [2]);
+      expect(callMessages).toBe(3);
+    } finally {
+      MessagePort.prototype.postMessage = original;
+    }
+    await s.close();
+  });
+
+  it('keeps value types both ways', async () => {
+    const s = await pool.openSession();
+    const value = {
+      buf: Buffer.from('hello'),
+      big: 2n ** 70n,
+      date: new Date(1_700_000_000_000),
+      nested: [[1, [2, { three: 3 }]], null, undefined],
+      u8: new Uint8Array([1, 2, 3]),
+    };
+    const back = (await s.call('echo', [value])) as typeof value;
+    expect(Buffer.isBuffer(back.buf)).toBe(true);
+    expect(back.buf.toString()).toBe('hello');
+    expect(back.buf.buffer.byteLength).toBe(5); // not the whole 8 KiB pool
+    expect(back.big).toBe(2n ** 70n);
+    expect(back.date).toEqual(value.date);
+    expect(back.nested).toEqual(value.nested);
+    expect(back.u8).toBeInstanceOf(Uint8Array);
+    expect(Buffer.isBuffer(back.u8)).toBe(false);
+    const made = (await s.call('buffers')) as Record<string, Uint8Array>;
+    expect(Buffer.isBuffer(made.small)).toBe(true);
+    expect(Buffer.isBuffer(made.big)).toBe(true);
+    expect(made.big.length).toBe(10000);
+    expect(Buffer.isBuffer(made.u8)).toBe(false);
+    await s.close();
+  });
+
+  it('rebuilds errors with class, own properties and both stacks', async () => {
+    const s = await pool.openSession();
+    const err = (await s
+      .call('fail', ['boom', { code: 'ER_X', errno: 1062, sqlState: '23000', fatal: false, sqlMessage: 'dup' }])
+      .catch((e: unknown) => e)) as Error & Record<string, unknown>;
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toBe('boom');
+    expect(err).toMatchObject({ code: 'ER_X', errno: 1062, sqlState: '23000', fatal: false, sqlMessage: 'dup' });
+    expect(err.stack).toContain('session.test.ts');
+    expect(err.stack).toContain('<worker thread>');
+    expect(err.stack).toContain('echo-driver.mjs');
+    const typeErr = await s.call('failType').catch((e: unknown) => e);
+    expect(typeErr).toBeInstanceOf(TypeError);
+    await s.close();
+  });
+
+  it('rebuilds registered driver error classes', async () => {
+    class FixtureError extends Error {}
+    Object.defineProperty(FixtureError.prototype, 'name', { value: 'FixtureError' });
+    registerErrorClass(FixtureError, 'FixtureError');
+    const s = await pool.openSession();
+    const custom = (await s.call('failCustom').catch((e: unknown) => e)) as FixtureError & { code: string };
+    expect(custom).toBeInstanceOf(FixtureError);
+    expect(custom.name).toBe('FixtureError');
+    expect(custom.code).toBe('E_CUSTOM');
+    expect(String(custom.stack)).toMatch(/^FixtureError: custom/);
+    const unknown = await s.call('nope').catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(UnknownOperationError);
+    expect((unknown as UnknownOperationError).code).toBe('UNBLOCK_ERR_UNKNOWN_OPERATION');
+    await s.close();
+  });
+
+  it('refuses values that cannot cross, naming them, before sending anything', async () => {
+    const s = await pool.openSession();
+    const err = await s.call('record', [{ fn: () => 1 }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataCloneError);
+    expect((err as DataCloneError).code).toBe('UNBLOCK_ERR_DATA_CLONE');
+    expect((err as Error).message).toContain('args[0].fn');
+    await expect(s.call('record', [Symbol('x')])).rejects.toThrow(/args\[0\] is a symbol/);
+    class Thing {}
+    await expect(s.call('record', [new Thing()])).rejects.toThrow(/instance of Thing/);
+    // nothing was sent: the session's log is empty and it still works
+    expect(await s.call('log')).toEqual([]);
+    await s.close();
+  });
+
+  it('reports open errors with the driver error', async () => {
+    const err = await pool.openSession({ failOpen: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect((err as Record<string, unknown>).code).toBe('E_OPEN');
+  });
+
+  it('pins a session to one worker and spreads sessions over workers', async () => {
+    const a = await pool.openSession();
+    const b = await pool.openSession();
+    const ta = await Promise.all([a.call('threadId'), a.call('threadId'), a.call('threadId')]);
+    expect(new Set(ta).size).toBe(1);
+    expect(ta[0]).toBe(a.threadId);
+    expect(b.threadId).not.toBe(a.threadId);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('runs stateless calls on any worker', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run('echo', [i])));
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
