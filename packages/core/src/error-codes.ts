@@ -11,7 +11,8 @@
  */
 export const ErrorCodes = {
   UNBLOCK_ERR_POOL_CLOSED: 'The pool is closed or closing; the call was not run.',
-  UNBLOCK_ERR_QUEUE_FULL: 'The pool already has `maxQueue` calls in flight; the call was not queued.',
+  UNBLOCK_ERR_QUEUE_FULL:
+    'The pool already has `maxQueue` calls in flight; the call was not queued.',
   UNBLOCK_ERR_TIMEOUT:
     'The call ran past its `timeout`; it is the `cause` of the AbortError the call rejects with.',
   UNBLOCK_ERR_WORKER_EXITED:

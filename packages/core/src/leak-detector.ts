@@ -45,7 +45,9 @@ export interface LeakDetectorOptions {
 }
 
 function originOf(record: TrackedHandle): string {
-  return record.origin?.stack?.replace(/^Error\n/, '') ?? '    (stack capture is off: set captureStacks)';
+  const stack = record.origin?.stack;
+  if (stack === undefined) return '    (stack capture is off: set captureStacks)';
+  return stack.slice(stack.indexOf('\n') + 1);
 }
 
 /**
@@ -77,6 +79,10 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     origin: Error | undefined,
     release: () => void,
   ): TrackedHandle {
+    // Format the stack now: until `.stack` is first read, V8 keeps the captured frames, whose
+    // receivers include the caller's suspended async functions and generators. A record that
+    // held them would keep the very handle it watches alive, so it could never be collected.
+    void origin?.stack;
     const record: TrackedHandle = {
       kind,
       threadId,
@@ -103,7 +109,11 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     this.live.delete(record);
     this.registry.unregister(record);
     if (record.warned) {
-      this.report(record, 'returned', `A ${record.kind} reported as a possible leak was returned after ${Math.round(performance.now() - record.since)} ms`);
+      this.report(
+        record,
+        'returned',
+        `A ${record.kind} reported as a possible leak was returned after ${Math.round(performance.now() - record.since)} ms`,
+      );
     }
   }
 
@@ -124,7 +134,11 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     for (const record of this.live) {
       if (!this.options.leaseKinds.includes(record.kind)) continue;
       count++;
-      this.report(record, 'open-at-close', `${this.options.name} closed with a ${record.kind} still open`);
+      this.report(
+        record,
+        'open-at-close',
+        `${this.options.name} closed with a ${record.kind} still open`,
+      );
     }
     return count;
   }
@@ -152,7 +166,11 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
   private overdue(record: TrackedHandle): void {
     if (record.closed) return;
     record.warned = true;
-    this.report(record, 'threshold', `A ${record.kind} has been held for more than ${this.options.leakDetectionThreshold} ms (leakDetectionThreshold)`);
+    this.report(
+      record,
+      'threshold',
+      `A ${record.kind} has been held for more than ${this.options.leakDetectionThreshold} ms (leakDetectionThreshold)`,
+    );
   }
 
   private report(record: TrackedHandle, reason: LeakReason, message: string): void {
@@ -164,10 +182,13 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
       threadId: record.threadId,
     };
     const code = reason === 'returned' ? 'UNBLOCK_WARN_LEAK_RETURNED' : 'UNBLOCK_WARN_LEAK';
-    process.emitWarning(`${message} (${this.options.name}). It was taken at:\n${originOf(record)}`, {
-      code,
-      type: 'UnblockLeakWarning',
-    });
+    process.emitWarning(
+      `${message} (${this.options.name}). It was taken at:\n${originOf(record)}`,
+      {
+        code,
+        type: 'UnblockLeakWarning',
+      },
+    );
     this.emit('leak', event);
   }
 }

@@ -2,23 +2,20 @@ import { createPool, type Pool, type PoolOptions } from './pool.js';
 import { RemoteHandle } from './remote-handle.js';
 
 /** A function made asynchronous: same parameters, a Promise of the result. */
-type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Remote<Awaited<R>>> : never;
+type AsyncFunction<F> = F extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<Remote<Awaited<R>>>
+  : never;
 
 /** What a call returns: plain data as is; a class instance as a proxy of its methods. */
 export type Remote<T> = T extends
-  | string
-  | number
-  | boolean
-  | bigint
-  | null
-  | undefined
-  | Buffer
-  | Uint8Array
-  | Date
-  | unknown[]
+  string | number | boolean | bigint | null | undefined | Buffer | Uint8Array | Date | unknown[]
   ? T
   : T extends object
-    ? { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: AsyncFunction<T[K]> } & AsyncDisposable
+    ? {
+        [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: AsyncFunction<
+          T[K]
+        >;
+      } & AsyncDisposable
     : T;
 
 /**

@@ -1,14 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  type ResourceLimits,
+  type Worker,
+} from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { CallOptions } from './call-options.js';
 import { CallStats, type DurationSummary } from './call-stats.js';
-import {
-  PoolClosedError,
-  QueueFullError,
-  WorkerExitedError,
-  WorkerInitError,
-} from './errors.js';
+import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } from './errors.js';
 import { LeakDetector } from './leak-detector.js';
 import {
   SLOT_COUNT,
@@ -92,7 +92,8 @@ interface WorkerSlot {
 let poolCount = 0;
 
 function validatePoolOptions(options: PoolOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('options must be an object');
   const { driver, threads, maxQueue, leakDetectionThreshold, closeTimeout, interrupt } = options;
   if (!(driver instanceof URL) && typeof driver !== 'string') {
     throw new TypeError('options.driver must be a URL or a string');
@@ -201,7 +202,13 @@ export class Pool<O = unknown> {
 
   private addSlot({ threadId, inbox }: WorkerHello): void {
     const worker = this.piscina.threads.find((w) => w.threadId === threadId);
-    const slot: WorkerSlot = { threadId, inbox, worker, sessions: new Set(), defaultSession: undefined };
+    const slot: WorkerSlot = {
+      threadId,
+      inbox,
+      worker,
+      sessions: new Set(),
+      defaultSession: undefined,
+    };
     this.slots.set(threadId, slot);
     inbox.unref();
     worker?.once('exit', (code) => this.onWorkerExit(slot, code));
@@ -254,7 +261,9 @@ export class Pool<O = unknown> {
    * ```
    */
   async openSession(options?: O, placement: { threadId?: number } = {}): Promise<Session> {
-    const origin = new Error();
+    // Dropped once the session is open: an unformatted Error keeps its frames' receivers alive
+    // (the caller's suspended async functions), and closures made below would retain it.
+    let origin: Error | undefined = new Error();
     const slot = await this.pickSlot(placement.threadId);
     const { port1, port2 } = new MessageChannel();
     const state = new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT);
@@ -269,7 +278,10 @@ export class Pool<O = unknown> {
     const reply = new Promise<FromWorker>((resolve) => {
       port1.once('message', resolve);
       port1.once('close', () =>
-        resolve({ k: 'openFailed', error: encodeValue(new WorkerExitedError(undefined, 'while opening a session'), {}, 'e') }),
+        resolve({
+          k: 'openFailed',
+          error: encodeValue(new WorkerExitedError(undefined, 'while opening a session'), {}, 'e'),
+        }),
       );
     });
     slot.inbox.postMessage(message, [port2]);
@@ -277,8 +289,10 @@ export class Pool<O = unknown> {
     if (opened.k !== 'opened') {
       port1.close();
       const error = opened.k === 'openFailed' ? opened.error : undefined;
-      throw decodeValue(error, { callerStack: () => origin.stack });
+      const stack = origin.stack;
+      throw decodeValue(error, { callerStack: () => stack });
     }
+    origin = undefined;
     port1.removeAllListeners('close');
     const session = new Session(sessionId, port1, new Int32Array(state), this.env, opened, () =>
       slot.sessions.delete(session),
@@ -311,18 +325,24 @@ export class Pool<O = unknown> {
     let best = first;
     let bestLoad = Infinity;
     for (const slot of this.slots.values()) {
-      const load = slot.defaultSession === undefined ? 0 : await slot.defaultSession.then((s) => s.inFlight, () => Infinity);
+      const load =
+        slot.defaultSession === undefined
+          ? 0
+          : await slot.defaultSession.then(
+              (s) => s.inFlight,
+              () => Infinity,
+            );
       if (load < bestLoad) {
         best = slot;
         bestLoad = load;
       }
     }
-    best.defaultSession ??= this.openSession(this.options.defaultOptions, { threadId: best.threadId }).catch(
-      (err: unknown) => {
-        best.defaultSession = undefined;
-        throw err;
-      },
-    );
+    best.defaultSession ??= this.openSession(this.options.defaultOptions, {
+      threadId: best.threadId,
+    }).catch((err: unknown) => {
+      best.defaultSession = undefined;
+      throw err;
+    });
     const session = await best.defaultSession;
     if (session.ended) {
       best.defaultSession = undefined;
@@ -393,7 +413,8 @@ export class Pool<O = unknown> {
     this.leaks.reportOpenAtClose();
     const sessions = [...this.slots.values()].flatMap((slot) => [...slot.sessions]);
     for (const session of sessions) {
-      if (session.inFlight > 0) session.fail(new PoolClosedError('The pool closed before the call finished'));
+      if (session.inFlight > 0)
+        session.fail(new PoolClosedError('The pool closed before the call finished'));
     }
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
     await this.piscina.close({ force: true });
@@ -435,4 +456,3 @@ export class Pool<O = unknown> {
 export function createPool<O = unknown>(options: PoolOptions<O>): Pool<O> {
   return new Pool(options);
 }
-

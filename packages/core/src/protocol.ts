@@ -11,8 +11,10 @@ export const Slot = {
   interruptAck: 2,
   /** Messages the caller has posted; the worker pulls them early when this moves. */
   posted: 3,
+  /** 1 while the worker is running or briefly waiting for this session's calls. */
+  awake: 4,
 } as const;
-export const SLOT_COUNT = 4;
+export const SLOT_COUNT = 5;
 
 /** The `target` of a call on the session's own connection (anything else is a handle id). */
 export const CONNECTION_TARGET = 0;

@@ -1,9 +1,14 @@
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AbortError } from './abort-error.js';
 import type { CallStats } from './call-stats.js';
 import { currentCallOptions, type CallOptions } from './call-options.js';
 import { channels, type CallEvent } from './diagnostics.js';
-import { SessionBrokenError, SessionClosedError, TimeoutError, WorkerExitedError } from './errors.js';
+import {
+  SessionBrokenError,
+  SessionClosedError,
+  TimeoutError,
+  WorkerExitedError,
+} from './errors.js';
 import type { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
@@ -63,6 +68,30 @@ interface PendingCall {
 
 type InterruptMode = 'caller' | 'worker' | 'terminate';
 
+/** Longest wait for one answer on the caller's thread (µs). */
+const SPIN_US = 50;
+/** Most time spent waiting for answers per turn of the event loop (ms). */
+const SPIN_BUDGET_MS = 0.5;
+
+/** Time spent spinning in this turn of the event loop, shared by every session. */
+const spinBudget = {
+  spent: 0,
+  resetQueued: false,
+  available(): boolean {
+    return this.spent < SPIN_BUDGET_MS;
+  },
+  spend(ms: number): void {
+    this.spent += ms;
+    if (!this.resetQueued) {
+      this.resetQueued = true;
+      setImmediate(() => {
+        this.spent = 0;
+        this.resetQueued = false;
+      });
+    }
+  },
+};
+
 /**
  * A connection pinned to one worker thread, reached over its own MessagePort. Calls are
  * answered in order; calls made in the same tick travel as one message.
@@ -90,7 +119,8 @@ export class Session {
   private readonly interruptToken: unknown;
   private readonly decodeCtx: DecodeContext;
   private readonly encodeCtx: EncodeContext = {
-    encodeObject: (value) => (value instanceof RemoteHandle ? { __unblock: 'H', id: value.id } : undefined),
+    encodeObject: (value) =>
+      value instanceof RemoteHandle ? { __unblock: 'H', id: value.id } : undefined,
   };
   /** The call whose answer is being decoded (its stack joins errors, its rows gather chunks). */
   private decoding: PendingCall | undefined;
@@ -125,7 +155,10 @@ export class Session {
     // the exit code. Should no exit event come, the session still fails instead of hanging.
     port.on('close', () => {
       if (this.closing === undefined) {
-        setTimeout(() => this.fail(new WorkerExitedError(undefined, 'its session port closed')), 200).unref();
+        setTimeout(
+          () => this.fail(new WorkerExitedError(undefined, 'its session port closed')),
+          200,
+        ).unref();
       }
     });
     port.unref();
@@ -165,8 +198,11 @@ export class Session {
 
   /** @internal Calls `op` on the connection (target 0) or on a handle. */
   callTarget(target: number, op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
-    const origin = this.env.captureStacks ? new Error() : undefined;
-    if (origin !== undefined) Error.captureStackTrace(origin, this.callTarget);
+    let origin: Error | undefined;
+    if (this.env.captureStacks) {
+      origin = {} as Error;
+      Error.captureStackTrace(origin, this.callTarget);
+    }
     if (this.broken !== undefined) return Promise.reject(new SessionBrokenError(this.broken));
     if (this.closing !== undefined) return Promise.reject(new SessionClosedError());
     let encoded: unknown[];
@@ -232,6 +268,8 @@ export class Session {
     if (this.broken !== undefined) return (this.closing = Promise.resolve());
     this.closing = new Promise<void>((resolve) => {
       this.closedResolve = resolve;
+      // The worker's 'closed' answer is awaited: keep the process alive until it arrives.
+      this.port.ref();
       this.flush();
       this.post({ k: 'close' });
     });
@@ -254,7 +292,11 @@ export class Session {
     this.fail(error);
   }
 
-  private watch(entry: PendingCall, signal: AbortSignal | undefined, timeout: number | undefined): void {
+  private watch(
+    entry: PendingCall,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+  ): void {
     const onAbort = (): void => this.abort(entry, signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer =
@@ -318,7 +360,7 @@ export class Session {
 
   private flush(): void {
     this.flushQueued = false;
-    if (this.outbox.length === 0 || this.ended && this.broken !== undefined) return;
+    if (this.outbox.length === 0 || (this.ended && this.broken !== undefined)) return;
     const calls = this.outbox;
     this.outbox = [];
     const now = performance.now();
@@ -330,12 +372,37 @@ export class Session {
       }
     }
     this.post({ k: 'calls', calls });
+    this.spinForAnswers();
+  }
+
+  /**
+   * A caller that awaits each call in turn pays two event-loop wake-ups per round trip. While
+   * the worker is known to be awake on this session, wait for its answer here instead, for at
+   * most SPIN_US, and never for more than SPIN_BUDGET_MS per turn of the event loop, so timers
+   * and I/O still run at least once a millisecond.
+   */
+  private spinForAnswers(): void {
+    if (Atomics.load(this.state, Slot.awake) !== 1 || !spinBudget.available()) return;
+    const start = performance.now();
+    const deadline = start + SPIN_US / 1000;
+    let now = start;
+    while (now < deadline) {
+      const entry = receiveMessageOnPort(this.port);
+      if (entry !== undefined) {
+        this.receive(entry.message as FromWorker);
+        break;
+      }
+      if (Atomics.load(this.state, Slot.awake) !== 1) break;
+      now = performance.now();
+    }
+    spinBudget.spend(performance.now() - start);
   }
 
   private post(message: ToWorker): void {
     if (this.broken !== undefined) return;
     this.port.postMessage(message);
     Atomics.add(this.state, Slot.posted, 1);
+    Atomics.notify(this.state, Slot.posted);
   }
 
   private receive(message: FromWorker): void {
@@ -425,7 +492,8 @@ export class Session {
     } else {
       if (value instanceof AbortError) this.env.stats.aborted++;
       else this.env.stats.failed++;
-      if (channels.error.hasSubscribers) channels.error.publish({ ...this.event(entry), error: value });
+      if (channels.error.hasSubscribers)
+        channels.error.publish({ ...this.event(entry), error: value });
       entry.reject(value);
     }
   }

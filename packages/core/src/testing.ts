@@ -44,7 +44,8 @@ export function watchLeaks(
       for (const kind of options.kinds ?? []) if (byKind[kind]) live[kind] = byKind[kind];
       if (events.length > 0 || Object.keys(live).length > 0) {
         const lines = events.map((e) => `- ${e.kind} ${e.reason}\n${e.stack ?? '(no stack)'}`);
-        for (const [kind, n] of Object.entries(live)) lines.push(`- ${n} ${kind} handle(s) still open`);
+        for (const [kind, n] of Object.entries(live))
+          lines.push(`- ${n} ${kind} handle(s) still open`);
         throw new Error(`Leaks found:\n${lines.join('\n')}`);
       }
       return { events, live };

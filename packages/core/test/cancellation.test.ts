@@ -1,6 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AbortError, SessionBrokenError, TimeoutError, WorkerExitedError, createPool, withCallOptions } from '@unblock/core';
-import { cancellableDriver, interruptibleDriver, pool as makePool, raiseFlag, sleep } from './helpers.js';
+import {
+  AbortError,
+  SessionBrokenError,
+  TimeoutError,
+  WorkerExitedError,
+  createPool,
+  withCallOptions,
+} from '@unblock/core';
+import {
+  cancellableDriver,
+  interruptibleDriver,
+  pool as makePool,
+  raiseFlag,
+  sleep,
+} from './helpers.js';
 
 describe('cancellation of a blocking driver without an interrupt hook', () => {
   const pool = makePool();
@@ -23,7 +36,9 @@ describe('cancellation of a blocking driver without an interrupt hook', () => {
 
   it('rejects an already aborted signal without sending', async () => {
     const s = await pool.openSession();
-    const err = await s.call('record', [1], { signal: AbortSignal.abort('no') }).catch((e: unknown) => e);
+    const err = await s
+      .call('record', [1], { signal: AbortSignal.abort('no') })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ state: 'queued', cause: 'no' });
     expect(await s.call('log')).toEqual([]);
     await s.close();
@@ -32,7 +47,9 @@ describe('cancellation of a blocking driver without an interrupt hook', () => {
   it('stops a running call by replacing its worker; the session breaks, a new one works', async () => {
     const s = await pool.openSession();
     const started = performance.now();
-    const err = (await s.call('spin', [5000], { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e)) as AbortError;
+    const err = (await s
+      .call('spin', [5000], { signal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e)) as AbortError;
     expect(performance.now() - started).toBeLessThan(2000);
     expect(err).toBeInstanceOf(AbortError);
     expect(err.state).toBe('running');
@@ -90,7 +107,9 @@ describe('cancellation with an interrupt hook on the caller thread', () => {
   it('interrupts the running call and keeps the session', async () => {
     const s = await pool.openSession();
     const started = performance.now();
-    const err = (await s.call('spin', [5000, 'long'], { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e)) as AbortError;
+    const err = (await s
+      .call('spin', [5000, 'long'], { signal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e)) as AbortError;
     expect(performance.now() - started).toBeLessThan(2000);
     expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
     expect(await s.call('spin', [1, 'after'])).toBe(1);
@@ -105,7 +124,9 @@ describe('cancellation with an interrupt hook on the caller thread', () => {
     for (let i = 0; i < 200; i++) {
       const ac = new AbortController();
       const victim = i % 2 === 0;
-      results.push(s.call('spin', [victim ? 2 : 0, `c${i}`], { signal: ac.signal }).catch((e: unknown) => e));
+      results.push(
+        s.call('spin', [victim ? 2 : 0, `c${i}`], { signal: ac.signal }).catch((e: unknown) => e),
+      );
       if (victim) setTimeout(() => ac.abort(), Math.random() * 3);
       else expected.push(`c${i}`);
     }
@@ -126,7 +147,9 @@ describe('cancellation of an asynchronous driver', () => {
   it('lets the driver cancel the running call and keeps the session', async () => {
     const s = await pool.openSession();
     const started = performance.now();
-    const err = await s.call('sleep', [5000], { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    const err = await s
+      .call('sleep', [5000], { signal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
     expect(await s.call('sleep', [1])).toBe(1);

@@ -9,7 +9,10 @@ describe('CommonJS', () => {
       const os = offload('node:os', { threads: 1 });
       os.cpus().then((cpus) => { console.log(typeof defineDriver, cpus.length > 0); return os[Symbol.asyncDispose](); });
     `;
-    const out = execFileSync(process.execPath, ['-e', script], { cwd: import.meta.dirname, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+    });
     expect(out.trim()).toBe('function true');
   });
 });

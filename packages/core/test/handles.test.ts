@@ -22,7 +22,11 @@ describe('remote handles and leak detection', () => {
     expect(counter).toBeInstanceOf(RemoteHandle);
     expect(counter.kind).toBe('counter');
     expect(counter.meta).toEqual({ start: 10 });
-    const sums = await Promise.all([counter.call('add', [1]), counter.call('add', [2]), counter.call('value')]);
+    const sums = await Promise.all([
+      counter.call('add', [1]),
+      counter.call('add', [2]),
+      counter.call('value'),
+    ]);
     expect(sums).toEqual([11, 13, 13]);
     expect(pool.stats().handles.byKind.counter).toBe(1);
     await counter.close();
@@ -46,7 +50,9 @@ describe('remote handles and leak detection', () => {
     const collected = events.find((e) => e.reason === 'collected');
     expect(collected?.kind).toBe('counter');
     expect(collected?.stack).toContain('takeAndDrop');
-    const warning = warnings.find((w) => (w as Error & { code?: string }).code === 'UNBLOCK_WARN_LEAK');
+    const warning = warnings.find(
+      (w) => (w as Error & { code?: string }).code === 'UNBLOCK_WARN_LEAK',
+    );
     expect(warning?.message).toContain('garbage-collected');
     expect(warning?.message).toContain('handles.test.ts');
     expect(pool.stats().handles.byKind.counter ?? 0).toBe(0);

@@ -26,14 +26,34 @@ describe('offload()', () => {
 
   it('keeps class instances in the worker as proxies with async methods', async () => {
     const hash = await crypto.createHash('sha256');
-    await hash.update('hello ');
-    await hash.update('world');
+    await hash.update('hello ', 'utf8');
+    await hash.update('world', 'utf8');
     const digest = await hash.digest('hex');
     expect(digest).toBe('b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9');
     await hash[Symbol.asyncDispose]();
   });
 
   it('keeps error classes from the module', async () => {
-    await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({ code: 'Z_DATA_ERROR' });
+    await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({
+      code: 'Z_DATA_ERROR',
+    });
+  });
+});
+
+describe('offload() of a native addon', () => {
+  it('runs the project addon (@unblock/sqlite-interrupt) in a worker', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const addonPath = require
+      .resolve('@unblock/sqlite-interrupt/package.json')
+      .replace(/package\.json$/, 'build/Release/sqlite_interrupt.node');
+    const addon = offload<{ registeredCount(): number; isRegistered(id: number): boolean }>(
+      addonPath,
+      { threads: 1 },
+    );
+    expect(await addon.registeredCount()).toBe(0);
+    expect(await addon.isRegistered(12345)).toBe(false);
+    await expect(addon.isRegistered('x' as never)).rejects.toBeInstanceOf(TypeError);
+    await addon[Symbol.asyncDispose]();
   });
 });

@@ -96,7 +96,12 @@ describe('pool lifecycle, backpressure and observability', () => {
     const s = await pool.openSession();
     const big = (await s.call('rows', [30_000])) as ReceivedRows;
     expect(big.rows).toHaveLength(30_000);
-    expect(big.rows[29_999]).toEqual({ id: 29_999, name: 'name 29999', half: 29_999 / 2, blob: Buffer.from([29_999 & 255]) });
+    expect(big.rows[29_999]).toEqual({
+      id: 29_999,
+      name: 'name 29999',
+      half: 29_999 / 2,
+      blob: Buffer.from([29_999 & 255]),
+    });
     expect(big.rows[3]).toMatchObject({ half: null });
     const arrays = (await s.call('rows', [3, 'array'])) as ReceivedRows;
     expect(arrays.rows[2]).toEqual([2, 'name 2', 1, Buffer.from([2])]);

@@ -19,7 +19,11 @@ describe('sessions', () => {
     const s = await pool.openSession();
     const original = MessagePort.prototype.postMessage;
     let callMessages = 0;
-    MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest: never[]) {
+    MessagePort.prototype.postMessage = function (
+      this: MessagePort,
+      message: unknown,
+      ...rest: never[]
+    ) {
       if ((message as { k?: string })?.k === 'calls') callMessages++;
       return original.call(this, message, ...rest);
     };
@@ -64,11 +68,20 @@ describe('sessions', () => {
   it('rebuilds errors with class, own properties and both stacks', async () => {
     const s = await pool.openSession();
     const err = (await s
-      .call('fail', ['boom', { code: 'ER_X', errno: 1062, sqlState: '23000', fatal: false, sqlMessage: 'dup' }])
+      .call('fail', [
+        'boom',
+        { code: 'ER_X', errno: 1062, sqlState: '23000', fatal: false, sqlMessage: 'dup' },
+      ])
       .catch((e: unknown) => e)) as Error & Record<string, unknown>;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toBe('boom');
-    expect(err).toMatchObject({ code: 'ER_X', errno: 1062, sqlState: '23000', fatal: false, sqlMessage: 'dup' });
+    expect(err).toMatchObject({
+      code: 'ER_X',
+      errno: 1062,
+      sqlState: '23000',
+      fatal: false,
+      sqlMessage: 'dup',
+    });
     expect(err.stack).toContain('session.test.ts');
     expect(err.stack).toContain('<worker thread>');
     expect(err.stack).toContain('echo-driver.mjs');
@@ -82,7 +95,9 @@ describe('sessions', () => {
     Object.defineProperty(FixtureError.prototype, 'name', { value: 'FixtureError' });
     registerErrorClass(FixtureError, 'FixtureError');
     const s = await pool.openSession();
-    const custom = (await s.call('failCustom').catch((e: unknown) => e)) as FixtureError & { code: string };
+    const custom = (await s.call('failCustom').catch((e: unknown) => e)) as FixtureError & {
+      code: string;
+    };
     expect(custom).toBeInstanceOf(FixtureError);
     expect(custom.name).toBe('FixtureError');
     expect(custom.code).toBe('E_CUSTOM');

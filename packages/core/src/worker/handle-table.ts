@@ -11,7 +11,12 @@ interface Entry {
 let nextId = 1;
 const entries = new Map<number, Entry>();
 
-export function addHandle(object: object, kind: string, meta: unknown, sessionId: number): HandleRef {
+export function addHandle(
+  object: object,
+  kind: string,
+  meta: unknown,
+  sessionId: number,
+): HandleRef {
   const id = nextId++;
   entries.set(id, { object, kind, sessionId });
   return new HandleRef(id, kind, meta);

@@ -48,9 +48,12 @@ async function loadDriver(specifier: string): Promise<Driver<unknown, unknown>> 
     // The pool reports this on the first session or task; the worker stays up to say so.
     return {
       open() {
-        throw new WorkerInitError(`Cannot load the driver ${specifier}: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new WorkerInitError(
+          `Cannot load the driver ${specifier}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       },
       operations: {},
     };
@@ -61,7 +64,7 @@ async function openSession(message: OpenSessionMessage): Promise<void> {
   const { port, sessionId } = message;
   let connection: unknown;
   try {
-    connection = await driver.open(message.options);
+    connection = await driver.open(decodeValue(message.options, argsDecodeContext));
   } catch (err) {
     port.postMessage({ k: 'openFailed', error: encodeErr(err) });
     port.close();
@@ -70,7 +73,15 @@ async function openSession(message: OpenSessionMessage): Promise<void> {
   const state = new Int32Array(message.state);
   sessions.set(
     sessionId,
-    new SessionHost(driver, connection, port, state, sessionId, () => sessions.delete(sessionId)),
+    new SessionHost(
+      driver,
+      connection,
+      port,
+      state,
+      sessionId,
+      () => sessions.delete(sessionId),
+      () => sessions.size === 1,
+    ),
   );
   let info: unknown;
   let interruptToken: unknown;
@@ -103,10 +114,16 @@ export default async function runTask(task: TaskMessage): Promise<TaskResult> {
   try {
     const connection = await openDefaultConnection();
     const args = decodeValue(task.args, argsDecodeContext) as unknown[];
-    const value = await invoke(driver, connection, CONNECTION_TARGET, task.op, args, operationContext(0));
+    const value = await invoke(
+      driver,
+      connection,
+      CONNECTION_TARGET,
+      task.op,
+      args,
+      operationContext(0),
+    );
     return { ok: true, value: encodeValue(value, resultEncodeContext(undefined), 'result') };
   } catch (err) {
     return { ok: false, error: encodeErr(err) };
   }
 }
-

@@ -25,7 +25,8 @@ export function invoke(
   if (entry === undefined) throw new HandleClosedError('remote');
   const kind = driver.handles?.[entry.kind] as HandleKind<object> | undefined;
   const method = kind?.methods?.[op];
-  if (method !== undefined && Object.hasOwn(kind!.methods!, op)) return method(entry.object, args, ctx);
+  if (method !== undefined && Object.hasOwn(kind!.methods!, op))
+    return method(entry.object, args, ctx);
   if (kind?.invoke !== undefined) return kind.invoke(entry.object, op, args, ctx);
   throw new UnknownOperationError(`${entry.kind}.${op}`);
 }

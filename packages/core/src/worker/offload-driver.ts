@@ -10,7 +10,8 @@ function isInstance(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto === null || proto === Object.prototype || Array.isArray(value)) return false;
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+    return false;
   if (types.isDate(value) || types.isRegExp(value) || value instanceof Error) return false;
   if (value instanceof Map || value instanceof Set) return false;
   return true;
@@ -18,7 +19,9 @@ function isInstance(value: unknown): value is object {
 
 /** A class instance stays here as a handle; anything else goes back as data. */
 function keep(value: unknown, ctx: OperationContext): unknown {
-  return isInstance(value) ? ctx.handle(value, 'instance', { className: value.constructor?.name }) : value;
+  return isInstance(value)
+    ? ctx.handle(value, 'instance', { className: value.constructor?.name })
+    : value;
 }
 
 export default defineDriver({
@@ -29,8 +32,11 @@ export default defineDriver({
   },
   operations: {
     call: async (mod, [name, args], ctx) => {
-      const fn = mod[name as string] ?? (mod.default as Record<string, unknown> | undefined)?.[name as string];
-      if (typeof fn !== 'function') throw new TypeError(`The module has no function export "${String(name)}"`);
+      const fn =
+        mod[name as string] ??
+        (mod.default as Record<string, unknown> | undefined)?.[name as string];
+      if (typeof fn !== 'function')
+        throw new TypeError(`The module has no function export "${String(name)}"`);
       return keep(await (fn as (...a: unknown[]) => unknown)(...(args as unknown[])), ctx);
     },
   },

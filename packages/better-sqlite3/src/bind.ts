@@ -1,0 +1,48 @@
+import { types } from 'node:util';
+
+// Values the driver refuses (booleans, Dates, class instances, functions...) must fail with the
+// driver's own TypeError, at the same parameter. Dates and booleans cross to the worker as they
+// are; what structured clone cannot carry (functions, symbols, class instances) is replaced by
+// an invalid Date, which the driver refuses with that same TypeError at that same position.
+const REFUSED = new Date(Number.NaN);
+
+function crosses(value: unknown, depth: number): boolean {
+  const t = typeof value;
+  if (t === 'function' || t === 'symbol') return false;
+  if (t !== 'object' || value === null) return true;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || types.isDate(value)) return true;
+  if (depth > 8) return false;
+  if (Array.isArray(value)) return value.every((item) => crosses(item, depth + 1));
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key of Object.keys(value as object)) {
+    if (!crosses((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
+function fix(value: unknown): unknown {
+  if (crosses(value, 1)) return value;
+  if (Array.isArray(value)) return value.map((item) => (crosses(item, 2) ? item : REFUSED));
+  const t = typeof value;
+  if (t === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as object)) out[key] = crosses(item, 2) ? item : REFUSED;
+    return out;
+  }
+  return REFUSED;
+}
+
+/**
+ * Makes bind parameters safe to send: returns `params` itself when every value can cross (the
+ * common case costs one `typeof` per value), or a copy with uncloneable values replaced.
+ */
+export function bindable(params: unknown[]): unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    const t = typeof v;
+    if (t === 'number' || t === 'string' || t === 'bigint' || v === null || v === undefined) continue;
+    if (!crosses(v, 0)) return params.map(fix);
+  }
+  return params;
+}

@@ -1,0 +1,827 @@
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { inspect } from 'node:util';
+import {
+  createPool,
+  SessionBrokenError,
+  toPortableFunction,
+  WorkerExitedError,
+  type CallOptions,
+  type FunctionReference,
+  type Pool,
+  type PoolStats,
+  type Session,
+} from '@unblock/core';
+import { SqliteError } from './errors.js';
+import { interruptHook } from './interrupt.js';
+import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
+import { Statement, kCreate } from './statement.js';
+import { createTransaction, type Transaction } from './transaction.js';
+import { currentScope, lockScope, newScope, runDetached, runInScope, type TxScope } from './transaction-scope.js';
+import {
+  STATE_SLOTS,
+  StateSlot,
+  type ConnectionInfo,
+  type ConnectionOptions,
+  type SetupStep,
+} from './wire.js';
+
+const workerModule = new URL('./worker.js', import.meta.url);
+
+/** Where a call may run. */
+export const Route = {
+  /** Reads: a reader when there is one and no transaction is open. */
+  read: 0,
+  /** Writes and everything else: the writer, after any transaction of another context. */
+  write: 1,
+  /** No data touched (prepare, columns): the writer, without waiting for transactions. */
+  meta: 2,
+} as const;
+export type RouteCode = (typeof Route)[keyof typeof Route];
+
+/** A reader connection and the cursors open on it (a cursor pins an old snapshot). */
+export interface ReaderSlot {
+  session: Session;
+  cursors: number;
+}
+
+/** Where a call went: the session, and the reader slot when it was a reader. */
+export interface Target {
+  session: Session;
+  reader: ReaderSlot | undefined;
+}
+
+/** Internal access for Statement, transactions and the client. */
+export const kInternals = Symbol('unblock.better-sqlite3.internals');
+
+/**
+ * User-defined functions travel to the workers as source text (self-contained) or as a
+ * `{ module, export }` reference the workers import.
+ *
+ * @example
+ * ```ts
+ * db.function('slug', { module: new URL('./udfs.js', import.meta.url), export: 'slug' });
+ * ```
+ */
+export type UserFunction = ((...args: never[]) => unknown) | FunctionReference;
+
+/**
+ * Options of {@link Database.function}.
+ *
+ * @example
+ * ```ts
+ * db.function('add', { deterministic: true }, (a, b) => a + b);
+ * ```
+ */
+export interface FunctionOptions {
+  varargs?: boolean;
+  deterministic?: boolean;
+  directOnly?: boolean;
+  safeIntegers?: boolean;
+}
+
+/**
+ * Options of {@link Database.aggregate}.
+ *
+ * @example
+ * ```ts
+ * db.aggregate('addAll', { start: 0, step: (total, next) => total + next });
+ * ```
+ */
+export interface AggregateOptions extends FunctionOptions {
+  start?: unknown;
+  step: UserFunction;
+  inverse?: UserFunction;
+  result?: UserFunction;
+  /** Arity of `start` / `step` / `inverse` when they are module references (their `length`). */
+  length?: number;
+}
+
+/**
+ * Options of {@link Database.backup}.
+ *
+ * @example
+ * ```ts
+ * await db.backup('backup.db', { progress: ({ remainingPages }) => (remainingPages > 1000 ? 500 : 100) });
+ * ```
+ */
+export interface BackupOptions {
+  attached?: string;
+  /** Runs in the worker thread, so it must be self-contained (or a `{ module, export }`). */
+  progress?: ((info: { totalPages: number; remainingPages: number }) => number | void) | FunctionReference;
+}
+
+/** What `db.backup()` resolves to. */
+export interface BackupMetadata {
+  totalPages: number;
+  remainingPages: number;
+}
+
+function notOpen(): TypeError {
+  return new TypeError('The database connection is not open');
+}
+
+function functionLength(fn: unknown, explicit: number | undefined): number {
+  if (typeof fn === 'function') return fn.length;
+  return explicit ?? 0;
+}
+
+function isUserFunction(value: unknown): value is UserFunction {
+  if (typeof value === 'function') return true;
+  const ref = value as Partial<FunctionReference> | null;
+  return typeof value === 'object' && value !== null && typeof ref?.export === 'string' && ref.module !== undefined;
+}
+
+function booleanOption(options: object, key: string): boolean {
+  if (!(key in options)) return false;
+  const value = (options as Record<string, unknown>)[key];
+  if (typeof value !== 'boolean') throw new TypeError(`Expected the "${key}" option to be a boolean`);
+  return value;
+}
+
+function functionFlags(options: object): Record<string, unknown> {
+  const flags: Record<string, unknown> = {
+    deterministic: booleanOption(options, 'deterministic'),
+    directOnly: booleanOption(options, 'directOnly'),
+    varargs: booleanOption(options, 'varargs'),
+  };
+  if ('safeIntegers' in options) flags.safeIntegers = booleanOption(options, 'safeIntegers');
+  return flags;
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
+
+/**
+ * A SQLite database, opened in a worker thread: better-sqlite3's API with every call returning
+ * a promise. File databases in WAL mode get reader connections on further threads, so reads
+ * run in parallel with each other and with writes.
+ *
+ * @example
+ * ```ts
+ * import Database from '@unblock/better-sqlite3';
+ * const db = new Database('app.db');
+ * await db.exec('create table if not exists t (x)');
+ * const stmt = await db.prepare('insert into t values (?)');
+ * console.log(await stmt.run(42)); // { changes: 1, lastInsertRowid: 1 }
+ * await db.close();
+ * ```
+ */
+export class Database {
+  /** The driver's error class (also exported as `SqliteError`). */
+  static SqliteError: typeof SqliteError = SqliteError;
+
+  /**
+   * Resolves once the connection is open; rejects with the driver's error when it cannot
+   * open (every call made before then waits for it, and fails the same way).
+   */
+  readonly ready: Promise<this>;
+
+  readonly #options: ParsedOptions;
+  readonly #pool: Pool<ConnectionOptions>;
+  readonly #state = new Int32Array(new SharedArrayBuffer(STATE_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+  #writer: Session | undefined;
+  #writerOpening: Promise<Session> | undefined;
+  #readers: ReaderSlot[] = [];
+  #readersOpening = false;
+  #setup: SetupStep[] = [];
+  #setupFailure: unknown;
+  #failed: unknown;
+  #closed = false;
+  #closing: Promise<this> | undefined;
+  /** Set while a transaction holds the writer: outside writes wait for it. */
+  #gate: Promise<void> | undefined;
+  readonly #callOptions: CallOptions | undefined;
+  #safeIntegers = false;
+  #opened = false;
+  #internals: DatabaseInternals | undefined;
+  readonly #prepared = new Map<string, [reader: boolean, readonly: boolean]>();
+
+  constructor(filename?: string | Buffer, options?: DatabaseOptions) {
+    const parsed = parseDatabaseArguments(filename, options);
+    this.#options = parsed;
+    this.#callOptions =
+      parsed.defaultQueryTimeout === undefined ? undefined : { timeout: parsed.defaultQueryTimeout };
+    const readers = parsed.anonymous || parsed.buffer !== undefined ? 0 : parsed.readers;
+    this.#pool = createPool<ConnectionOptions>({
+      driver: workerModule,
+      threads: 1 + readers,
+      interrupt: interruptHook(parsed.interrupt),
+      leaseKinds: [],
+      name: `better-sqlite3 ${parsed.filenameGiven || '(temporary)'}`,
+    });
+    this.ready = this.#writerSession().then(
+      () => {
+        this.#opened = true;
+        this.#maybeOpenReaders();
+        return this;
+      },
+      (err: unknown) => {
+        this.#failed = err;
+        void this.#pool.close();
+        throw err;
+      },
+    );
+    // The failure also reaches every call; unobserved, it must not crash the process.
+    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Opens a database and waits until it is ready.
+   *
+   * @example
+   * ```ts
+   * const db = await Database.open('app.db', { fileMustExist: true });
+   * ```
+   */
+  static async open(filename?: string | Buffer, options?: DatabaseOptions): Promise<Database> {
+    const db = new this(filename, options);
+    await db.ready;
+    return db;
+  }
+
+  /** False once `close()` was called or the database failed to open. */
+  get open(): boolean {
+    return !this.#closed && this.#failed === undefined;
+  }
+
+  /** Whether the writer connection is inside a transaction (kept current by the worker). */
+  get inTransaction(): boolean {
+    return this.#state[StateSlot.inTransaction] === 1;
+  }
+
+  /** The filename, as given. */
+  get name(): string {
+    return this.#options.filenameGiven;
+  }
+
+  /** Whether the database is in memory or temporary. */
+  get memory(): boolean {
+    return this.#options.anonymous;
+  }
+
+  get readonly(): boolean {
+    return this.#options.readonly;
+  }
+
+  /**
+   * Prepares a statement. Its `reader`, `readonly` and `source` are known once it resolves.
+   *
+   * @example
+   * ```ts
+   * const stmt = await db.prepare('select * from users where id = ?');
+   * const user = await stmt.get(1);
+   * ```
+   */
+  prepare(sql: string): Promise<Statement> {
+    if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (this.#closed) return Promise.reject(notOpen());
+    const known = this.#prepared.get(sql);
+    if (known !== undefined) {
+      return Promise.resolve(new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers));
+    }
+    const safe = this.#safeIntegers;
+    return this.#call(Route.meta, 'prepare', [sql]).then((meta) => {
+      const [reader, readonly] = meta as [boolean, boolean];
+      if (this.#prepared.size >= 512) this.#prepared.delete(this.#prepared.keys().next().value as string);
+      this.#prepared.set(sql, [reader, readonly]);
+      return new Statement(kCreate, this, sql, reader, readonly, safe);
+    });
+  }
+
+  /**
+   * Runs one or more statements separated by semicolons.
+   *
+   * @example
+   * ```ts
+   * await db.exec('create table a (x); create table b (y);');
+   * ```
+   */
+  async exec(sql: string): Promise<this> {
+    if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
+    this.#options.verbose?.call(this, sql);
+    await this.#call(Route.write, 'exec', [sql]);
+    return this;
+  }
+
+  /**
+   * Runs `PRAGMA source`; with `simple`, resolves to the first column of the first row.
+   *
+   * @example
+   * ```ts
+   * await db.pragma('journal_mode = WAL');
+   * const version = await db.pragma('user_version', { simple: true });
+   * ```
+   */
+  pragma(source: string, options?: { simple?: boolean }): Promise<unknown> {
+    const opts = (options ?? {}) as object;
+    if (typeof source !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
+    const simple = booleanOption(opts, 'simple');
+    this.#options.verbose?.call(this, `PRAGMA ${source}`);
+    return this.#call(Route.write, 'pragma', [source, simple]).then((result) => {
+      this.#maybeOpenReaders();
+      return result;
+    });
+  }
+
+  /**
+   * Wraps `fn` in a transaction: BEGIN, then `fn` (which may be async), then COMMIT, or
+   * ROLLBACK when it throws. Every call made inside `fn`'s async context runs in the
+   * transaction; writes from elsewhere wait for it. Nested calls use savepoints.
+   *
+   * @example
+   * ```ts
+   * const transfer = db.transaction(async (from: number, to: number, amount: number) => {
+   *   await debit.run(amount, from);
+   *   await credit.run(amount, to);
+   * });
+   * await transfer.immediate(1, 2, 100);
+   * ```
+   */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): Transaction<A, Awaited<R>> {
+    if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
+    return createTransaction(this, (begin, self, args) => this.#runTransaction(begin, fn, self, args));
+  }
+
+  /**
+   * Serializes the database into a Buffer (what `new Database(buffer)` opens).
+   *
+   * @example
+   * ```ts
+   * const copy = new Database(await db.serialize());
+   * ```
+   */
+  serialize(options?: { attached?: string }): Promise<Buffer> {
+    const opts = (options ?? {}) as Record<string, unknown>;
+    if (typeof opts !== 'object') throw new TypeError('Expected first argument to be an options object');
+    const attached = 'attached' in opts ? opts.attached : 'main';
+    if (typeof attached !== 'string') throw new TypeError('Expected the "attached" option to be a string');
+    if (!attached) throw new TypeError('The "attached" option cannot be an empty string');
+    return this.#call(Route.write, 'serialize', [{ attached }]) as Promise<Buffer>;
+  }
+
+  /**
+   * Backs the database up to a file. `progress` runs in the worker thread (see docs/api.md).
+   *
+   * @example
+   * ```ts
+   * const { totalPages } = await db.backup(`backup-${Date.now()}.db`);
+   * ```
+   */
+  async backup(destination: string, options?: BackupOptions): Promise<BackupMetadata> {
+    const opts = (options ?? {}) as Record<string, unknown>;
+    if (typeof destination !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
+    const filename = destination.trim();
+    const attached = 'attached' in opts ? opts.attached : 'main';
+    const progress = 'progress' in opts ? opts.progress : null;
+    if (!filename) throw new TypeError('Backup filename cannot be an empty string');
+    if (filename === ':memory:') throw new TypeError('Invalid backup filename ":memory:"');
+    if (typeof attached !== 'string') throw new TypeError('Expected the "attached" option to be a string');
+    if (!attached) throw new TypeError('The "attached" option cannot be an empty string');
+    if (progress != null && !isUserFunction(progress)) {
+      throw new TypeError('Expected the "progress" option to be a function');
+    }
+    await access(dirname(filename)).catch(() => {
+      throw new TypeError('Cannot save backup because the directory does not exist');
+    });
+    const portable = progress == null ? undefined : toPortableFunction(progress, 'progress');
+    return (await this.#call(Route.write, 'backup', [filename, attached, portable])) as BackupMetadata;
+  }
+
+  /**
+   * Defines a SQL function in every connection (writer, readers, and those opened later). The
+   * function is sent to the worker threads: see docs/api.md for what it may use.
+   *
+   * @example
+   * ```ts
+   * db.function('add2', { deterministic: true }, (a: number, b: number) => a + b);
+   * const three = await (await db.prepare('select add2(1, 2)')).pluck().get();
+   * ```
+   */
+  function(name: string, options: FunctionOptions | UserFunction, fn?: UserFunction): this {
+    let opts: unknown = options;
+    let impl: unknown = fn;
+    if (opts == null) opts = {};
+    if (isUserFunction(opts) && impl === undefined) {
+      impl = opts;
+      opts = {};
+    }
+    if (typeof name !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (!isUserFunction(impl)) throw new TypeError('Expected last argument to be a function');
+    if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
+    if (!name) throw new TypeError('User-defined function name cannot be an empty string');
+    const flags = functionFlags(opts as object);
+    const length = functionLength(impl, (opts as { length?: number }).length);
+    if (!flags.varargs && length > 100) {
+      throw new RangeError('User-defined functions cannot have more than 100 arguments');
+    }
+    delete (flags as { length?: number }).length;
+    this.#addSetup({ k: 'function', name, options: flags, fn: toPortableFunction(impl, name), length });
+    return this;
+  }
+
+  /**
+   * Defines an aggregate (or window) function in every connection.
+   *
+   * @example
+   * ```ts
+   * db.aggregate('addAll', { start: 0, step: (total: number, next: number) => total + next });
+   * ```
+   */
+  aggregate(name: string, options: AggregateOptions): this {
+    if (typeof name !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('Expected second argument to be an options object');
+    }
+    if (!name) throw new TypeError('User-defined function name cannot be an empty string');
+    const fnOption = (key: 'step' | 'inverse' | 'result', required: boolean): UserFunction | undefined => {
+      const value = key in options ? options[key] : null;
+      if (isUserFunction(value)) return value;
+      if (value != null) throw new TypeError(`Expected the "${key}" option to be a function`);
+      if (required) throw new TypeError(`Missing required option "${key}"`);
+      return undefined;
+    };
+    const step = fnOption('step', true)!;
+    const inverse = fnOption('inverse', false);
+    const result = fnOption('result', false);
+    const flags = functionFlags(options);
+    const start = 'start' in options ? options.start : null;
+    const stepLength = functionLength(step, options.length);
+    const inverseLength = inverse === undefined ? 0 : functionLength(inverse, options.length);
+    if (!flags.varargs && Math.max(stepLength, inverseLength) - 1 > 100) {
+      throw new RangeError('User-defined functions cannot have more than 100 arguments');
+    }
+    this.#addSetup({
+      k: 'aggregate',
+      name,
+      options: flags,
+      start: isUserFunction(start)
+        ? { fn: toPortableFunction(start, 'start'), length: functionLength(start, 0) }
+        : { value: start },
+      step: toPortableFunction(step, 'step'),
+      stepLength,
+      inverse: inverse === undefined ? undefined : toPortableFunction(inverse, 'inverse'),
+      inverseLength,
+      result: result === undefined ? undefined : toPortableFunction(result, 'result'),
+    });
+    return this;
+  }
+
+  /**
+   * Defines a virtual table in every connection: a definition object (with `rows` a generator
+   * function) or a factory function.
+   *
+   * @example
+   * ```ts
+   * db.table('series', { columns: ['value'], *rows(n: number) { for (let i = 0; i < n; i++) yield [i]; } });
+   * ```
+   */
+  table(name: string, definition: object | UserFunction): this {
+    if (typeof name !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (!name) throw new TypeError('Virtual table module name cannot be an empty string');
+    if (typeof definition === 'object' && definition !== null && !('export' in definition)) {
+      const def = definition as Record<string, unknown>;
+      if (!Object.hasOwn(def, 'rows')) {
+        throw new TypeError(`Virtual table module "${name}" used a table definition without a "rows" property`);
+      }
+      if (!Object.hasOwn(def, 'columns')) {
+        throw new TypeError(`Virtual table module "${name}" used a table definition without a "columns" property`);
+      }
+      const rows = def.rows;
+      if (typeof rows !== 'function' || Object.getPrototypeOf(rows) !== GeneratorFunction) {
+        throw new TypeError(
+          `Virtual table module "${name}" used a table definition with an invalid "rows" property (should be a generator function)`,
+        );
+      }
+      const { rows: _rows, columns, ...rest } = def;
+      this.#addSetup({
+        k: 'table',
+        name,
+        eponymous: true,
+        factory: toPortableFunction(rows, 'rows'),
+        def: { columns, rows: toPortableFunction(rows, 'rows'), length: (rows as () => unknown).length, rest },
+      });
+      return this;
+    }
+    if (!isUserFunction(definition)) {
+      throw new TypeError('Expected second argument to be a function or a table definition object');
+    }
+    this.#addSetup({ k: 'table', name, eponymous: false, factory: toPortableFunction(definition, name), def: undefined });
+    return this;
+  }
+
+  /**
+   * Loads a SQLite extension in every connection. A failure rejects the next call.
+   *
+   * @example
+   * ```ts
+   * db.loadExtension('./mod_spatialite');
+   * ```
+   */
+  loadExtension(path: string, entryPoint?: string): this {
+    if (typeof path !== 'string') throw new TypeError('Expected first argument to be a string');
+    if (entryPoint !== undefined && typeof entryPoint !== 'string') {
+      throw new TypeError('Expected second argument to be a string');
+    }
+    this.#addSetup({ k: 'loadExtension', path, entryPoint });
+    return this;
+  }
+
+  /**
+   * INTEGERs come back as BigInt from statements prepared afterwards (and in UDFs).
+   *
+   * @example
+   * ```ts
+   * db.defaultSafeIntegers();
+   * ```
+   */
+  defaultSafeIntegers(toggle = true): this {
+    if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+    this.#safeIntegers = toggle;
+    this.#addSetup({ k: 'defaultSafeIntegers', on: toggle });
+    return this;
+  }
+
+  /**
+   * Lifts the driver's safety checks (writes while iterating; DEFENSIVE off).
+   *
+   * @example
+   * ```ts
+   * db.unsafeMode();
+   * ```
+   */
+  unsafeMode(toggle = true): this {
+    if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+    this.#addSetup({ k: 'unsafeMode', on: toggle });
+    return this;
+  }
+
+  /**
+   * Closes every connection after the calls in flight, and stops the worker threads.
+   * Idempotent; later calls reject with the driver's "not open" TypeError.
+   *
+   * @example
+   * ```ts
+   * await db.close();
+   * ```
+   */
+  close(): Promise<this> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    this.#closing = (async () => {
+      await this.#writerOpening?.catch(() => undefined);
+      await this.#pool.close();
+      return this;
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  [inspect.custom](depth: number, options: object): string {
+    const { open, inTransaction, name, memory, readonly } = this;
+    return `Database ${inspect({ name, open, inTransaction, readonly, memory }, options)}`;
+  }
+
+  /** @internal */
+  get [kInternals](): DatabaseInternals {
+    return (this.#internals ??= {
+      call: (route, op, args) => this.#call(route, op, args),
+      send: (target, op, args) => this.#send(target, op, args),
+      target: (route) => this.#target(route),
+      callOptions: this.#callOptions,
+      verbose: this.#options.verbose,
+      pool: this.#pool,
+    });
+  }
+
+  #call(route: RouteCode, op: string, args: unknown[]): Promise<unknown> {
+    const target = this.#target(route);
+    if (target instanceof Promise) return target.then((t) => this.#send(t, op, args));
+    return this.#send(target, op, args);
+  }
+
+  /** @internal Sends a call; one queued behind a terminated worker is sent again to its replacement. */
+  #send(target: Target, op: string, args: unknown[]): Promise<unknown> {
+    const result = target.session.call(op, args, this.#callOptions);
+    return result.catch((err: unknown) => {
+      // Calls run one at a time, so a call rejected because its worker exited while another
+      // call ran there was never started: it is safe to send again, once.
+      if (!(err instanceof WorkerExitedError || err instanceof SessionBrokenError) || this.#closed) throw err;
+      if (target.reader !== undefined) return this.#call(Route.write, op, args);
+      return this.#writerSession().then((session) => session.call(op, args, this.#callOptions));
+    });
+  }
+
+  /** Picks the session for a call: synchronously on the hot path, or once it can. */
+  #target(route: RouteCode): Target | Promise<Target> {
+    if (this.#closed) return Promise.reject(notOpen());
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    if (this.#setupFailure !== undefined) {
+      const failure = this.#setupFailure;
+      this.#setupFailure = undefined;
+      return Promise.reject(failure);
+    }
+    const inScope = this.#gate !== undefined && currentScope(this) !== undefined;
+    if (this.#gate !== undefined && !inScope && route !== Route.meta) {
+      return this.#gate.then(() => this.#target(route));
+    }
+    if (route === Route.read && !inScope) {
+      const reader = this.#pickReader();
+      if (reader !== undefined) return { session: reader.session, reader };
+    }
+    const writer = this.#writer;
+    if (writer !== undefined && !writer.ended) return { session: writer, reader: undefined };
+    return this.#writerSession().then((session) => ({ session, reader: undefined }));
+  }
+
+  #pickReader(): ReaderSlot | undefined {
+    if (this.#state[StateSlot.wal] !== 1 || this.#state[StateSlot.inTransaction] === 1) return undefined;
+    const readers = this.#readers;
+    if (readers.length === 0) {
+      this.#maybeOpenReaders();
+      return undefined;
+    }
+    let best: ReaderSlot | undefined;
+    for (let i = 0; i < readers.length; i++) {
+      const slot = readers[i];
+      if (slot.cursors > 0 || slot.session.ended) continue;
+      if (best === undefined || slot.session.inFlight < best.session.inFlight) best = slot;
+    }
+    if (readers.some((slot) => slot.session.ended)) {
+      this.#readers = readers.filter((slot) => !slot.session.ended);
+      this.#maybeOpenReaders();
+    }
+    return best;
+  }
+
+  #writerSession(): Promise<Session> {
+    if (this.#closed) return Promise.reject(notOpen());
+    if (this.#writer !== undefined && !this.#writer.ended) return Promise.resolve(this.#writer);
+    if (this.#writerOpening === undefined) {
+      if (this.#opened && this.#options.anonymous) {
+        process.emitWarning(
+          'The worker thread of an in-memory database was terminated to stop a running statement; its data is lost and the database starts empty.',
+          { code: 'UNBLOCK_WARN_DATABASE_LOST' },
+        );
+      }
+      this.#writerOpening = this.#openSession(true, undefined).then(
+        (session) => {
+          this.#writer = session;
+          this.#writerOpening = undefined;
+          return session;
+        },
+        (err: unknown) => {
+          this.#writerOpening = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.#writerOpening;
+  }
+
+  #maybeOpenReaders(): void {
+    const o = this.#options;
+    const wanted = o.anonymous || o.buffer !== undefined ? 0 : o.readers;
+    if (this.#readersOpening || this.#closed || !this.#opened || this.#state[StateSlot.wal] !== 1) return;
+    if (this.#readers.length >= wanted) return;
+    this.#readersOpening = true;
+    void (async () => {
+      try {
+        const writerThread = this.#writer?.threadId;
+        const busy = new Set(this.#readers.map((slot) => slot.session.threadId));
+        const threads = this.#pool.threadIds().filter((id) => id !== writerThread && !busy.has(id));
+        const missing = wanted - this.#readers.length;
+        const opened = await Promise.all(
+          threads.slice(0, missing).map((threadId) => this.#openSession(false, threadId).catch(() => undefined)),
+        );
+        for (const session of opened) {
+          if (session === undefined) continue;
+          if (this.#closed) void session.close();
+          else this.#readers.push({ session, cursors: 0 });
+        }
+      } finally {
+        this.#readersOpening = false;
+      }
+    })();
+  }
+
+  async #openSession(writer: boolean, threadId: number | undefined): Promise<Session> {
+    const o = this.#options;
+    const setupCount = this.#setup.length;
+    const session = await this.#pool.openSession(
+      {
+        filename: o.filename,
+        buffer: o.buffer === undefined ? undefined : new Uint8Array(o.buffer.buffer, o.buffer.byteOffset, o.buffer.byteLength),
+        readonly: writer ? o.readonly : true,
+        fileMustExist: writer ? o.fileMustExist : true,
+        timeout: o.timeout,
+        nativeBinding: o.nativeBinding,
+        interrupt: o.interrupt,
+        state: writer ? this.#state : undefined,
+        setup: this.#setup.slice(0, setupCount),
+      },
+      { threadId },
+    );
+    // Steps added while it opened: sent now, before any call can reach the session.
+    for (const step of this.#setup.slice(setupCount)) this.#sendSetup(session, step);
+    return session;
+  }
+
+  #addSetup(step: SetupStep): void {
+    this.#setup.push(step);
+    if (this.#writer !== undefined && !this.#writer.ended) this.#sendSetup(this.#writer, step);
+    for (const slot of this.#readers) if (!slot.session.ended) this.#sendSetup(slot.session, step);
+  }
+
+  #sendSetup(session: Session, step: SetupStep): void {
+    session.call('setup', [step]).catch((err: unknown) => {
+      if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
+      this.#setupFailure ??= err;
+    });
+  }
+
+  async #runTransaction(begin: string, fn: (...args: never[]) => unknown, self: unknown, args: unknown[]): Promise<unknown> {
+    const outer = currentScope(this);
+    if (outer !== undefined) return this.#runSavepoint(outer, fn, self, args);
+    await this.ready;
+    // No await between this loop and taking the gate, so two transactions cannot both pass.
+    while (this.#gate !== undefined) await this.#gate;
+    if (this.inTransaction) {
+      // A transaction opened with raw SQL: like the driver, nest with a savepoint.
+      return this.#runSavepoint(undefined, fn, self, args);
+    }
+    let open!: () => void;
+    this.#gate = new Promise<void>((resolve) => (open = resolve));
+    const scope = newScope(this);
+    try {
+      try {
+        await runInScope(scope, () => this.#call(Route.write, 'tx', [begin]));
+        const result = await runInScope(scope, () => fn.apply(self, args as never[]));
+        await runInScope(scope, () => this.#call(Route.write, 'tx', ['commit']));
+        return result;
+      } catch (err) {
+        await this.#undo('rollback');
+        throw err;
+      }
+    } finally {
+      scope.done = true;
+      this.#gate = undefined;
+      open();
+    }
+  }
+
+  async #runSavepoint(
+    outer: TxScope | undefined,
+    fn: (...args: never[]) => unknown,
+    self: unknown,
+    args: unknown[],
+  ): Promise<unknown> {
+    const unlock = outer === undefined ? () => undefined : await lockScope(outer);
+    const scope = newScope(this);
+    try {
+      try {
+        await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
+        const result = await runInScope(scope, () => fn.apply(self, args as never[]));
+        await runInScope(scope, () => this.#call(Route.write, 'tx', ['release']));
+        return result;
+      } catch (err) {
+        await this.#undo('rollbackTo');
+        throw err;
+      }
+    } finally {
+      scope.done = true;
+      unlock();
+    }
+  }
+
+  /**
+   * Rolls back outside every async-local scope (an aborted signal must not stop it) and
+   * without a timeout. A writer whose worker died has nothing left to roll back.
+   */
+  async #undo(step: 'rollback' | 'rollbackTo'): Promise<void> {
+    const writer = this.#writer;
+    if (writer === undefined || writer.ended) return;
+    try {
+      await runDetached(() => writer.call('tx', [step]));
+    } catch (err) {
+      if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
+      throw err;
+    }
+  }
+}
+
+/** What Statement and the client reach inside a Database. */
+export interface DatabaseInternals {
+  call(route: RouteCode, op: string, args: unknown[]): Promise<unknown>;
+  target(route: RouteCode): Target | Promise<Target>;
+  send(target: Target, op: string, args: unknown[]): Promise<unknown>;
+  callOptions: CallOptions | undefined;
+  verbose: ((message?: unknown, ...additional: unknown[]) => void) | undefined;
+  pool: Pool<ConnectionOptions>;
+}
+
+export type { PoolStats, ConnectionInfo };

@@ -1,0 +1,55 @@
+import { Database as DatabaseClass } from './database.js';
+import type { DatabaseOptions } from './options.js';
+
+/**
+ * The database class, callable with or without `new` like the driver's.
+ *
+ * @example
+ * ```ts
+ * import Database from '@unblock/better-sqlite3';
+ * const db = new Database('app.db');
+ * const same = Database('app.db'); // also works, as in better-sqlite3
+ * ```
+ */
+export interface DatabaseConstructor {
+  new (filename?: string | Buffer, options?: DatabaseOptions): DatabaseClass;
+  (filename?: string | Buffer, options?: DatabaseOptions): DatabaseClass;
+  readonly prototype: DatabaseClass;
+  open: typeof DatabaseClass.open;
+  SqliteError: typeof DatabaseClass.SqliteError;
+}
+
+/**
+ * `new Database(filename?, options?)`: better-sqlite3's Database, asynchronous. Also callable
+ * without `new`; subclassing works.
+ *
+ * @example
+ * ```ts
+ * import Database from '@unblock/better-sqlite3';
+ * const db = new Database(':memory:');
+ * console.log(await (await db.prepare('select 1 + 1 as two')).get()); // { two: 2 }
+ * ```
+ */
+export const Database = new Proxy(DatabaseClass, {
+  apply: (target, _this, args: [string | Buffer | undefined, DatabaseOptions | undefined]) => new target(...args),
+}) as unknown as DatabaseConstructor;
+export type Database = DatabaseClass;
+
+export default Database;
+// CommonJS users get the class itself from require(), as with better-sqlite3.
+export { Database as 'module.exports' };
+
+export { SqliteError } from './errors.js';
+export { Statement } from './statement.js';
+export type { RunResult, ColumnDefinition } from './statement.js';
+export type { DatabaseOptions } from './options.js';
+export type {
+  AggregateOptions,
+  BackupMetadata,
+  BackupOptions,
+  FunctionOptions,
+  UserFunction,
+} from './database.js';
+export type { Transaction } from './transaction.js';
+export { createClient } from './client.js';
+export type { ClientOptions } from './client.js';

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Options of `new Database()`: the driver's own, plus a few that only make sense across threads.
+ *
+ * @example
+ * ```ts
+ * const db = new Database('app.db', { timeout: 2000, readers: 4, defaultQueryTimeout: 10_000 });
+ * ```
+ */
+export interface DatabaseOptions {
+  /** Open the database read-only. Default: false. */
+  readonly?: boolean;
+  /** Fail with `SQLITE_CANTOPEN` instead of creating a missing file. Default: false. */
+  fileMustExist?: boolean;
+  /** SQLite's busy timeout, in milliseconds. Default: 5000. */
+  timeout?: number;
+  /** Called (on the caller's thread) with the SQL of each statement run. */
+  verbose?: ((message?: unknown, ...additional: unknown[]) => void) | null;
+  /** Path of a better-sqlite3 addon file to load in the workers. */
+  nativeBinding?: string | null;
+  /** Reader connections for a file database in WAL mode (each on its own thread). Default: 2. */
+  readers?: number;
+  /** A timeout, in milliseconds, applied to every call. Default: none. */
+  defaultQueryTimeout?: number;
+  /**
+   * Stop running statements with @unblock/sqlite-interrupt when a call is aborted. With false
+   * (or when the addon is not built), an aborted running statement terminates its worker thread.
+   * Default: true.
+   */
+  interrupt?: boolean;
+}
+
+/** Options after validation. */
+export interface ParsedOptions {
+  filenameGiven: string;
+  filename: string;
+  buffer: Buffer | undefined;
+  anonymous: boolean;
+  readonly: boolean;
+  fileMustExist: boolean;
+  timeout: number;
+  verbose: ((message?: unknown, ...additional: unknown[]) => void) | undefined;
+  nativeBinding: string | undefined;
+  readers: number;
+  defaultQueryTimeout: number | undefined;
+  interrupt: boolean;
+}
+
+function booleanOption(options: Record<string, unknown>, key: string): boolean {
+  if (!(key in options)) return false;
+  const value = options[key];
+  if (typeof value !== 'boolean') throw new TypeError(`Expected the "${key}" option to be a boolean`);
+  return value;
+}
+
+/** Validates `new Database()` arguments with the driver's checks and messages. */
+export function parseDatabaseArguments(filenameGiven: unknown, optionsGiven: unknown): ParsedOptions {
+  let buffer: Buffer | undefined;
+  if (Buffer.isBuffer(filenameGiven)) {
+    buffer = filenameGiven;
+    filenameGiven = ':memory:';
+  }
+  if (filenameGiven == null) filenameGiven = '';
+  if (optionsGiven == null) optionsGiven = {};
+  if (typeof filenameGiven !== 'string') throw new TypeError('Expected first argument to be a string');
+  if (typeof optionsGiven !== 'object') throw new TypeError('Expected second argument to be an options object');
+  const options = optionsGiven as Record<string, unknown>;
+  if ('readOnly' in options) throw new TypeError('Misspelled option "readOnly" should be "readonly"');
+  if ('memory' in options) {
+    throw new TypeError('Option "memory" was removed in v7.0.0 (use ":memory:" filename instead)');
+  }
+  const filename = filenameGiven.trim();
+  const anonymous = filename === '' || filename === ':memory:';
+  const readonly = booleanOption(options, 'readonly');
+  const fileMustExist = booleanOption(options, 'fileMustExist');
+  const timeout = 'timeout' in options ? options.timeout : 5000;
+  const verbose = 'verbose' in options ? options.verbose : null;
+  const nativeBinding = 'nativeBinding' in options ? options.nativeBinding : null;
+  if (readonly && anonymous && !buffer) throw new TypeError('In-memory/temporary databases cannot be readonly');
+  if (!Number.isInteger(timeout) || (timeout as number) < 0) {
+    throw new TypeError('Expected the "timeout" option to be a positive integer');
+  }
+  if ((timeout as number) > 0x7fffffff) throw new RangeError('Option "timeout" cannot be greater than 2147483647');
+  if (verbose != null && typeof verbose !== 'function') {
+    throw new TypeError('Expected the "verbose" option to be a function');
+  }
+  if (nativeBinding != null && typeof nativeBinding !== 'string') {
+    // The driver also takes an addon object; one cannot be sent to a worker thread.
+    throw new TypeError('Expected the "nativeBinding" option to be a string (an addon object cannot be sent to a worker thread)');
+  }
+  const readers = options.readers ?? 2;
+  if (!Number.isInteger(readers) || (readers as number) < 0 || (readers as number) > 64) {
+    throw new TypeError('Expected the "readers" option to be an integer from 0 to 64');
+  }
+  const defaultQueryTimeout = options.defaultQueryTimeout;
+  if (
+    defaultQueryTimeout !== undefined &&
+    (typeof defaultQueryTimeout !== 'number' || !(defaultQueryTimeout >= 0) || defaultQueryTimeout > 0x7fffffff)
+  ) {
+    throw new TypeError('Expected the "defaultQueryTimeout" option to be a number of milliseconds');
+  }
+  const interrupt = 'interrupt' in options ? booleanOption(options, 'interrupt') : true;
+  if (!anonymous && !filename.startsWith('file:') && !existsSync(dirname(filename))) {
+    throw new TypeError('Cannot open database because the directory does not exist');
+  }
+  return {
+    filenameGiven,
+    filename,
+    buffer,
+    anonymous,
+    readonly,
+    fileMustExist,
+    timeout: timeout as number,
+    verbose: (verbose ?? undefined) as ParsedOptions['verbose'],
+    nativeBinding: (nativeBinding ?? undefined) as string | undefined,
+    readers: readers as number,
+    defaultQueryTimeout: defaultQueryTimeout as number | undefined,
+    interrupt,
+  };
+}

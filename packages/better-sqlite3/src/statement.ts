@@ -1,0 +1,437 @@
+import { SessionBrokenError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
+import { bindable } from './bind.js';
+import { kInternals, Route, type Database, type DatabaseInternals, type ReaderSlot, type Target } from './database.js';
+import { SqliteError } from './errors.js';
+import type { ColumnDefinition } from './native-types.js';
+import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
+
+/** @internal Only `db.prepare()` makes statements. */
+export const kCreate = Symbol('unblock.better-sqlite3.create');
+
+/** Rows fetched by the first round trip of `iterate()`, and by each one after it. */
+const FIRST_BATCH = 64;
+const BATCH = 512;
+
+/**
+ * What `stmt.run()` resolves to.
+ *
+ * @example
+ * ```ts
+ * const { changes, lastInsertRowid } = await insert.run('ada');
+ * ```
+ */
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+export type { ColumnDefinition };
+
+function busyStatement(): TypeError {
+  return new TypeError('This statement is busy executing a query');
+}
+
+function toggleArg(toggle: unknown): boolean {
+  if (toggle === undefined) return true;
+  if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+  return toggle;
+}
+
+/**
+ * A prepared statement: better-sqlite3's Statement with `run`, `get`, `all` returning promises
+ * and `iterate` returning an async iterator. Reads of a WAL file database run on reader
+ * connections, in parallel.
+ *
+ * @example
+ * ```ts
+ * const stmt = await db.prepare('select id, name from users where id > ?');
+ * for await (const user of stmt.iterate(10)) console.log(user.name);
+ * ```
+ */
+export class Statement {
+  readonly database: Database;
+  readonly source: string;
+  /** Whether the statement returns data. */
+  readonly reader: boolean;
+  /** Whether the statement leaves the database unchanged. */
+  readonly readonly: boolean;
+  readonly #db: DatabaseInternals;
+  #flags: number;
+  #bound: unknown[] | undefined;
+  /** Failed on a reader (a TEMP table, an attached database): runs on the writer from now on. */
+  #writerOnly = false;
+  #cursors = 0;
+
+  /** @internal */
+  constructor(
+    token: symbol,
+    database: Database,
+    source: string,
+    reader: boolean,
+    readonly: boolean,
+    safeIntegers: boolean,
+  ) {
+    if (token !== kCreate) throw new TypeError('Statements can only be constructed by the db.prepare() method');
+    this.database = database;
+    this.source = source;
+    this.reader = reader;
+    this.readonly = readonly;
+    this.#db = database[kInternals];
+    this.#flags = safeIntegers ? SAFE_INTEGERS : 0;
+    Object.defineProperties(this, {
+      database: { writable: false },
+      source: { writable: false },
+      reader: { writable: false },
+      readonly: { writable: false },
+    });
+  }
+
+  /** True while an iterator of this statement is open. */
+  get busy(): boolean {
+    return this.#cursors > 0;
+  }
+
+  /**
+   * Runs the statement; resolves to `{ changes, lastInsertRowid }`.
+   *
+   * @example
+   * ```ts
+   * await (await db.prepare('insert into t values (?, ?)')).run(1, 'a');
+   * ```
+   */
+  run(...params: unknown[]): Promise<RunResult> {
+    return this.#exec('run', params, false) as Promise<RunResult>;
+  }
+
+  /**
+   * Resolves to the first row, or `undefined`.
+   *
+   * @example
+   * ```ts
+   * const row = await stmt.get({ id: 1 });
+   * ```
+   */
+  get<Row = unknown>(...params: unknown[]): Promise<Row | undefined> {
+    return this.#exec('get', params, true) as Promise<Row | undefined>;
+  }
+
+  /**
+   * Resolves to every row.
+   *
+   * @example
+   * ```ts
+   * const rows = await stmt.all(10);
+   * ```
+   */
+  all<Row = unknown>(...params: unknown[]): Promise<Row[]> {
+    return this.#exec('all', params, true).then(rowsOf) as Promise<Row[]>;
+  }
+
+  /** @internal `all()` with the column names (for the client). */
+  allWithColumns(params: unknown[]): Promise<ReceivedRows | unknown[]> {
+    return this.#exec('all', params, true) as Promise<ReceivedRows | unknown[]>;
+  }
+
+  /**
+   * Runs the statement once per entry of `paramsList` in one round trip (an entry that is an
+   * array is spread as the parameters). Not atomic by itself: wrap it in a transaction.
+   *
+   * @example
+   * ```ts
+   * await insert.runMany([[1, 'a'], [2, 'b'], { id: 3, name: 'c' }]);
+   * ```
+   */
+  runMany(paramsList: readonly unknown[]): Promise<RunResult> {
+    if (!Array.isArray(paramsList)) return Promise.reject(new TypeError('Expected first argument to be an array'));
+    if (this.#bound !== undefined) {
+      return Promise.reject(new TypeError('This statement already has bound parameters'));
+    }
+    if (this.#cursors > 0) return Promise.reject(busyStatement());
+    const list = paramsList.map((params) => (Array.isArray(params) ? bindable(params) : bindable([params])[0]));
+    this.#db.verbose?.call(this.database, this.source);
+    return this.#db.call(Route.write, 'runMany', [this.source, this.#flags, list]) as Promise<RunResult>;
+  }
+
+  /**
+   * Iterates over the rows, fetched in batches from a cursor in the worker. Leaving the loop
+   * early (break, return, throw) releases the cursor.
+   *
+   * @example
+   * ```ts
+   * for await (const row of stmt.iterate()) {
+   *   if (done(row)) break;
+   * }
+   * ```
+   */
+  iterate<Row = unknown>(...params: unknown[]): AsyncIterableIterator<Row> {
+    if (this.#cursors > 0) throw busyStatement();
+    const args = this.#args(params);
+    if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
+    this.#db.verbose?.call(this.database, this.source);
+    return new StatementIterator<Row>(this, args, this.#flags, this.#route(), (delta) => (this.#cursors += delta));
+  }
+
+  /**
+   * Resolves to the result columns: `{ name, column, table, database, type }`.
+   *
+   * @example
+   * ```ts
+   * const names = (await stmt.columns()).map((c) => c.name);
+   * ```
+   */
+  columns(): Promise<ColumnDefinition[]> {
+    if (!this.reader) {
+      return Promise.reject(new TypeError('The columns() method is only for statements that return data'));
+    }
+    return this.#db.call(Route.meta, 'columns', [this.source]) as Promise<ColumnDefinition[]>;
+  }
+
+  /**
+   * Rows come back as the value of their first column.
+   *
+   * @example
+   * ```ts
+   * const count = await (await db.prepare('select count(*) from t')).pluck().get();
+   * ```
+   */
+  pluck(toggle?: boolean): this {
+    return this.#mode('pluck', Mode.pluck, toggle);
+  }
+
+  /**
+   * Rows come back as `{ table: { column: value } }`.
+   *
+   * @example
+   * ```ts
+   * const row = await stmt.expand().get(); // { users: { id: 1 }, posts: { id: 7 } }
+   * ```
+   */
+  expand(toggle?: boolean): this {
+    return this.#mode('expand', Mode.expand, toggle);
+  }
+
+  /**
+   * Rows come back as arrays.
+   *
+   * @example
+   * ```ts
+   * const [id, name] = (await stmt.raw().get()) as [number, string];
+   * ```
+   */
+  raw(toggle?: boolean): this {
+    return this.#mode('raw', Mode.raw, toggle);
+  }
+
+  /**
+   * INTEGERs come back as BigInt (overrides `db.defaultSafeIntegers()`).
+   *
+   * @example
+   * ```ts
+   * const big = await stmt.safeIntegers().pluck().get(); // 9007199254740993n
+   * ```
+   */
+  safeIntegers(toggle?: boolean): this {
+    const on = toggleArg(toggle);
+    if (this.#cursors > 0) throw busyStatement();
+    this.#flags = on ? this.#flags | SAFE_INTEGERS : this.#flags & ~SAFE_INTEGERS;
+    return this;
+  }
+
+  /**
+   * Binds parameters for good; later executions take no arguments. Values are checked by the
+   * driver when the statement first runs.
+   *
+   * @example
+   * ```ts
+   * const byId = (await db.prepare('select * from users where id = ?')).bind(1);
+   * await byId.get();
+   * ```
+   */
+  bind(...params: unknown[]): this {
+    if (this.#bound !== undefined) {
+      throw new TypeError('The bind() method can only be invoked once per statement object');
+    }
+    if (this.#cursors > 0) throw busyStatement();
+    this.#bound = bindable(params);
+    return this;
+  }
+
+  #mode(name: string, mode: number, toggle: boolean | undefined): this {
+    const on = toggleArg(toggle);
+    if (!this.reader) throw new TypeError(`The ${name}() method is only for statements that return data`);
+    if (this.#cursors > 0) throw busyStatement();
+    const current = this.#flags & MODE_MASK;
+    if (on) this.#flags = (this.#flags & ~MODE_MASK) | mode;
+    else if (current === mode) this.#flags &= ~MODE_MASK;
+    return this;
+  }
+
+  #args(params: unknown[]): unknown[] {
+    if (this.#bound === undefined) return bindable(params);
+    if (params.length > 0) throw new TypeError('This statement already has bound parameters');
+    return this.#bound;
+  }
+
+  #route(): typeof Route.read | typeof Route.write {
+    return this.reader && this.readonly && !this.#writerOnly ? Route.read : Route.write;
+  }
+
+  #exec(op: string, params: unknown[], readable: boolean): Promise<unknown> {
+    if (this.#cursors > 0) return Promise.reject(busyStatement());
+    let args: unknown[];
+    try {
+      args = this.#args(params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const db = this.#db;
+    db.verbose?.call(this.database, this.source);
+    const callArgs = [this.source, this.#flags, args];
+    const target = db.target(readable ? this.#route() : Route.write);
+    if (target instanceof Promise) return target.then((t) => this.#send(t, op, callArgs));
+    return this.#send(target, op, callArgs);
+  }
+
+  #send(target: Target, op: string, callArgs: unknown[]): Promise<unknown> {
+    const result = this.#db.send(target, op, callArgs);
+    if (target.reader === undefined) return result;
+    return result.catch((err: unknown) => this.#retryOnWriter(err, op, callArgs));
+  }
+
+  /**
+   * A reader cannot see the writer's TEMP tables, attached databases or other per-connection
+   * state: a statement that fails to compile there runs on the writer from then on.
+   */
+  #retryOnWriter(err: unknown, op: string, callArgs: unknown[]): Promise<unknown> {
+    if (!(err instanceof SqliteError) || err.code !== 'SQLITE_ERROR') throw err;
+    this.#writerOnly = true;
+    return this.#db.call(Route.write, op, callArgs);
+  }
+
+  /** @internal Opens a cursor (the first batch comes with it). */
+  openCursor(args: unknown[], flags: number, route: typeof Route.read | typeof Route.write, batch: number): Promise<{
+    opened: CursorReply;
+    reader: ReaderSlot | undefined;
+  }> {
+    const db = this.#db;
+    const callArgs = [this.source, flags, args, batch];
+    const send = async (target: Target): Promise<{ opened: CursorReply; reader: ReaderSlot | undefined }> => {
+      if (target.reader !== undefined) target.reader.cursors++;
+      try {
+        const opened = (await target.session.call('iterate', callArgs, db.callOptions)) as CursorReply;
+        if (opened.d && target.reader !== undefined) target.reader.cursors--;
+        return { opened, reader: target.reader };
+      } catch (err) {
+        if (target.reader !== undefined) {
+          target.reader.cursors--;
+          if (err instanceof SqliteError && err.code === 'SQLITE_ERROR') {
+            this.#writerOnly = true;
+            return send(await db.target(Route.write));
+          }
+        }
+        throw err;
+      }
+    };
+    return Promise.resolve(db.target(route)).then(send);
+  }
+}
+
+/** What the worker's `iterate` operation and a cursor's `next` return. */
+interface CursorReply {
+  r: unknown[];
+  d: boolean;
+  h?: RemoteHandle;
+}
+
+function rowsOf(result: unknown): unknown[] {
+  return Array.isArray(result) ? result : (result as ReceivedRows).rows;
+}
+
+/** The async iterator of `stmt.iterate()`: a worker-side cursor read in batches. */
+class StatementIterator<Row> implements AsyncIterableIterator<Row> {
+  #rows: unknown[] = [];
+  #index = 0;
+  #handle: RemoteHandle | undefined;
+  #reader: ReaderSlot | undefined;
+  #done = false;
+  #started = false;
+  #fetching: Promise<void> | undefined;
+  #finished = false;
+
+  constructor(
+    private readonly stmt: Statement,
+    private readonly args: unknown[],
+    private readonly flags: number,
+    private readonly route: typeof Route.read | typeof Route.write,
+    private readonly count: (delta: number) => void,
+  ) {
+    count(1);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Row>> {
+    if (this.#index < this.#rows.length) {
+      return Promise.resolve({ value: this.#rows[this.#index++] as Row, done: false });
+    }
+    if (this.#done) {
+      this.#finish();
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    this.#fetching ??= this.#fetch().finally(() => (this.#fetching = undefined));
+    return this.#fetching.then(
+      () => this.next(),
+      (err: unknown) => {
+        this.#done = true;
+        this.#finish();
+        throw err;
+      },
+    );
+  }
+
+  async return(): Promise<IteratorResult<Row>> {
+    this.#done = true;
+    this.#rows = [];
+    await this.#fetching?.catch(() => undefined);
+    this.#finish();
+    return { value: undefined, done: true };
+  }
+
+  async #fetch(): Promise<void> {
+    let reply: CursorReply;
+    if (!this.#started) {
+      this.#started = true;
+      const { opened, reader } = await this.stmt.openCursor(this.args, this.flags, this.route, FIRST_BATCH);
+      reply = opened;
+      this.#handle = opened.h;
+      this.#reader = opened.d ? undefined : reader;
+    } else {
+      try {
+        reply = (await this.#handle!.call('next', [BATCH])) as CursorReply;
+      } catch (err) {
+        // The database closed under the cursor: the driver ends the iteration quietly.
+        if (err instanceof SessionBrokenError || (err as { code?: string })?.code === 'UNBLOCK_ERR_SESSION_CLOSED') {
+          reply = { r: [], d: true };
+        } else throw err;
+      }
+    }
+    this.#rows = reply.r;
+    this.#index = 0;
+    if (reply.d) this.#done = true;
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const handle = this.#handle;
+    this.#handle = undefined;
+    if (handle !== undefined) void handle.close();
+    if (this.#reader !== undefined) {
+      this.#reader.cursors--;
+      this.#reader = undefined;
+    }
+    this.count(-1);
+  }
+}

@@ -1,0 +1,66 @@
+// What the caller's thread and the worker agree on: connection options, statement flags, setup
+// steps, and the shared state slots. Both sides import this file.
+import type { PortableFunction } from '@unblock/core';
+
+/** Row modes of a statement, sent with every call in the low bits of `flags`. */
+export const Mode = { object: 0, pluck: 1, raw: 2, expand: 3 } as const;
+/** The mode bits of `flags`. */
+export const MODE_MASK = 3;
+/** The safe-integers bit of `flags`. */
+export const SAFE_INTEGERS = 4;
+
+/** Slots of the writer's shared Int32Array, written by the worker after each call. */
+export const StateSlot = { inTransaction: 0, wal: 1 } as const;
+export const STATE_SLOTS = 2;
+
+/** The name every transaction savepoint uses (the driver's own, so raw SQL sees the same). */
+export const SAVEPOINT = '`\t_bs3.\t`';
+
+/** Something every connection of a database gets, in order: on open and when it is added. */
+export type SetupStep =
+  | { k: 'function'; name: string; options: Record<string, unknown>; fn: PortableFunction; length: number }
+  | {
+      k: 'aggregate';
+      name: string;
+      options: Record<string, unknown>;
+      start: { value: unknown } | { fn: PortableFunction; length: number };
+      step: PortableFunction;
+      stepLength: number;
+      inverse: PortableFunction | undefined;
+      inverseLength: number;
+      result: PortableFunction | undefined;
+    }
+  | { k: 'table'; name: string; factory: PortableFunction; eponymous: boolean; def: TableDefinitionSpec | undefined }
+  | { k: 'loadExtension'; path: string; entryPoint: string | undefined }
+  | { k: 'defaultSafeIntegers'; on: boolean }
+  | { k: 'unsafeMode'; on: boolean };
+
+/** An eponymous virtual table's definition, with its generator made portable. */
+export interface TableDefinitionSpec {
+  columns: unknown;
+  rows: PortableFunction;
+  length: number;
+  rest: Record<string, unknown>;
+}
+
+/** What the worker's `open()` receives for each session. */
+export interface ConnectionOptions {
+  filename: string;
+  /** A serialized database (a plain Uint8Array: open options cross without value encoding). */
+  buffer: Uint8Array | undefined;
+  readonly: boolean;
+  fileMustExist: boolean;
+  timeout: number;
+  nativeBinding: string | undefined;
+  /** Load @unblock/sqlite-interrupt so the caller's thread can stop a running statement. */
+  interrupt: boolean;
+  /** The writer's shared state (inTransaction, WAL), or undefined for readers. */
+  state: Int32Array | undefined;
+  setup: SetupStep[];
+}
+
+/** What a session's `info` says about its connection. */
+export interface ConnectionInfo {
+  wal: boolean;
+  interruptible: boolean;
+}

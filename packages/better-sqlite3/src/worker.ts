@@ -1,0 +1,343 @@
+// The worker side: one better-sqlite3 connection per session. Statements are cached per
+// connection by their SQL text, so a statement prepared on the caller's side can run on the
+// writer or on any reader without a handle per connection; only cursors are handles.
+import { createRequire } from 'node:module';
+import { CONNECTION_ID_SQL, loadSqliteInterrupt } from '@unblock/sqlite-interrupt';
+import { defineDriver, loadPortableFunction, registerErrorClass, RowSet } from '@unblock/core/worker';
+import type { NativeDatabase, NativeDatabaseConstructor, NativeStatement } from './native-types.js';
+import {
+  Mode,
+  MODE_MASK,
+  SAFE_INTEGERS,
+  SAVEPOINT,
+  StateSlot,
+  type ConnectionInfo,
+  type ConnectionOptions,
+  type SetupStep,
+} from './wire.js';
+
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3') as NativeDatabaseConstructor;
+registerErrorClass(Database.SqliteError, 'SqliteError');
+
+/** Statements kept per connection; the least recently used beyond this are dropped (and GC'd). */
+const CACHE_SIZE = 512;
+
+interface Entry {
+  stmt: NativeStatement;
+  mode: number;
+  safe: boolean;
+  /** The statement may change the journal mode, so the WAL slot is refreshed after it runs. */
+  journal: boolean;
+}
+
+interface Connection {
+  db: NativeDatabase;
+  cache: Map<string, Entry>;
+  state: Int32Array | undefined;
+  interruptId: number | undefined;
+  tx: Record<string, NativeStatement>;
+}
+
+interface Cursor {
+  iterator: IterableIterator<unknown>;
+}
+
+function entryOf(conn: Connection, sql: string): Entry {
+  const { cache } = conn;
+  let entry = cache.get(sql);
+  if (entry !== undefined) {
+    // Map order is insertion order: re-inserting makes this the most recently used.
+    if (cache.size > 64) {
+      cache.delete(sql);
+      cache.set(sql, entry);
+    }
+    return entry;
+  }
+  const stmt = conn.db.prepare(sql);
+  entry = { stmt, mode: Mode.object, safe: false, journal: /journal_mode/i.test(sql) };
+  cache.set(sql, entry);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return entry;
+}
+
+/** Puts the statement in the mode and integer setting of this call (native calls only on change). */
+function prepareCall(entry: Entry, flags: number, mode: number): NativeStatement {
+  const { stmt } = entry;
+  const safe = (flags & SAFE_INTEGERS) !== 0;
+  if (safe !== entry.safe) {
+    stmt.safeIntegers(safe);
+    entry.safe = safe;
+  }
+  if (mode !== entry.mode && stmt.reader) {
+    if (mode === Mode.object) stmt.raw(false).pluck(false).expand(false);
+    else if (mode === Mode.pluck) stmt.pluck(true);
+    else if (mode === Mode.raw) stmt.raw(true);
+    else stmt.expand(true);
+    entry.mode = mode;
+  }
+  return stmt;
+}
+
+/** Publishes the writer's transaction state (and the journal mode when it may have changed). */
+function publish(conn: Connection, journal: boolean): void {
+  const { state } = conn;
+  if (state === undefined) return;
+  state[StateSlot.inTransaction] = conn.db.inTransaction ? 1 : 0;
+  if (journal) state[StateSlot.wal] = isWal(conn.db) ? 1 : 0;
+}
+
+function isWal(db: NativeDatabase): boolean {
+  return String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+}
+
+function take(iterator: IterableIterator<unknown>, count: number): { rows: unknown[]; done: boolean } {
+  const rows: unknown[] = [];
+  while (rows.length < count) {
+    const next = iterator.next();
+    if (next.done === true) return { rows, done: true };
+    rows.push(next.value);
+  }
+  return { rows, done: false };
+}
+
+function withLength<F extends (...args: never[]) => unknown>(fn: F, length: number): F {
+  Object.defineProperty(fn, 'length', { value: length });
+  return fn;
+}
+
+async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
+  switch (step.k) {
+    case 'function': {
+      const fn = withLength(await loadPortableFunction(step.fn), step.length);
+      db.function(step.name, step.options, fn);
+      return;
+    }
+    case 'aggregate': {
+      const options: Record<string, unknown> = { ...step.options };
+      options.start =
+        'fn' in step.start ? withLength(await loadPortableFunction(step.start.fn), step.start.length) : step.start.value;
+      options.step = withLength(await loadPortableFunction(step.step), step.stepLength);
+      if (step.inverse !== undefined) {
+        options.inverse = withLength(await loadPortableFunction(step.inverse), step.inverseLength);
+      }
+      if (step.result !== undefined) options.result = await loadPortableFunction(step.result);
+      db.aggregate(step.name, options);
+      return;
+    }
+    case 'table': {
+      if (step.def !== undefined) {
+        const generate = await loadPortableFunction(step.def.rows);
+        // The driver wants a generator function, and infers parameters from its length.
+        const rows = withLength(function* (this: unknown, ...args: unknown[]) {
+          yield* generate.apply(this, args) as Iterable<unknown>;
+        }, step.def.length);
+        db.table(step.name, { ...step.def.rest, columns: step.def.columns, rows });
+      } else {
+        db.table(step.name, await loadPortableFunction(step.factory));
+      }
+      return;
+    }
+    case 'loadExtension':
+      if (step.entryPoint === undefined) db.loadExtension(step.path);
+      else db.loadExtension(step.path, step.entryPoint);
+      return;
+    case 'defaultSafeIntegers':
+      db.defaultSafeIntegers(step.on);
+      return;
+    case 'unsafeMode':
+      db.unsafeMode(step.on);
+      return;
+  }
+}
+
+function txStatement(conn: Connection, sql: string): NativeStatement {
+  return (conn.tx[sql] ??= conn.db.prepare(sql));
+}
+
+export default defineDriver<Connection, ConnectionOptions>({
+  async open(options) {
+    const settings: Record<string, unknown> = {
+      readonly: options.readonly,
+      fileMustExist: options.fileMustExist,
+      timeout: options.timeout,
+    };
+    if (options.nativeBinding !== undefined) settings.nativeBinding = options.nativeBinding;
+    const { buffer } = options;
+    const source = buffer === undefined ? options.filename : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const db = new Database(source, settings);
+    let interruptId: number | undefined;
+    if (options.interrupt) {
+      const addon = loadSqliteInterrupt();
+      if (addon !== undefined) {
+        db.loadExtension(addon.extensionPath, addon.entryPoint);
+        interruptId = db.prepare(CONNECTION_ID_SQL).pluck().get() as number;
+      }
+    }
+    for (const step of options.setup) await applySetup(db, step);
+    const conn: Connection = { db, cache: new Map(), state: options.state, interruptId, tx: {} };
+    publish(conn, true);
+    return conn;
+  },
+
+  info(conn): ConnectionInfo {
+    return { wal: isWal(conn.db), interruptible: conn.interruptId !== undefined };
+  },
+
+  interruptToken: (conn) => conn.interruptId,
+
+  close(conn) {
+    conn.cache.clear();
+    conn.db.close();
+  },
+
+  operations: {
+    prepare(conn, [sql]) {
+      const { stmt } = entryOf(conn, sql as string);
+      return [stmt.reader, stmt.readonly];
+    },
+
+    run(conn, [sql, flags, params]) {
+      const entry = entryOf(conn, sql as string);
+      const stmt = prepareCall(entry, flags as number, entry.mode);
+      try {
+        return stmt.run(...(params as unknown[]));
+      } finally {
+        publish(conn, entry.journal);
+      }
+    },
+
+    get(conn, [sql, flags, params]) {
+      const entry = entryOf(conn, sql as string);
+      const stmt = prepareCall(entry, flags as number, (flags as number) & MODE_MASK);
+      try {
+        return stmt.get(...(params as unknown[]));
+      } finally {
+        publish(conn, entry.journal);
+      }
+    },
+
+    all(conn, [sql, flags, params]) {
+      const entry = entryOf(conn, sql as string);
+      const mode = (flags as number) & MODE_MASK;
+      try {
+        if (mode === Mode.expand || !entry.stmt.reader) {
+          // Expanded rows are nested objects, and a non-reader throws the driver's TypeError.
+          return prepareCall(entry, flags as number, mode).all(...(params as unknown[]));
+        }
+        const stmt = prepareCall(entry, flags as number, Mode.raw);
+        const rows = stmt.all(...(params as unknown[])) as unknown[][];
+        // Read after running: the driver reflects a recompiled statement only then.
+        const columns = stmt.columns().map((c) => c.name);
+        return new RowSet(columns, rows, mode === Mode.pluck ? 'pluck' : mode === Mode.raw ? 'array' : 'object');
+      } finally {
+        publish(conn, entry.journal);
+      }
+    },
+
+    runMany(conn, [sql, flags, list]) {
+      const entry = entryOf(conn, sql as string);
+      const stmt = prepareCall(entry, flags as number, entry.mode);
+      let changes = 0;
+      let lastInsertRowid: number | bigint = 0;
+      try {
+        for (const params of list as unknown[]) {
+          const result = Array.isArray(params) ? stmt.run(...(params as unknown[])) : stmt.run(params);
+          changes += result.changes;
+          lastInsertRowid = result.lastInsertRowid;
+        }
+      } finally {
+        publish(conn, entry.journal);
+      }
+      return { changes, lastInsertRowid };
+    },
+
+    columns(conn, [sql]) {
+      return entryOf(conn, sql as string).stmt.columns();
+    },
+
+    iterate(conn, [sql, flags, params, batch], ctx) {
+      // A cursor locks its statement, so it gets its own instead of the cached one.
+      const stmt = conn.db.prepare(sql as string);
+      const entry: Entry = { stmt, mode: Mode.object, safe: false, journal: false };
+      prepareCall(entry, flags as number, (flags as number) & MODE_MASK);
+      const iterator = stmt.iterate(...(params as unknown[]));
+      const { rows, done } = take(iterator, batch as number);
+      if (done) return { r: rows, d: true, h: undefined };
+      return { r: rows, d: false, h: ctx.handle({ iterator } satisfies Cursor, 'cursor') };
+    },
+
+    exec(conn, [sql]) {
+      try {
+        conn.db.exec(sql as string);
+      } finally {
+        publish(conn, /journal_mode/i.test(sql as string));
+      }
+    },
+
+    pragma(conn, [source, simple]) {
+      try {
+        return conn.db.pragma(source as string, { simple: simple as boolean });
+      } finally {
+        publish(conn, /journal_mode/i.test(source as string));
+      }
+    },
+
+    /** The statements of `db.transaction()`; undo steps only run while a transaction is open. */
+    tx(conn, [step]) {
+      const { db } = conn;
+      try {
+        switch (step as string) {
+          case 'commit':
+            txStatement(conn, 'COMMIT').run();
+            break;
+          case 'rollback':
+            if (db.inTransaction) txStatement(conn, 'ROLLBACK').run();
+            break;
+          case 'savepoint':
+            txStatement(conn, `SAVEPOINT ${SAVEPOINT}`).run();
+            break;
+          case 'release':
+            txStatement(conn, `RELEASE ${SAVEPOINT}`).run();
+            break;
+          case 'rollbackTo':
+            if (db.inTransaction) {
+              txStatement(conn, `ROLLBACK TO ${SAVEPOINT}`).run();
+              txStatement(conn, `RELEASE ${SAVEPOINT}`).run();
+            }
+            break;
+          default:
+            txStatement(conn, step as string).run(); // BEGIN, BEGIN IMMEDIATE, ...
+        }
+      } finally {
+        publish(conn, false);
+      }
+      return db.inTransaction;
+    },
+
+    setup: (conn, [step]) => applySetup(conn.db, step as SetupStep),
+
+    serialize: (conn, [options]) => conn.db.serialize(options as { attached?: string }),
+
+    async backup(conn, [destination, attached, progress]) {
+      const handler =
+        progress === undefined ? undefined : await loadPortableFunction(progress as never);
+      return conn.db.backup(destination as string, {
+        attached: attached as string,
+        progress: handler as ((info: unknown) => number | undefined) | undefined,
+      });
+    },
+  },
+
+  handles: {
+    cursor: {
+      methods: {
+        next: (cursor: Cursor, [batch]) => {
+          const { rows, done } = take(cursor.iterator, batch as number);
+          return { r: rows, d: done };
+        },
+      },
+      release: (cursor: Cursor) => void cursor.iterator.return?.(),
+    },
+  },
+});

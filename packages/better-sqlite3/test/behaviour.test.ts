@@ -1,0 +1,244 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withCallOptions } from '@unblock/core';
+import Database, { createClient, SqliteError } from '@unblock/better-sqlite3';
+import { tempDir } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const INFINITE = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c';
+
+describe('opening', () => {
+  it('rejects ready, and every call, with SQLITE_CANTOPEN for fileMustExist', async () => {
+    const db = new Database(tmp.file('missing.db'), { fileMustExist: true });
+    const early = db.prepare('select 1');
+    await expect(db.ready).rejects.toMatchObject({ name: 'SqliteError', code: 'SQLITE_CANTOPEN' });
+    await expect(early).rejects.toBeInstanceOf(SqliteError);
+    expect(db.open).toBe(false);
+  });
+
+  it('works without new, and Database.open waits for the connection', async () => {
+    const db = (Database as unknown as (f: string) => Database)(':memory:');
+    expect(db).toBeInstanceOf(Database);
+    await db.close();
+    const opened = await Database.open(':memory:');
+    expect(opened.open).toBe(true);
+    expect(opened.memory).toBe(true);
+    await opened.close();
+    await expect(opened.prepare('select 1')).rejects.toThrow('The database connection is not open');
+  });
+
+  it('opens a serialized buffer', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec("create table t (x); insert into t values ('kept')");
+    const copy = await Database.open(await db.serialize());
+    expect(await (await copy.prepare('select x from t')).pluck().get()).toBe('kept');
+    await Promise.all([db.close(), copy.close()]);
+  });
+
+  it('can be required from CommonJS', () => {
+    const script =
+      "const Database = require('@unblock/better-sqlite3');" +
+      "const db = new Database(':memory:');" +
+      "db.prepare('select 41 + 1 as x').then((s) => s.get()).then((r) => { console.log(JSON.stringify([typeof Database.SqliteError, r])); return db.close(); });";
+    const child = spawnSync(process.execPath, ['-e', script], { cwd: import.meta.dirname, encoding: 'utf8', timeout: 20_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual(['function', { x: 42 }]);
+  });
+});
+
+describe('transactions', () => {
+  it('commits, rolls back on throw, nests with savepoints', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x)');
+    const ins = await db.prepare('insert into t values (?)');
+    const count = async (): Promise<unknown> => (await db.prepare('select count(*) from t')).pluck().get();
+    const inner = db.transaction(async (x: number) => {
+      await ins.run(x);
+      if (x < 0) throw new Error('inner');
+    });
+    const outer = db.transaction(async () => {
+      expect(db.inTransaction).toBe(true);
+      await ins.run(1);
+      await inner(2);
+      await inner(-1).catch(() => undefined); // only the savepoint is rolled back
+      return 'done';
+    });
+    expect(await outer()).toBe('done');
+    expect(await count()).toBe(2);
+    await expect(db.transaction(async () => { await ins.run(9); throw new Error('no'); }).immediate()).rejects.toThrow('no');
+    expect(await count()).toBe(2);
+    expect(db.inTransaction).toBe(false);
+    expect(db.transaction(() => 1).exclusive.database).toBe(db);
+    await db.close();
+  });
+
+  it('holds writes from outside until it ends', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x)');
+    const ins = await db.prepare('insert into t values (?)');
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const tx = db.transaction(async () => {
+      await ins.run('tx-1');
+      await gate;
+      await ins.run('tx-2');
+      order.push('tx');
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const outside = ins.run('outside').then(() => order.push('outside'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual([]);
+    release();
+    await Promise.all([tx, outside]);
+    expect(order).toEqual(['tx', 'outside']);
+    expect(await (await db.prepare('select x from t')).pluck().all()).toEqual(['tx-1', 'tx-2', 'outside']);
+    // Concurrent transactions each see their own writes, one after another.
+    const add = db.transaction(async (n: number) => {
+      const before = (await (await db.prepare('select count(*) from t')).pluck().get()) as number;
+      await ins.run(n);
+      return ((await (await db.prepare('select count(*) from t')).pluck().get()) as number) - before;
+    });
+    expect(await Promise.all([1, 2, 3, 4, 5].map((n) => add(n)))).toEqual([1, 1, 1, 1, 1]);
+    await db.close();
+  });
+});
+
+describe('iterate and runMany', () => {
+  it('iterates in batches, releases the cursor on break', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x)');
+    const ins = await db.prepare('insert into t values (?)');
+    expect(await ins.runMany(Array.from({ length: 2000 }, (_, i) => [i]))).toEqual({ changes: 2000, lastInsertRowid: 2000 });
+    const stmt = await db.prepare('select x from t order by x');
+    let sum = 0;
+    for await (const row of stmt.pluck().iterate()) sum += row as number;
+    expect(sum).toBe((1999 * 2000) / 2);
+    for await (const row of stmt.iterate()) {
+      expect(stmt.busy).toBe(true);
+      if ((row as number) >= 100) break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stmt.busy).toBe(false);
+    expect(db[Symbol.for('x') as never]).toBeUndefined();
+    // The cursor was released: writes are allowed again.
+    await expect(ins.run(1)).resolves.toMatchObject({ changes: 1 });
+    await db.close();
+  });
+});
+
+describe('parallel readers (WAL)', () => {
+  it('a read started after a write resolved sees it', async () => {
+    const db = await Database.open(tmp.file('wal.db'), { readers: 2 });
+    await db.pragma('journal_mode = WAL');
+    await db.exec('create table t (x)');
+    const ins = await db.prepare('insert into t values (?)');
+    const count = await db.prepare('select count(*) from t');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // readers open in the background
+    for (let i = 1; i <= 50; i++) {
+      await ins.run(i);
+      expect(await count.pluck().get()).toBe(i);
+    }
+    // A long read runs on a reader: a write meanwhile is not held behind it.
+    let slowDone = false;
+    const slow = withCallOptions({ timeout: 1000 }, async () => (await db.prepare(INFINITE)).get())
+      .catch(() => undefined)
+      .finally(() => (slowDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await ins.run(51);
+    expect(slowDone).toBe(false);
+    expect(await count.pluck().get()).toBe(51);
+    await slow;
+    // TEMP tables live on the writer only: the statement falls back to it.
+    await db.exec('create temp table tt (y); insert into tt values (7)');
+    expect(await (await db.prepare('select y from tt')).pluck().get()).toBe(7);
+    await db.close();
+  });
+});
+
+describe('cancellation', () => {
+  it('interrupts a running statement; the connection stays usable', async () => {
+    const db = await Database.open(':memory:');
+    const stmt = await db.prepare(INFINITE);
+    const started = Date.now();
+    await expect(withCallOptions({ timeout: 100 }, () => stmt.get())).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await (await db.prepare('select 1 as one')).get()).toEqual({ one: 1 });
+    await db.close();
+  });
+
+  it('rolls back a transaction whose statement timed out', async () => {
+    const db = await Database.open(':memory:', { defaultQueryTimeout: 200 });
+    await db.exec('create table t (x)');
+    const tx = db.transaction(async () => {
+      await (await db.prepare('insert into t values (1)')).run();
+      await (await db.prepare(INFINITE)).get();
+    });
+    await expect(tx()).rejects.toMatchObject({ name: 'AbortError' });
+    expect(db.inTransaction).toBe(false);
+    expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(0);
+    await db.close();
+  });
+
+  it('never interrupts another caller', async () => {
+    const db = await Database.open(':memory:');
+    const slow = await db.prepare(INFINITE);
+    const quick = await db.prepare('select ? as v');
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) =>
+        i % 6 === 0 ? withCallOptions({ timeout: 20 + i }, () => slow.get()) : quick.get(i),
+      ),
+    );
+    results.forEach((result, i) => {
+      if (i % 6 === 0) expect(result.status).toBe('rejected');
+      else expect(result).toEqual({ status: 'fulfilled', value: { v: i } });
+    });
+    await db.close();
+  });
+
+  it('without the addon, rejects at once and replaces the worker once the statement ends', async () => {
+    const db = await Database.open(tmp.file('terminate.db'), { interrupt: false });
+    await db.exec('create table if not exists t (x); insert into t values (1)');
+    // Finite: a terminated worker only stops once SQLite returns to JavaScript.
+    const stmt = await db.prepare(INFINITE.replace('from c)', 'from c where x < 3000000)'));
+    const started = Date.now();
+    await expect(withCallOptions({ timeout: 50 }, () => stmt.get())).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(1);
+    await db.close();
+  });
+});
+
+describe('user functions', () => {
+  it('defines functions, aggregates and tables in the workers', async () => {
+    const db = await Database.open(':memory:');
+    db.function('add2', { deterministic: true }, (a: number, b: number) => a + b);
+    db.aggregate('addAll', { start: 0, step: (total: number, next: number) => total + next });
+    db.table('series', { columns: ['value'], *rows(n: unknown) { for (let i = 0; i < (n as number); i++) yield [i]; } });
+    expect(await (await db.prepare('select add2(1, 2)')).pluck().get()).toBe(3);
+    expect(await (await db.prepare('select addAll(value) from series(5)')).pluck().get()).toBe(10);
+    expect(() => db.function('', () => 1)).toThrow('User-defined function name cannot be an empty string');
+    await db.close();
+  });
+});
+
+describe('createClient', () => {
+  it('queries, iterates and runs transactions', async () => {
+    const client = createClient({ filename: ':memory:' });
+    await client.query('create table t (id integer primary key, name text)');
+    const inserted = await client.query('insert into t (name) values (?)', ['a']);
+    expect(inserted).toMatchObject({ changes: 1, lastInsertId: 1, rowCount: 0 });
+    await client.transaction(async () => {
+      await client.query('insert into t (name) values (?)', ['b']);
+    });
+    const { rows, columns, rowCount } = await client.query('select * from t order by id');
+    expect({ rows, columns, rowCount }).toEqual({ rows: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }], columns: ['id', 'name'], rowCount: 2 });
+    const names: unknown[] = [];
+    for await (const row of client.iterate<{ name: string }>('select name from t')) names.push(row.name);
+    expect(names).toEqual(['a', 'b']);
+    expect(client.stats().completed).toBeGreaterThan(0);
+    await client.close();
+  });
+});

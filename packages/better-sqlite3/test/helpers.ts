@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** The real driver, for differential comparisons. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const Raw = require('better-sqlite3') as any;
+
+/** A fresh directory for database files, removed by the returned cleanup. */
+export function tempDir(): { dir: string; file(name: string): string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'unblock-bs3-'));
+  return { dir, file: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What a call produced, in a form both drivers can be compared on. */
+export type Outcome = { ok: unknown } | { error: { name: string; message: string; code: unknown } };
+
+export async function outcome(fn: () => unknown): Promise<Outcome> {
+  try {
+    return { ok: await fn() };
+  } catch (err) {
+    const e = err as { name: string; message: string; code?: unknown };
+    return { error: { name: e.name, message: e.message, code: e.code } };
+  }
+}
