@@ -268,6 +268,9 @@ export class Session {
     if (this.broken !== undefined) return (this.closing = Promise.resolve());
     this.closing = new Promise<void>((resolve) => {
       this.closedResolve = resolve;
+      // Keep the process alive until the worker confirms: `await pool.close()` at the end of a
+      // script must not let the event loop run dry first.
+      this.port.ref();
       // The worker's 'closed' answer is awaited: keep the process alive until it arrives.
       this.port.ref();
       this.flush();

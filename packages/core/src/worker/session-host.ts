@@ -90,13 +90,20 @@ export class SessionHost {
     }
   }
 
-  /** Pulls messages already posted without waiting for a turn of the event loop. */
-  private pullPosted(): void {
-    if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return;
+  /**
+   * Pulls messages already posted without waiting for a turn of the event loop; true when it
+   * got any. (`posted` can also trail `seenPosted` for a moment: the caller counts a message
+   * just after posting it, and it may have arrived through the event loop already.)
+   */
+  private pullPosted(): boolean {
+    if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return false;
+    let got = false;
     let entry;
     while ((entry = receiveMessageOnPort(this.port)) !== undefined) {
+      got = true;
       this.receive(entry.message as ToWorker);
     }
+    return got;
   }
 
   /** Only a worker serving this session alone may hold its event loop for it. */
@@ -104,9 +111,20 @@ export class SessionHost {
     return this.soleSession();
   }
 
-  /** Waits up to SPIN_WAIT_MS for the caller to post; true when it did. */
+  /**
+   * Waits up to SPIN_WAIT_MS for the caller's next message; true when one came. It waits on the
+   * counter's current value, so a counter that trails the messages already seen cannot turn
+   * this into a busy loop (on two cores that loop would starve the very thread it waits for).
+   */
   private awaitPosted(): boolean {
-    return Atomics.wait(this.state, Slot.posted, this.seenPosted, SPIN_WAIT_MS) !== 'timed-out';
+    const deadline = performance.now() + SPIN_WAIT_MS;
+    for (;;) {
+      const posted = Atomics.load(this.state, Slot.posted);
+      if (posted !== this.seenPosted && this.pullPosted()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.state, Slot.posted, posted, left);
+    }
   }
 
   private cancel(id: number): void {

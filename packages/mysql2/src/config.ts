@@ -1,0 +1,102 @@
+import { toPortableFunction } from '@unblock/core';
+import type { OpenOptions } from './wire.js';
+
+import { mysql2, mysql2Internal } from './mysql2-internals.js';
+
+/** mysql2's ConnectionConfig class: built locally so `connection.config` is mysql2's own object. */
+export const ConnectionConfig = mysql2.ConnectionConfig as {
+  new (options: unknown): MysqlConfig;
+  parseUrl(url: string): Record<string, unknown>;
+};
+
+/** mysql2's PoolConfig: pool settings plus the connections' ConnectionConfig. */
+export interface PoolConfig {
+  connectionConfig: MysqlConfig;
+  waitForConnections: boolean;
+  connectionLimit: number;
+  maxIdle: number;
+  idleTimeout: number;
+  queueLimit: number;
+  resetOnRelease: boolean;
+}
+
+const PoolConfigClass = mysql2Internal<new (options: unknown) => PoolConfig>('lib/pool_config.js');
+
+/** The parts of mysql2's ConnectionConfig read here (it has many more). */
+export interface MysqlConfig {
+  host: string;
+  port: number;
+  user: string | undefined;
+  database: string | undefined;
+  namedPlaceholders: boolean;
+  trace: boolean;
+  gracefulEnd: boolean;
+  [key: string]: unknown;
+}
+
+/** Options of this package that mysql2 does not know; removed before mysql2 sees the options. */
+const OWN_OPTIONS = ['workers', 'leakDetectionThreshold', 'closeTimeout'] as const;
+/** Pool options: the pool reads them, connections do not need them. */
+export const POOL_OPTIONS = ['connectionLimit', 'maxIdle', 'idleTimeout', 'queueLimit', 'waitForConnections', 'resetOnRelease'] as const;
+/** Functions or objects that only make sense on the caller's thread, and are ignored. */
+const CALLER_ONLY = ['Promise', 'pool'] as const;
+/** Function-valued options shipped as portable functions. */
+const PORTABLE = ['typeCast', 'queryFormat'] as const;
+/** Function or stream options that cannot work across a thread. */
+const UNSUPPORTED = ['stream', 'authPlugins', 'authSwitchHandler', 'infileStreamFactory'] as const;
+
+/** What the caller's side keeps and what goes to the worker. */
+export interface SplitOptions {
+  /** The user's options, without uri expansion, for pool settings and own options. */
+  user: Record<string, unknown>;
+  /** mysql2's ConnectionConfig, built here exactly as mysql2 builds it. */
+  config: MysqlConfig;
+  /** mysql2's PoolConfig, for pools (its `connectionConfig` is `config`). */
+  poolConfig: PoolConfig | undefined;
+  /** What each worker connection is opened with. */
+  open: OpenOptions;
+}
+
+/**
+ * Normalises `createConnection`/`createPool` options: a URI string becomes mysql2's parsed
+ * options, function options become portable functions, and options that cannot cross a thread
+ * are refused with a TypeError naming them.
+ */
+export function splitOptions(input: unknown, forPool = false): SplitOptions {
+  let user: Record<string, unknown>;
+  if (typeof input === 'string') user = ConnectionConfig.parseUrl(input);
+  else if (typeof input === 'object' && input !== null) user = { ...(input as Record<string, unknown>) };
+  else throw new TypeError('options must be an object or a connection URI string');
+  const connection: Record<string, unknown> = { ...user };
+  for (const key of [...OWN_OPTIONS, ...CALLER_ONLY]) delete connection[key];
+  for (const key of UNSUPPORTED) {
+    if (connection[key] !== undefined) {
+      throw new TypeError(`The option "${key}" cannot be used by @unblock/mysql2: mysql2 runs in a worker thread, where a function or stream from this thread cannot go`);
+    }
+  }
+  const open: OpenOptions = { config: {} };
+  const local: Record<string, unknown> = { ...connection };
+  for (const key of PORTABLE) {
+    const value = connection[key];
+    if (typeof value === 'function' || (typeof value === 'object' && value !== null)) {
+      open[key] = toPortableFunction(value, key);
+      delete connection[key];
+    }
+  }
+  // ConnectionConfig expands `uri` into the object it is given: hand it a copy.
+  const poolConfig = forPool ? new PoolConfigClass(local) : undefined;
+  const config = poolConfig?.connectionConfig ?? new ConnectionConfig(local);
+  if (typeof connection.uri === 'string') {
+    // mysql2's rule: a key of the URI fills in only what the options leave falsy.
+    for (const [key, value] of Object.entries(ConnectionConfig.parseUrl(connection.uri))) {
+      if (!connection[key]) connection[key] = value;
+    }
+  }
+  const wire: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(connection)) {
+    if ((POOL_OPTIONS as readonly string[]).includes(key) || key === 'uri') continue;
+    wire[key] = value;
+  }
+  open.config = wire;
+  return { user, config, poolConfig, open };
+}

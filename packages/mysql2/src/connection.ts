@@ -1,0 +1,323 @@
+import { EventEmitter } from 'node:events';
+import { RemoteHandle, toPortableFunction, type CallOptions, type Session } from '@unblock/core';
+import type { MysqlConfig } from './config.js';
+import { mysql2 } from './mysql2-internals.js';
+import { iterateRows, type IterateRowsOptions } from './iterate.js';
+import { PreparedStatementInfo } from './prepared-statement.js';
+import { portableValues } from './raw-codec.js';
+import { toResult } from './results.js';
+import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
+import type { ConnectionInfo } from './wire.js';
+
+const BaseConnection = mysql2.Connection as { prototype: object };
+
+/** mysql2's sync helpers run on a stand-in that has only `config`, so they behave as mysql2's own. */
+interface LocalFormatter {
+  format(sql: string, values?: unknown, namedPlaceholders?: boolean): string;
+  escape(value: unknown): string;
+  escapeId(value: string | string[]): string;
+}
+
+export function localFormatter(config: MysqlConfig): LocalFormatter {
+  return Object.create(BaseConnection.prototype, { config: { value: config } }) as LocalFormatter;
+}
+
+/** mysql2's error for a command on a closed connection. */
+export function closedStateError(): Error {
+  const err = new Error("Can't add new command when connection is in closed state") as Error & { fatal: boolean };
+  err.fatal = true;
+  return err;
+}
+
+function callbackError(): Error {
+  return new Error('Callback function is not available with promise clients.');
+}
+
+/**
+ * Splits a QueryOptions object into what goes to mysql2 (cloneable) and the call's own options.
+ * A string passes through untouched: the hot path allocates nothing here.
+ */
+export function splitQuery(sql: string | QueryOptions): [unknown, CallOptions | undefined] {
+  if (typeof sql !== 'object' || sql === null) return [sql, undefined];
+  const { signal, typeCast, queryFormat: _ignored, ...rest } = sql as QueryOptions & { queryFormat?: unknown };
+  const wire: Record<string, unknown> = rest;
+  if (rest.values !== undefined) wire.values = portableValues(rest.values);
+  if (typeof typeCast === 'function') wire.typeCast = toPortableFunction(typeCast, 'typeCast');
+  else if (typeCast !== undefined) wire.typeCast = typeCast;
+  return [wire, signal === undefined ? undefined : { signal }];
+}
+
+function checkExecuteValues(values: unknown): void {
+  if (!Array.isArray(values)) return;
+  for (const v of values) {
+    if (typeof v === 'function') {
+      throw new TypeError('Bind parameters must not contain function(s). To pass the body of a function as a string call .toString() first');
+    }
+  }
+}
+
+/**
+ * The promise API of one mysql2 connection, which lives in a worker thread: `mysql2/promise`'s
+ * PromiseConnection, method for method. Values, rows, fields and errors are mysql2's own.
+ *
+ * @example
+ * ```ts
+ * import mysql from '@unblock/mysql2';
+ * const conn = await mysql.createConnection({ host: '127.0.0.1', user: 'root', database: 'test' });
+ * const [rows, fields] = await conn.query('SELECT ? AS x', [1]);
+ * await conn.end();
+ * ```
+ */
+export class Connection extends EventEmitter {
+  /** @internal */
+  readonly session: Session;
+  readonly #config: MysqlConfig;
+  readonly #formatter: LocalFormatter;
+  #threadId: number;
+  #ending: Promise<void> | undefined;
+  #closed = false;
+
+  readonly #onEnd: (() => void) | undefined;
+
+  /** @internal */
+  constructor(session: Session, config: MysqlConfig, onEnd?: () => void) {
+    super();
+    this.session = session;
+    this.#onEnd = onEnd;
+    this.#config = config;
+    this.#formatter = localFormatter(config);
+    this.#threadId = (session.info as ConnectionInfo).threadId;
+  }
+
+  /** mysql2's ConnectionConfig of this connection. */
+  get config(): MysqlConfig {
+    return this.#config;
+  }
+
+  /** The server's id of this connection (what `KILL` and `SHOW PROCESSLIST` use). */
+  get threadId(): number {
+    return this.#threadId;
+  }
+
+  /** @internal True once `end()` or `destroy()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal */
+  call(op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    if (this.#closed) return Promise.reject(closedStateError());
+    return this.session.call(op, args, options);
+  }
+
+  /**
+   * Runs a statement through mysql2's text protocol: `[rows, fields]`, or
+   * `[ResultSetHeader, undefined]` for a statement without rows.
+   *
+   * @example
+   * ```ts
+   * const [rows] = await conn.query({ sql: 'SELECT * FROM t WHERE id = ?', values: [1], rowsAsArray: true });
+   * ```
+   */
+  query<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
+    if (typeof values === 'function') throw callbackError();
+    return this.run('query', sql, values) as Promise<[T, FieldPacket[]]>;
+  }
+
+  /**
+   * Runs a statement as a prepared statement (cached per connection, as mysql2 does).
+   *
+   * @example
+   * ```ts
+   * const [rows] = await conn.execute('SELECT * FROM t WHERE id = ?', [1]);
+   * ```
+   */
+  execute<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
+    if (typeof values === 'function') throw callbackError();
+    return this.run('execute', sql, values) as Promise<[T, FieldPacket[]]>;
+  }
+
+  /** @internal */
+  run(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
+    let wire: unknown;
+    let options: CallOptions | undefined;
+    try {
+      [wire, options] = splitQuery(sql);
+      if (kind === 'execute') checkExecuteValues(values ?? (sql as QueryOptions).values);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.call('query', [kind, wire, portableValues(values)], options).then(toResult);
+  }
+
+  /**
+   * Streams the rows of a statement in batches, with backpressure: the connection is paused
+   * while the consumer is behind. An addition to mysql2's API.
+   *
+   * @example
+   * ```ts
+   * for await (const row of conn.iterate('SELECT * FROM big', [], { batchSize: 500 })) console.log(row);
+   * ```
+   */
+  iterate<Row = Record<string, unknown>>(sql: string | QueryOptions, values?: unknown, options: IterateRowsOptions = {}): AsyncIterableIterator<Row> {
+    return iterateRows<Row>(this, sql, values, options);
+  }
+
+  /** Resolves `true` once the server answered. @example `await conn.ping();` */
+  ping(): Promise<boolean> {
+    return this.call('ping', []) as Promise<boolean>;
+  }
+
+  /** COM_RESET_CONNECTION. @example `await conn.reset();` */
+  async reset(): Promise<void> {
+    await this.call('reset', []);
+  }
+
+  /** Already connected when it came from `createConnection`; resolves at once. @example `await conn.connect();` */
+  async connect(): Promise<void> {
+    if (this.#closed) throw closedStateError();
+  }
+
+  /** @example `await conn.beginTransaction();` */
+  async beginTransaction(): Promise<void> {
+    await this.call('beginTransaction', []);
+  }
+
+  /** @example `await conn.commit();` */
+  async commit(): Promise<void> {
+    await this.call('commit', []);
+  }
+
+  /** @example `await conn.rollback();` */
+  async rollback(): Promise<void> {
+    await this.call('rollback', []);
+  }
+
+  /**
+   * Changes the user (and database) of the connection.
+   *
+   * @example
+   * ```ts
+   * await conn.changeUser({ user: 'root', database: 'test' });
+   * ```
+   */
+  async changeUser(options: Record<string, unknown>): Promise<void> {
+    const changed = (await this.call('changeUser', [options])) as Record<string, unknown>;
+    const { threadId, ...config } = changed;
+    Object.assign(this.#config, config);
+    this.#threadId = threadId as number;
+  }
+
+  /**
+   * Prepares a statement on the server.
+   *
+   * @example
+   * ```ts
+   * const stmt = await conn.prepare('SELECT * FROM t WHERE id = ?');
+   * const [rows] = await stmt.execute([1]);
+   * await stmt.close();
+   * ```
+   */
+  async prepare(options: string | QueryOptions): Promise<PreparedStatementInfo> {
+    const [wire, callOptions] = splitQuery(options);
+    const handle = (await this.call('prepare', [wire], callOptions)) as RemoteHandle;
+    return new PreparedStatementInfo(handle);
+  }
+
+  /**
+   * Evicts a statement from the prepared-statement cache (and closes it on the server).
+   *
+   * @example
+   * ```ts
+   * conn.unprepare('SELECT * FROM t WHERE id = ?');
+   * ```
+   */
+  unprepare(sql: string | QueryOptions): void {
+    const [wire] = splitQuery(sql);
+    // mysql2's unprepare is synchronous; the worker runs it in order with later calls.
+    this.call('unprepare', [wire]).catch(() => undefined);
+  }
+
+  /**
+   * Closes the connection gracefully. Never rejects, as in mysql2.
+   *
+   * @example
+   * ```ts
+   * await conn.end();
+   * ```
+   */
+  end(): Promise<void> {
+    return this.closeSession();
+  }
+
+  /** @internal Ends the session once, whoever asks (end, destroy, a pool). */
+  protected closeSession(): Promise<void> {
+    this.#ending ??= this.finish().catch(() => undefined);
+    return this.#ending;
+  }
+
+  /** @internal Closes the session; subclasses add their pool bookkeeping. */
+  protected finish(): Promise<void> {
+    this.#closed = true;
+    return this.session.close().finally(this.#onEnd);
+  }
+
+
+  /**
+   * Closes the socket at once.
+   *
+   * @example
+   * ```ts
+   * conn.destroy();
+   * ```
+   */
+  destroy(): void {
+    if (this.#closed) return;
+    this.session.call('destroy', []).catch(() => undefined);
+    void this.closeSession();
+  }
+
+  /** mysql2's alias of `destroy()`. @example `conn.close();` */
+  close(): void {
+    this.destroy();
+  }
+
+  /** Not available: the socket is in a worker thread. Use `iterate()`, which applies backpressure. */
+  pause(): void {
+    throw new Error('pause() is not available with @unblock/mysql2: use iterate(), which pauses the connection while you are behind');
+  }
+
+  /** See `pause()`. */
+  resume(): void {
+    throw new Error('resume() is not available with @unblock/mysql2: use iterate()');
+  }
+
+  /** On a connection from `createConnection`, nothing to do (as in mysql2). @example `conn.release();` */
+  release(): void {}
+
+  /** mysql2's `escape`, run locally. @example `conn.escape("it's")` */
+  escape(value: unknown): string {
+    return this.#formatter.escape(value);
+  }
+
+  /** mysql2's `escapeId`, run locally. @example `conn.escapeId('my table')` */
+  escapeId(value: string | string[]): string {
+    return this.#formatter.escapeId(value);
+  }
+
+  /**
+   * mysql2's `format` (honours `namedPlaceholders` and a local `queryFormat`), run locally.
+   *
+   * @example
+   * ```ts
+   * conn.format('SELECT ? AS x', [1]); // 'SELECT 1 AS x'
+   * ```
+   */
+  format(sql: string, values?: unknown): string {
+    return this.#formatter.format(sql, values);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#closed) await this.end();
+  }
+}

@@ -1,0 +1,128 @@
+import { registerValueCodec } from '@unblock/core';
+import { createClient } from './client.js';
+import { Connection } from './connection.js';
+import { createConnection } from './create-connection.js';
+import { Pool, createPool } from './pool.js';
+import { PoolConnection } from './pool-connection.js';
+import { mysql2 } from './mysql2-internals.js';
+import { PreparedStatementInfo } from './prepared-statement.js';
+import { SQL_FRAGMENT_CODEC, SqlFragment } from './raw-codec.js';
+
+const SqlString = mysql2 as unknown as {
+  escape(value: unknown, stringifyObjects?: boolean, timezone?: string): string;
+  escapeId(value: unknown, forbidQualified?: boolean): string;
+  format(sql: string, values?: unknown, stringifyObjects?: boolean, timezone?: string): string;
+  raw(sql: string): { toSqlString(): string };
+};
+const parserCache = mysql2 as unknown as { setMaxParserCache(n: number): void; clearParserCache(): void };
+
+registerValueCodec<SqlFragment>({
+  name: SQL_FRAGMENT_CODEC,
+  is: (value): value is SqlFragment => value instanceof SqlFragment,
+  encode: (fragment) => fragment.sql,
+  decode: (sql) => new SqlFragment(sql as string),
+});
+
+/** mysql2's `escape` (sql-escaper), run locally. @example `escape("it's") // "'it\\'s'"` */
+export const escape = SqlString.escape;
+/** mysql2's `escapeId`, run locally. @example `escapeId('my table') // '`my table`'` */
+export const escapeId = SqlString.escapeId;
+/** mysql2's `format`, run locally. @example `format('SELECT ?', [1]) // 'SELECT 1'` */
+export const format = SqlString.format;
+/** mysql2's `raw`: a value inserted into SQL unescaped. @example `conn.query('SELECT ?', [raw('NOW()')])` */
+export const raw = SqlString.raw;
+/** mysql2's column type codes. @example `fields[0].columnType === Types.LONG` */
+export const Types = mysql2.Types as Record<string, number>;
+/** mysql2's charset codes. @example `Charsets.UTF8MB4_UNICODE_CI` */
+export const Charsets = mysql2.Charsets as Record<string, number>;
+/** mysql2's charset-to-encoding table. @example `CharsetToEncoding[45] // 'utf8'` */
+export const CharsetToEncoding = mysql2.CharsetToEncoding as string[];
+/** mysql2's typed parameter classes (they cannot be sent to the worker yet; see the README). @example `TypedParameter` */
+export const TypedParameter = mysql2.TypedParameter;
+
+/**
+ * mysql2's parser cache size, applied in this thread (the workers keep mysql2's default).
+ *
+ * @example
+ * ```ts
+ * setMaxParserCache(1000);
+ * ```
+ */
+export function setMaxParserCache(max: number): void {
+  parserCache.setMaxParserCache(max);
+}
+
+/** Clears mysql2's parser cache in this thread. @example `clearParserCache();` */
+export function clearParserCache(): void {
+  parserCache.clearParserCache();
+}
+
+/**
+ * Not provided: PoolCluster is not implemented by @unblock/mysql2 yet.
+ *
+ * @example
+ * ```ts
+ * // use one createPool() per node instead
+ * ```
+ */
+export function createPoolCluster(): never {
+  throw new Error('createPoolCluster() is not implemented by @unblock/mysql2 yet: use one createPool() per node');
+}
+
+export {
+  createConnection,
+  createPool,
+  createClient,
+  Connection,
+  PoolConnection,
+  Pool,
+  Pool as PromisePool,
+  Connection as PromiseConnection,
+  PoolConnection as PromisePoolConnection,
+  PreparedStatementInfo,
+};
+export type { MysqlClient, MysqlClientOptions } from './client.js';
+export type { IterateRowsOptions } from './iterate.js';
+export type {
+  ConnectionOptions,
+  FieldPacket,
+  OkPacket,
+  PoolOptions,
+  ProcedureCallPacket,
+  QueryOptions,
+  QueryResult,
+  ResultSetHeader,
+  RowDataPacket,
+} from './types.js';
+
+/**
+ * The module as one object, like `require('mysql2/promise')`.
+ *
+ * @example
+ * ```ts
+ * import mysql from '@unblock/mysql2';
+ * const pool = mysql.createPool('mysql://root@127.0.0.1/test');
+ * ```
+ */
+const mysql = {
+  createConnection,
+  createPool,
+  createPoolCluster,
+  createClient,
+  escape,
+  escapeId,
+  format,
+  raw,
+  Types,
+  Charsets,
+  CharsetToEncoding,
+  TypedParameter,
+  setMaxParserCache,
+  clearParserCache,
+  Connection,
+  PoolConnection,
+  PromisePool: Pool,
+  PromiseConnection: Connection,
+  PromisePoolConnection: PoolConnection,
+};
+export default mysql;

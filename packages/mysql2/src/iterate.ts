@@ -1,0 +1,70 @@
+import type { CallOptions, ReceivedRows, RemoteHandle } from '@unblock/core';
+import { portableValues } from './raw-codec.js';
+import { fieldsFromJson } from './results.js';
+import { nestRows } from './row-shape.js';
+import type { FieldPacket, QueryOptions } from './types.js';
+import type { RowsExtra } from './wire.js';
+
+/**
+ * Options of `iterate()`.
+ *
+ * @example
+ * ```ts
+ * for await (const row of pool.iterate('SELECT * FROM t', [], { batchSize: 1000, signal })) use(row);
+ * ```
+ */
+export interface IterateRowsOptions {
+  /** Rows per round trip to the worker. Default: 256. */
+  batchSize?: number;
+  /** Aborting stops the statement on the server and ends the iteration with an AbortError. */
+  signal?: AbortSignal;
+  /** Use mysql2's prepared-statement protocol (`execute`) instead of `query`. Default: false. */
+  execute?: boolean;
+}
+
+/** What iterating needs from a connection. */
+export interface CursorSource {
+  call(op: string, args: unknown[], options?: CallOptions): Promise<unknown>;
+}
+
+/** Internal: the iterator over a worker-side cursor, one batch ahead of the consumer. */
+export async function* iterateRows<Row>(
+  source: CursorSource,
+  sql: string | QueryOptions,
+  values: unknown,
+  options: IterateRowsOptions,
+  done?: () => void,
+): AsyncGenerator<Row, void, undefined> {
+  try {
+    const batchSize = options.batchSize ?? 256;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('options.batchSize must be a positive integer');
+    let wire: unknown = sql;
+    let signal = options.signal;
+    if (typeof sql === 'object' && sql !== null) {
+      const { signal: own, ...rest } = sql;
+      signal ??= own;
+      wire = { ...rest, values: portableValues(rest.values) };
+    }
+    const callOptions = signal === undefined ? undefined : { signal };
+    const kind = options.execute ? 'execute' : 'query';
+    const cursor = (await source.call('cursor', [kind, wire, portableValues(values), batchSize * 4], callOptions)) as RemoteHandle;
+    let fields: FieldPacket[] = [];
+    let pending: Promise<unknown> | undefined = cursor.call('next', [batchSize], callOptions);
+    try {
+      while (pending !== undefined) {
+        const batch = (await pending) as ReceivedRows;
+        const extra = batch.extra as RowsExtra & { done: boolean };
+        pending = extra.done ? undefined : cursor.call('next', [batchSize], callOptions);
+        if (extra.f !== '') fields = fieldsFromJson(extra.f);
+        const rows = extra.nest === true ? nestRows(batch.rows, fields) : batch.rows;
+        for (const row of rows) yield row as Row;
+      }
+    } finally {
+      await pending?.catch(() => undefined);
+      await cursor.call('close', []).catch(() => undefined);
+      await cursor.close();
+    }
+  } finally {
+    done?.();
+  }
+}

@@ -1,0 +1,408 @@
+import { EventEmitter } from 'node:events';
+import {
+  AbortError,
+  TimeoutError,
+  currentCallOptions,
+  type CallOptions,
+  type Pool as CorePool,
+  type PoolStats,
+  type Session,
+} from '@unblock/core';
+import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
+import { Connection } from './connection.js';
+import { mysql2 } from './mysql2-internals.js';
+import { iterateRows, type IterateRowsOptions } from './iterate.js';
+import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
+import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
+import { defaultWorkers, workerPool } from './worker-pool.js';
+
+const BasePool = mysql2.Pool as { prototype: object };
+
+/** One pooled mysql2 connection: a core session pinned to the worker that owns its socket. */
+export interface PoolEntry {
+  session: Session;
+  /** Runs pool.query/execute on this entry without handing out a PoolConnection. */
+  conn: Connection;
+  config: MysqlConfig;
+  lastActive: number;
+  /** A fatal error was seen: the entry is dropped when it comes back. */
+  dead: boolean;
+}
+
+interface PoolFormatter {
+  format(sql: string, values?: unknown): string;
+  escape(value: unknown): string;
+  escapeId(value: unknown): string;
+}
+
+interface Waiter {
+  resolve(entry: PoolEntry): void;
+  reject(err: unknown): void;
+  cleanup: (() => void) | undefined;
+}
+
+function poolError(message: string): Error {
+  return new Error(message);
+}
+
+/**
+ * `mysql2/promise`'s pool, with every connection in a worker thread. Connections are spread
+ * over `workers` threads; the accounting (free list, queue, limits) is done here, on the
+ * caller's thread, exactly as mysql2's pool does it.
+ *
+ * @example
+ * ```ts
+ * import mysql from '@unblock/mysql2';
+ * const pool = mysql.createPool({ host: '127.0.0.1', user: 'root', database: 'test', connectionLimit: 10 });
+ * const [rows] = await pool.query('SELECT 1 AS x');
+ * await pool.end();
+ * ```
+ */
+export class Pool extends EventEmitter {
+  /** mysql2's PoolConfig (`config.connectionConfig` is the connections' ConnectionConfig). */
+  readonly config: PoolConfig;
+  readonly #split: SplitOptions;
+  readonly #workers: number;
+  readonly #leakDetectionThreshold: number | undefined;
+  readonly #formatter: PoolFormatter;
+  #core: CorePool | undefined;
+  readonly #all = new Set<PoolEntry>();
+  /** Opening and open entries: what counts against connectionLimit. */
+  #count = 0;
+  readonly #free: PoolEntry[] = [];
+  #queue: Waiter[] = [];
+  #closed = false;
+  #ending: Promise<void> | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #hooks: PoolHooks;
+
+  /** @internal Use {@link createPool}. */
+  constructor(options: PoolOptions | string) {
+    super();
+    this.#split = splitOptions(options, true);
+    this.config = this.#split.poolConfig!;
+    const { workers, leakDetectionThreshold } = this.#split.user as PoolOptions;
+    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+      throw new RangeError('options.workers must be a positive integer');
+    }
+    const limit = this.config.connectionLimit || Infinity;
+    this.#workers = workers ?? Math.min(limit, defaultWorkers());
+    this.#leakDetectionThreshold = leakDetectionThreshold;
+    this.#formatter = Object.create(BasePool.prototype, { config: { value: this.config } }) as PoolFormatter;
+    this.#hooks = {
+      release: (entry) => this.#release(entry),
+      remove: (entry) => this.#remove(entry, true),
+      leaks: () => this.#corePool().leaks,
+    };
+    if (this.config.maxIdle < this.config.connectionLimit) {
+      this.#idleTimer = setInterval(() => this.#removeIdle(), 1000);
+      this.#idleTimer.unref();
+    }
+  }
+
+  #corePool(): CorePool {
+    this.#core ??= workerPool({
+      threads: this.#workers,
+      name: 'mysql2 pool',
+      leakDetectionThreshold: this.#leakDetectionThreshold,
+      captureStacks: this.config.connectionConfig.trace !== false,
+    });
+    return this.#core;
+  }
+
+  /** @internal Live counts, for tests and `createClient().stats()`. */
+  get counts(): { all: number; free: number; queued: number } {
+    return { all: this.#count, free: this.#free.length, queued: this.#queue.length };
+  }
+
+  /** Pool statistics of the worker threads (calls, wait and run times, live handles). */
+  stats(): PoolStats | undefined {
+    return this.#core?.stats();
+  }
+
+  /** The core pool's leak detector: subscribe with `pool.leaks.on('leak', ...)`. */
+  get leaks(): CorePool['leaks'] {
+    return this.#corePool().leaks;
+  }
+
+  /**
+   * Takes a connection out of the pool, opening one when below `connectionLimit`, or waiting
+   * in the queue.
+   *
+   * @example
+   * ```ts
+   * const conn = await pool.getConnection();
+   * try { await conn.query('SELECT 1'); } finally { conn.release(); }
+   * ```
+   */
+  getConnection(): Promise<PoolConnection> {
+    const origin = this.config.connectionConfig.trace !== false ? new Error() : undefined;
+    if (origin !== undefined) Error.captureStackTrace(origin, this.getConnection);
+    return this.#acquire(currentCallOptions()).then((entry) => this.#lease(entry, origin));
+  }
+
+  #lease(entry: PoolEntry, origin: Error | undefined): PoolConnection {
+    const lease: Lease = { entry, released: false, record: undefined };
+    const conn = new PoolConnection(entry, this.#hooks, lease);
+    // The release callback holds the lease, never the connection object, so an unreleased
+    // PoolConnection can be collected and its entry still comes back to the pool.
+    lease.record = this.#corePool().leaks.track(conn, 'connection', entry.session.threadId, origin, () => {
+      if (lease.released) return;
+      lease.released = true;
+      this.#release(entry);
+    });
+    return conn;
+  }
+
+  /**
+   * Gives a connection back (the same as `conn.release()`).
+   *
+   * @example
+   * ```ts
+   * pool.releaseConnection(conn);
+   * ```
+   */
+  releaseConnection(connection: PoolConnection): void {
+    if (connection instanceof PoolConnection) connection.release();
+  }
+
+  /**
+   * Runs one statement on a free connection and gives it back.
+   *
+   * @example
+   * ```ts
+   * const [rows, fields] = await pool.query('SELECT * FROM t WHERE id = ?', [1]);
+   * ```
+   */
+  query<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
+    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
+    return this.#runPooled('query', sql, values) as Promise<[T, FieldPacket[]]>;
+  }
+
+  /**
+   * Runs one prepared statement on a free connection and gives it back.
+   *
+   * @example
+   * ```ts
+   * const [rows] = await pool.execute('SELECT * FROM t WHERE id = ?', [1]);
+   * ```
+   */
+  execute<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
+    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
+    return this.#runPooled('execute', sql, values) as Promise<[T, FieldPacket[]]>;
+  }
+
+  #runPooled(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
+    const entry = this.#closed ? undefined : this.#free.pop();
+    if (entry !== undefined) {
+      this.#emitWith('acquire', entry);
+      return this.#runOn(entry, kind, sql, values);
+    }
+    const signal = typeof sql === 'object' && sql !== null ? (sql as QueryOptions).signal : undefined;
+    return this.#acquire(currentCallOptions(signal === undefined ? undefined : { signal })).then((e) =>
+      this.#runOn(e, kind, sql, values),
+    );
+  }
+
+  #runOn(entry: PoolEntry, kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
+    return entry.conn.run(kind, sql, values).then(
+      (result) => {
+        this.#release(entry);
+        return result;
+      },
+      (err: unknown) => {
+        if ((err as { fatal?: unknown }).fatal === true) entry.dead = true;
+        this.#release(entry);
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * Streams the rows of a statement on a pooled connection, which goes back when the loop ends.
+   *
+   * @example
+   * ```ts
+   * for await (const row of pool.iterate('SELECT * FROM big')) console.log(row);
+   * ```
+   */
+  async *iterate<Row = Record<string, unknown>>(sql: string | QueryOptions, values?: unknown, options: IterateRowsOptions = {}): AsyncGenerator<Row, void, undefined> {
+    const entry = await this.#acquire(currentCallOptions(options.signal === undefined ? undefined : { signal: options.signal }));
+    yield* iterateRows<Row>(entry.conn, sql, values, options, () => this.#release(entry));
+  }
+
+  #acquire(callOptions: CallOptions | undefined): Promise<PoolEntry> {
+    if (this.#closed) return Promise.reject(poolError('Pool is closed.'));
+    const free = this.#free.pop();
+    if (free !== undefined) {
+      this.#emitWith('acquire', free);
+      return Promise.resolve(free);
+    }
+    const { connectionLimit, waitForConnections, queueLimit } = this.config;
+    if (connectionLimit === 0 || this.#count < connectionLimit) return this.#open();
+    if (!waitForConnections) return Promise.reject(poolError('No connections available.'));
+    if (queueLimit && this.#queue.length >= queueLimit) return Promise.reject(poolError('Queue limit reached.'));
+    const signal = callOptions?.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError('queued', signal.reason));
+    this.emit('enqueue');
+    return new Promise<PoolEntry>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, cleanup: undefined };
+      if (signal !== undefined || callOptions?.timeout !== undefined) {
+        const abort = (reason: unknown): void => {
+          const at = this.#queue.indexOf(waiter);
+          if (at === -1) return;
+          this.#queue.splice(at, 1);
+          waiter.cleanup?.();
+          reject(new AbortError('queued', reason));
+        };
+        const onAbort = (): void => abort(signal!.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const timeout = callOptions?.timeout;
+        const timer = timeout === undefined ? undefined : setTimeout(() => abort(new TimeoutError(timeout)), timeout);
+        waiter.cleanup = () => {
+          signal?.removeEventListener('abort', onAbort);
+          clearTimeout(timer);
+        };
+      }
+      this.#queue.push(waiter);
+    });
+  }
+
+  #open(): Promise<PoolEntry> {
+    this.#count++;
+    const conf = this.config.connectionConfig;
+    // A copy per connection, as mysql2 makes, so changeUser() on one does not leak into others.
+    const config = Object.create(Object.getPrototypeOf(conf) as object, Object.getOwnPropertyDescriptors(conf)) as MysqlConfig;
+    return this.#corePool()
+      .openSession(this.#split.open)
+      .then(
+        (session) => {
+          if (this.#closed) {
+            void session.close();
+            throw poolError('Pool is closed.');
+          }
+          const entry: PoolEntry = { session, conn: new Connection(session, config), config, lastActive: Date.now(), dead: false };
+          this.#all.add(entry);
+          this.#emitWith('connection', entry);
+          this.#emitWith('acquire', entry);
+          return entry;
+        },
+        (err: unknown) => {
+          this.#count--;
+          this.#serveNext();
+          throw err;
+        },
+      );
+  }
+
+  #release(entry: PoolEntry): void {
+    entry.lastActive = Date.now();
+    if (this.#closed || !this.#all.has(entry)) return;
+    if (entry.dead || entry.session.ended || entry.conn.closed) {
+      this.#remove(entry, true);
+      return;
+    }
+    const waiter = this.#queue.shift();
+    if (waiter !== undefined) {
+      waiter.cleanup?.();
+      waiter.resolve(entry);
+      return;
+    }
+    this.#free.push(entry);
+    this.#emitWith('release', entry);
+  }
+
+  /** Drops an entry (destroyed, broken, idle); a waiter then gets a new connection. */
+  #remove(entry: PoolEntry, close: boolean): void {
+    if (!this.#all.delete(entry)) return;
+    this.#count--;
+    const at = this.#free.indexOf(entry);
+    if (at !== -1) this.#free.splice(at, 1);
+    if (close) void entry.session.close().catch(() => undefined);
+    this.#serveNext();
+  }
+
+  #serveNext(): void {
+    if (this.#closed) return;
+    const waiter = this.#queue.shift();
+    if (waiter === undefined) return;
+    waiter.cleanup?.();
+    this.#acquire(undefined).then(waiter.resolve, waiter.reject);
+  }
+
+  #removeIdle(): void {
+    const { maxIdle, idleTimeout } = this.config;
+    while (
+      this.#free.length > maxIdle ||
+      (this.#free.length > 0 && Date.now() - this.#free[0].lastActive > idleTimeout)
+    ) {
+      this.#remove(this.#free[0], true);
+    }
+  }
+
+  /** Events carry a PoolConnection (mysql2 passes its core connection, which lives in the worker here). */
+  #emitWith(event: 'acquire' | 'connection' | 'release', entry: PoolEntry): void {
+    if (this.listenerCount(event) === 0) return;
+    this.emit(event, new PoolConnection(entry, this.#hooks, undefined));
+  }
+
+  /**
+   * Closes every connection (including those still checked out, which are reported as leaks)
+   * and stops the worker threads. Queued requests reject with 'Pool is closed.'.
+   *
+   * @example
+   * ```ts
+   * await pool.end();
+   * ```
+   */
+  end(): Promise<void> {
+    this.#ending ??= this.#shutDown();
+    return this.#ending;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#idleTimer);
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const waiter of queue) {
+      waiter.cleanup?.();
+      waiter.reject(poolError('Pool is closed.'));
+    }
+    this.#free.length = 0;
+    this.#all.clear();
+    await this.#core?.close();
+  }
+
+  /** mysql2's pool `escape`, run locally. @example `pool.escape('x')` */
+  escape(value: unknown): string {
+    return this.#formatter.escape(value);
+  }
+
+  /** mysql2's pool `escapeId`, run locally. @example `pool.escapeId('t')` */
+  escapeId(value: string | string[]): string {
+    return this.#formatter.escapeId(value);
+  }
+
+  /** mysql2's pool `format`, run locally. @example `pool.format('SELECT ?', [1])` */
+  format(sql: string, values?: unknown): string {
+    return this.#formatter.format(sql, values);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#closed) await this.end();
+  }
+}
+
+/**
+ * Creates a pool, synchronously; connections and worker threads start on first use.
+ *
+ * @example
+ * ```ts
+ * import { createPool } from '@unblock/mysql2';
+ * const pool = createPool({ uri: 'mysql://root@127.0.0.1/test', connectionLimit: 10, workers: 2 });
+ * ```
+ */
+export function createPool(options: PoolOptions | string): Pool {
+  return new Pool(options);
+}

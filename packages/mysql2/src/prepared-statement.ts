@@ -1,0 +1,65 @@
+import type { RemoteHandle } from '@unblock/core';
+import { portableValues } from './raw-codec.js';
+import { fieldsFromJson, toResult } from './results.js';
+import type { FieldPacket, QueryResult } from './types.js';
+
+interface StatementMeta {
+  id: number;
+  query: string;
+  columns: string;
+  parameters: string;
+}
+
+/**
+ * A server-side prepared statement, as `conn.prepare()` resolves it (mysql2's
+ * PreparedStatementInfo). The statement lives in the worker; `statement` describes it.
+ *
+ * @example
+ * ```ts
+ * const stmt = await conn.prepare('SELECT ? AS x');
+ * const [rows] = await stmt.execute([1]);
+ * await stmt.close();
+ * ```
+ */
+export class PreparedStatementInfo {
+  /** The statement's id, SQL, result columns and parameters, as mysql2 reports them. */
+  readonly statement: { id: number; query: string; columns: FieldPacket[]; parameters: FieldPacket[] };
+  readonly #handle: RemoteHandle<StatementMeta>;
+
+  /** @internal */
+  constructor(handle: RemoteHandle) {
+    this.#handle = handle as RemoteHandle<StatementMeta>;
+    const meta = this.#handle.meta;
+    this.statement = {
+      id: meta.id,
+      query: meta.query,
+      columns: fieldsFromJson(meta.columns),
+      parameters: fieldsFromJson(meta.parameters),
+    };
+  }
+
+  /**
+   * Executes the statement with these parameters.
+   *
+   * @example
+   * ```ts
+   * const [rows, fields] = await stmt.execute([42]);
+   * ```
+   */
+  async execute<T extends QueryResult = QueryResult>(parameters?: unknown): Promise<[T, FieldPacket[]]> {
+    return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [T, FieldPacket[]];
+  }
+
+  /**
+   * Closes the statement on the server.
+   *
+   * @example
+   * ```ts
+   * await stmt.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.#handle.call('close', []).catch(() => undefined);
+    await this.#handle.close();
+  }
+}

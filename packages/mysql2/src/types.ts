@@ -1,0 +1,74 @@
+// Public types: mysql2's own where they describe plain data, plus the options this package adds.
+import type {
+  ConnectionOptions as Mysql2ConnectionOptions,
+  FieldPacket,
+  OkPacket,
+  PoolOptions as Mysql2PoolOptions,
+  ProcedureCallPacket,
+  QueryOptions as Mysql2QueryOptions,
+  ResultSetHeader,
+  RowDataPacket,
+} from 'mysql2';
+
+export type { FieldPacket, OkPacket, ProcedureCallPacket, ResultSetHeader, RowDataPacket };
+
+/**
+ * What a query can resolve to, as in mysql2's typings.
+ *
+ * @example
+ * ```ts
+ * const [rows] = await conn.query<RowDataPacket[]>('SELECT 1 AS x');
+ * ```
+ */
+export type QueryResult =
+  | RowDataPacket[][]
+  | RowDataPacket[]
+  | OkPacket
+  | OkPacket[]
+  | ResultSetHeader
+  | ResultSetHeader[]
+  | ProcedureCallPacket;
+
+/**
+ * mysql2's QueryOptions plus `signal`: aborting it stops the statement on the server with
+ * `KILL QUERY` and rejects the call with an AbortError.
+ *
+ * @example
+ * ```ts
+ * await conn.query({ sql: 'SELECT SLEEP(10)', signal: AbortSignal.timeout(100) });
+ * ```
+ */
+export interface QueryOptions extends Mysql2QueryOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * mysql2's connection options. `typeCast` and `queryFormat` may be self-contained functions or
+ * `{ module, export }` references (they run in the worker); `stream`, `authPlugins`,
+ * `authSwitchHandler` and `infileStreamFactory` are not supported.
+ *
+ * @example
+ * ```ts
+ * const options: ConnectionOptions = { host: '127.0.0.1', user: 'root', database: 'test' };
+ * ```
+ */
+export type ConnectionOptions = Omit<Mysql2ConnectionOptions, 'typeCast' | 'queryFormat'> & {
+  typeCast?: Mysql2ConnectionOptions['typeCast'] | { module: string | URL; export: string };
+  queryFormat?: Mysql2ConnectionOptions['queryFormat'] | { module: string | URL; export: string };
+};
+
+/**
+ * mysql2's pool options plus this package's own.
+ *
+ * @example
+ * ```ts
+ * const options: PoolOptions = { uri: 'mysql://root@127.0.0.1/test', connectionLimit: 10, workers: 2 };
+ * ```
+ */
+export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat'> &
+  ConnectionOptions & {
+    /** Worker threads the pool's connections are spread over. Default: up to 4, at most one per connection. */
+    workers?: number;
+    /** Warn (with the stack of `getConnection()`) about a connection held longer than this many ms. Default: 0 (off). */
+    leakDetectionThreshold?: number;
+  };

@@ -1,0 +1,51 @@
+import { availableParallelism } from 'node:os';
+import { createPool as createCorePool, type Pool as CorePool } from '@unblock/core';
+
+/** The worker module: compiled next to this file. */
+export const driverUrl = new URL('./worker.js', import.meta.url);
+
+/** Worker threads by default: one core stays free for the main thread, up to four. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/** Options of {@link workerPool}. */
+export interface WorkerPoolOptions {
+  threads: number;
+  name: string;
+  leakDetectionThreshold?: number;
+  captureStacks?: boolean;
+}
+
+/** A core pool hosting mysql2 connections. */
+export function workerPool(options: WorkerPoolOptions): CorePool {
+  return createCorePool({
+    driver: driverUrl,
+    threads: options.threads,
+    name: options.name,
+    leakDetectionThreshold: options.leakDetectionThreshold,
+    leaseKinds: ['connection', 'cursor'],
+    captureStacks: options.captureStacks,
+  });
+}
+
+let shared: { pool: CorePool; users: number } | undefined;
+
+/**
+ * The workers that host `createConnection()` connections, shared by all of them: a thread per
+ * connection would cost a thread start per connect. It is closed when the last connection ends,
+ * so an idle process can exit.
+ */
+export function acquireSharedPool(): CorePool {
+  shared ??= { pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections' }), users: 0 };
+  shared.users++;
+  return shared.pool;
+}
+
+/** One connection of the shared pool ended. */
+export function releaseSharedPool(pool: CorePool): void {
+  if (shared === undefined || shared.pool !== pool) return;
+  if (--shared.users > 0) return;
+  shared = undefined;
+  void pool.close();
+}

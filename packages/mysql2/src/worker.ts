@@ -1,0 +1,427 @@
+// The worker side: each core session owns one mysql2 connection made with mysql2's callback API
+// (cheaper than its promise wrapper). Rows are requested as arrays, whatever the caller asked
+// for, because core packs them by column; the caller's thread rebuilds mysql2's row shape.
+import { createRequire } from 'node:module';
+import {
+  defineDriver,
+  loadPortableFunction,
+  registerValueCodec,
+  RowSet,
+  type OperationContext,
+} from '@unblock/core/worker';
+import { mysql2Internal } from './mysql2-internals.js';
+import { SQL_FRAGMENT_CODEC } from './raw-codec.js';
+import { columnKeys, shapeOf, shapeRows } from './row-shape.js';
+import type { ConnectionInfo, HeaderResult, MultiResult, OpenOptions, RowsExtra, WireField, WireShape } from './wire.js';
+
+const require = createRequire(import.meta.url);
+
+type Callback = (err: Error | null, rows?: unknown, fields?: unknown) => void;
+
+/** The parts of mysql2's callback Connection this driver uses. */
+interface CbConnection {
+  threadId: number;
+  config: Record<string, unknown>;
+  connection?: unknown;
+  _handshakePacket?: { serverVersion?: string };
+  query(options: object, values: unknown, cb: Callback): { stream?: unknown };
+  execute(options: object, values: unknown, cb: Callback): unknown;
+  prepare(options: object, cb: (err: Error | null, stmt: PreparedStatement) => void): unknown;
+  unprepare(sql: unknown): unknown;
+  ping(cb: Callback): void;
+  reset(cb: Callback): void;
+  beginTransaction(cb: Callback): void;
+  commit(cb: Callback): void;
+  rollback(cb: Callback): void;
+  changeUser(options: object, cb: Callback): void;
+  addCommand(command: unknown): unknown;
+  pause(): void;
+  resume(): void;
+  end(cb: (err?: Error) => void): void;
+  destroy(): void;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+interface PreparedStatement {
+  id: number;
+  query: string;
+  columns: object[];
+  parameters: object[];
+  close(): void;
+}
+
+interface Mysql2 {
+  createConnection(config: unknown): CbConnection;
+  raw(sql: string): unknown;
+  Types: Record<string, number>;
+}
+
+const mysql = require('mysql2') as Mysql2;
+const Execute = mysql2Internal<new (options: object, cb: Callback) => unknown>('lib/commands/execute.js');
+
+registerValueCodec<unknown>({
+  name: SQL_FRAGMENT_CODEC,
+  // Only ever decoded here: the caller's thread sends fragments, the worker never does.
+  is: (_value): _value is unknown => false,
+  encode: (value) => value,
+  decode: (sql) => mysql.raw(sql as string),
+});
+
+const typeNames: string[] = [];
+for (const [name, code] of Object.entries(mysql.Types)) typeNames[code] ??= name;
+
+/** One session's state. */
+interface Conn {
+  c: CbConnection;
+  options: OpenOptions;
+  /** The last error the connection emitted while idle (a lost connection, say). */
+  fatal: Error | undefined;
+}
+
+function wireField(f: Record<string, unknown>): WireField {
+  const out: WireField = {
+    catalog: f.catalog as string,
+    schema: f.schema as string,
+    db: f.schema as string,
+    table: f.table as string,
+    orgTable: f.orgTable as string,
+    name: f.name as string,
+    orgName: f.orgName as string,
+    characterSet: f.characterSet as number,
+    encoding: f.encoding as string,
+    columnLength: f.columnLength as number,
+    columnType: f.columnType as number,
+    type: f.type as number,
+    flags: f.flags as number,
+    decimals: f.decimals as number,
+    typeName: typeNames[f.columnType as number],
+  };
+  if (f.extendedTypeName !== undefined) out.extendedTypeName = f.extendedTypeName as string;
+  if (f.extendedFormat !== undefined) out.extendedFormat = f.extendedFormat as string;
+  return out;
+}
+
+// Materialising fields (decoding their lazy strings) and serialising them costs more than the
+// rest of a point select's result, so both are cached by the bytes the fields were parsed from.
+const fieldsCache = new Map<string, [WireField[], string]>();
+const FIELDS_CACHE_LIMIT = 1024;
+
+function fieldKey(f: Record<string, unknown>): string | undefined {
+  const buf = f._buf as Buffer | undefined;
+  const start = f._catalogStart as number | undefined;
+  const end = (f._orgNameStart as number | undefined) !== undefined ? (f._orgNameStart as number) + (f._orgNameLength as number) : undefined;
+  if (!Buffer.isBuffer(buf) || start === undefined || end === undefined) return undefined;
+  return `${buf.toString('latin1', start, end)}|${String(f._clientEncoding)}|${f.characterSet as number},${f.columnLength as number},${f.columnType as number},${f.flags as number},${f.decimals as number},${String(f.extendedTypeName)},${String(f.extendedFormat)}`;
+}
+
+function cachedFields(fields: Record<string, unknown>[]): [WireField[], string] {
+  let key = '';
+  for (const f of fields) {
+    const k = fieldKey(f);
+    if (k === undefined) {
+      const wire = fields.map(wireField);
+      return [wire, JSON.stringify(wire)];
+    }
+    key += k + '\u0000';
+  }
+  let hit = fieldsCache.get(key);
+  if (hit === undefined) {
+    const wire = fields.map(wireField);
+    hit = [wire, JSON.stringify(wire)];
+    if (fieldsCache.size >= FIELDS_CACHE_LIMIT) fieldsCache.clear();
+    fieldsCache.set(key, hit);
+  }
+  return hit;
+}
+
+function isColumnDefinition(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'columnType' in value;
+}
+
+function plainHeader(header: unknown): Record<string, unknown> {
+  return { ...(header as Record<string, unknown>) };
+}
+
+/** Turns what mysql2 called back with into what crosses to the caller. */
+function encodeResult(rows: unknown, fields: unknown, shape: WireShape): RowSet | HeaderResult | MultiResult {
+  const multi = Array.isArray(fields) ? fields.length > 0 && !isColumnDefinition(fields[0]) : Array.isArray(rows);
+  if (multi) {
+    const all = rows as unknown[];
+    const allFields = (Array.isArray(fields) ? fields : []) as (object[] | undefined)[];
+    const wire = all.map((_, i) => {
+      const f = allFields[i];
+      return Array.isArray(f) ? f.map((x) => wireField(x as Record<string, unknown>)) : null;
+    });
+    const m = all.map((r, i) => (Array.isArray(r) ? shapeRows(r as unknown[][], wire[i] ?? [], shape) : plainHeader(r)));
+    return { m, f: JSON.stringify(wire) };
+  }
+  if (!Array.isArray(fields)) return { h: plainHeader(rows) };
+  const [wire, json] = cachedFields(fields as Record<string, unknown>[]);
+  const extra: RowsExtra = { f: json };
+  if (shape.kind === 'nest') {
+    extra.nest = true;
+    return new RowSet(wire.map((f) => f.name), rows as unknown[][], 'array', extra);
+  }
+  return new RowSet(columnKeys(wire, shape), rows as unknown[][], shape.kind === 'array' ? 'array' : 'object', extra);
+}
+
+/** mysql2's own resolution of the row-shape options, so the shape can be rebuilt on the caller's side. */
+function commandOptions(conn: Conn, kind: 'query' | 'execute', sql: unknown): { opts: Record<string, unknown>; shape: WireShape } {
+  const { config } = conn.c;
+  let opts: Record<string, unknown>;
+  if (kind === 'query') {
+    opts = typeof sql === 'object' && sql !== null ? { rowsAsArray: config.rowsAsArray, ...sql } : { rowsAsArray: config.rowsAsArray, sql };
+  } else {
+    opts = typeof sql === 'object' && sql !== null ? { ...sql } : { sql };
+  }
+  const shape = shapeOf({ rowsAsArray: config.rowsAsArray, nestTables: config.nestTables, ...opts });
+  return { opts: { ...opts, rowsAsArray: true, nestTables: false }, shape };
+}
+
+function callback<T>(run: (cb: Callback) => void, map: (rows: unknown, fields: unknown) => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    try {
+      run((err, rows, fields) => (err ? reject(err) : resolve(map(rows, fields))));
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+async function loadFunctions(options: OpenOptions): Promise<Record<string, unknown>> {
+  const extra: Record<string, unknown> = {};
+  if (options.typeCast !== undefined) extra.typeCast = await loadPortableFunction(options.typeCast as never);
+  if (options.queryFormat !== undefined) extra.queryFormat = await loadPortableFunction(options.queryFormat as never);
+  return extra;
+}
+
+function connect(config: unknown): Promise<CbConnection> {
+  const c = mysql.createConnection(config);
+  return new Promise((resolve, reject) => {
+    const onError = (err: unknown): void => reject(err);
+    c.once('error', onError);
+    c.once('connect', () => {
+      c.removeListener('error', onError);
+      resolve(c);
+    });
+  });
+}
+
+/**
+ * `KILL QUERY` from a side connection: how mysql2 users stop a running statement. The side
+ * connection lives only for the kill (cancellation is rare; a spare socket per session is not).
+ */
+async function killQuery(conn: Conn): Promise<void> {
+  const { config } = conn.c;
+  const side = await connect({
+    host: config.host,
+    port: config.port,
+    socketPath: config.socketPath,
+    user: config.user,
+    password: config.password,
+    ssl: config.ssl,
+    connectTimeout: 5000,
+  });
+  try {
+    await callback((cb) => side.query({ sql: `KILL QUERY ${Number(conn.c.threadId)}` }, undefined, cb), () => undefined);
+  } finally {
+    side.end(() => undefined);
+  }
+}
+
+/** A server-side streamed query read in batches; the connection is paused while the caller is behind. */
+class Cursor {
+  private buffer: unknown[][] = [];
+  private fields: WireField[] | undefined;
+  private done = false;
+  private error: Error | undefined;
+  private waiter: (() => void) | undefined;
+  private paused = false;
+  private sentFields = false;
+
+  constructor(
+    private readonly conn: Conn,
+    kind: 'query' | 'execute',
+    sql: unknown,
+    values: unknown,
+    private readonly shape: WireShape,
+    opts: Record<string, unknown>,
+    private readonly highWater: number,
+  ) {
+    const wake = (): void => {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w?.();
+    };
+    const query = (kind === 'execute' ? conn.c.execute(opts, values, undefined as never) : conn.c.query(opts, values, undefined as never)) as {
+      on(event: string, fn: (...args: unknown[]) => void): unknown;
+    };
+    void sql;
+    query.on('fields', (fields) => {
+      this.fields = (fields as Record<string, unknown>[]).map(wireField);
+    });
+    query.on('result', (row) => {
+      if (!Array.isArray(row)) return; // an OK packet of a statement without rows
+      this.buffer.push(row as unknown[]);
+      if (this.buffer.length >= this.highWater && !this.paused) {
+        this.paused = true;
+        conn.c.pause();
+      }
+      if (this.buffer.length >= this.highWater / 2) wake();
+    });
+    query.on('error', (err) => {
+      this.error = err as Error;
+      this.done = true;
+      wake();
+    });
+    query.on('end', () => {
+      this.done = true;
+      wake();
+    });
+  }
+
+  async next(count: number): Promise<RowSet> {
+    while (this.buffer.length < count && !this.done) await this.more();
+    if (this.buffer.length === 0 && this.error !== undefined) throw this.error;
+    const rows = this.buffer.splice(0, count);
+    if (this.paused && this.buffer.length < this.highWater / 2) {
+      this.paused = false;
+      this.conn.c.resume();
+    }
+    const fields = this.fields ?? [];
+    const extra: RowsExtra & { done: boolean } = {
+      f: this.sentFields ? '' : JSON.stringify(fields),
+      done: this.done && this.buffer.length === 0 && (this.error === undefined || rows.length === 0),
+    };
+    this.sentFields = true;
+    if (this.shape.kind === 'nest') {
+      extra.nest = true;
+      return new RowSet(fields.map((f) => f.name), rows, 'array', extra);
+    }
+    return new RowSet(columnKeys(fields, this.shape), rows, this.shape.kind === 'array' ? 'array' : 'object', extra);
+  }
+
+  /**
+   * Waits for more rows. The waiter is set before resuming, because mysql2's resume() replays
+   * queued packets synchronously: rows (and a new pause) can arrive inside the call.
+   */
+  private more(): Promise<void> {
+    const arrived = new Promise<void>((resolve) => (this.waiter = resolve));
+    if (this.paused) {
+      this.paused = false;
+      this.conn.c.resume();
+    }
+    return arrived;
+  }
+
+  /** Reads the rest away, so the connection is free for the next command. */
+  async close(): Promise<void> {
+    while (!this.done) {
+      this.buffer = [];
+      await this.more();
+    }
+    this.buffer = [];
+  }
+}
+
+export default defineDriver({
+  async open(options: OpenOptions): Promise<Conn> {
+    const functions = await loadFunctions(options);
+    const config = typeof options.config === 'string' ? options.config : { ...options.config, ...functions };
+    const c = await connect(config);
+    const conn: Conn = { c, options, fatal: undefined };
+    // An error while no command runs (the server went away) is emitted, not called back; without
+    // a listener it would be thrown in the worker. The next command reports it.
+    c.on('error', (err) => (conn.fatal = err as Error));
+    return conn;
+  },
+
+  info(conn: Conn): ConnectionInfo {
+    return { threadId: conn.c.threadId, serverVersion: conn.c._handshakePacket?.serverVersion };
+  },
+
+  cancel(conn: Conn): Promise<void> {
+    return killQuery(conn);
+  },
+
+  close(conn: Conn): Promise<void> {
+    return new Promise((resolve) => conn.c.end(() => resolve()));
+  },
+
+  operations: {
+    query(conn: Conn, [kind, sql, values]: unknown[]) {
+      const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
+      return callback(
+        (cb) => (kind === 'execute' ? conn.c.execute(opts, values, cb) : conn.c.query(opts, values, cb)),
+        (rows, fields) => encodeResult(rows, fields, shape),
+      );
+    },
+    ping: (conn: Conn) => callback((cb) => conn.c.ping(cb), () => true),
+    reset: (conn: Conn) => callback((cb) => conn.c.reset(cb), () => undefined),
+    beginTransaction: (conn: Conn) => callback((cb) => conn.c.beginTransaction(cb), () => undefined),
+    commit: (conn: Conn) => callback((cb) => conn.c.commit(cb), () => undefined),
+    rollback: (conn: Conn) => callback((cb) => conn.c.rollback(cb), () => undefined),
+    changeUser: (conn: Conn, [options]: unknown[]) =>
+      callback(
+        (cb) => conn.c.changeUser(options as object, cb),
+        () => {
+          const { user, password, database, charsetNumber } = conn.c.config;
+          return { user, password, database, charsetNumber, threadId: conn.c.threadId };
+        },
+      ),
+    unprepare(conn: Conn, [sql]: unknown[]) {
+      conn.c.unprepare(sql);
+    },
+    destroy(conn: Conn) {
+      conn.c.destroy();
+    },
+    prepare(conn: Conn, [options]: unknown[], ctx: OperationContext) {
+      const opts = typeof options === 'string' ? { sql: options } : (options as object);
+      return new Promise((resolve, reject) => {
+        conn.c.prepare(opts, (err, stmt) => {
+          if (err) return reject(err);
+          resolve(
+            ctx.handle({ conn, stmt }, 'statement', {
+              id: stmt.id,
+              query: stmt.query,
+              columns: JSON.stringify((stmt.columns ?? []).map((f) => wireField(f as Record<string, unknown>))),
+              parameters: JSON.stringify((stmt.parameters ?? []).map((f) => wireField(f as Record<string, unknown>))),
+            }),
+          );
+        });
+      });
+    },
+    cursor(conn: Conn, [kind, sql, values, highWater]: unknown[], ctx: OperationContext) {
+      const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
+      return ctx.handle(new Cursor(conn, kind as 'query' | 'execute', sql, values, shape, opts, highWater as number), 'cursor');
+    },
+  },
+
+  handles: {
+    statement: {
+      methods: {
+        execute({ conn, stmt }: { conn: Conn; stmt: PreparedStatement }, [values]: unknown[]) {
+          const shape = shapeOf({ rowsAsArray: conn.c.config.rowsAsArray, nestTables: conn.c.config.nestTables });
+          return callback(
+            (cb) => conn.c.addCommand(new Execute({ statement: stmt, values: values ?? [], rowsAsArray: true, nestTables: false }, cb)),
+            (rows, fields) => encodeResult(rows, fields, shape),
+          );
+        },
+        close({ stmt }: { stmt: PreparedStatement }) {
+          stmt.close();
+        },
+      },
+    },
+    cursor: {
+      methods: {
+        next: (cursor: Cursor, [count]: unknown[]) => cursor.next(count as number),
+        close: (cursor: Cursor) => cursor.close(),
+      },
+      release(cursor: Cursor) {
+        void cursor.close();
+      },
+    },
+  },
+});

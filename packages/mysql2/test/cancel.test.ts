@@ -1,0 +1,146 @@
+import rawMysql from 'mysql2/promise';
+import mysql, { type Connection } from '@unblock/mysql2';
+import { withCallOptions, type LeakEvent } from '@unblock/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB, dbAvailable, settle } from './helpers.js';
+
+const T = `ub_cancel_${process.pid}`;
+
+async function runningOn(threadId: number): Promise<string[]> {
+  const c = await rawMysql.createConnection(DB);
+  const [rows] = await c.query('SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+  await c.end();
+  return (rows as { INFO: string | null }[]).map((r) => r.INFO ?? '').filter((s) => s !== '');
+}
+
+describe.skipIf(!dbAvailable)('cancellation on the server', () => {
+  let conn: Connection;
+  beforeAll(async () => {
+    conn = await mysql.createConnection(DB);
+    await conn.query(`CREATE TABLE IF NOT EXISTS ${T} (v INT)`);
+  });
+  afterAll(async () => {
+    await conn.query(`DROP TABLE IF EXISTS ${T}`);
+    await conn.end();
+  });
+
+  it('an aborted SELECT SLEEP(10) rejects at once, is killed, and the connection stays usable', async () => {
+    const started = Date.now();
+    const reason = new Error('user went away');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(reason), 100);
+    const r = await settle(conn.query({ sql: 'SELECT SLEEP(10)', signal: ac.signal }));
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(r.ok).toBe(false);
+    const err = (r as { error: Error & { code: string; cause: unknown } }).error;
+    expect(err.name).toBe('AbortError');
+    expect(err.code).toBe('ABORT_ERR');
+    expect(err.cause).toBe(reason);
+    const [[row]] = (await conn.query('SELECT 1 AS one')) as [{ one: number }[], unknown];
+    expect(row.one).toBe(1);
+    expect((await runningOn(conn.threadId)).filter((s) => s.includes('SLEEP(10)'))).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("withCallOptions({ timeout }) times out a running query, with core's TimeoutError as the cause", async () => {
+    const started = Date.now();
+    const r = await settle(withCallOptions({ timeout: 100 }, () => conn.query('SELECT SLEEP(10)')));
+    expect(Date.now() - started).toBeLessThan(3000);
+    const err = (r as { error: Error & { cause: { code: string } } }).error;
+    expect(err.name).toBe('AbortError');
+    expect(err.cause.code).toBe('UNBLOCK_ERR_TIMEOUT');
+    expect(await conn.ping()).toBe(true);
+  });
+
+  it('a query aborted while queued behind another never reaches the server', async () => {
+    const first = new AbortController();
+    const second = new AbortController();
+    const running = settle(conn.query({ sql: 'SELECT SLEEP(10)', signal: first.signal }));
+    const queued = settle(conn.query({ sql: `INSERT INTO ${T} VALUES (1)`, signal: second.signal }));
+    await new Promise((r) => setTimeout(r, 100));
+    second.abort();
+    first.abort();
+    const [a, b] = await Promise.all([running, queued]);
+    expect((a as { error: Error }).error.name).toBe('AbortError');
+    expect((b as { error: Error & { state: string } }).error.state).toBe('queued');
+    const [rows] = await conn.query(`SELECT * FROM ${T}`);
+    expect(rows).toEqual([]);
+  });
+
+  it("mysql2's own `timeout` keeps mysql2's behaviour (PROTOCOL_SEQUENCE_TIMEOUT)", async () => {
+    const raw = await rawMysql.createConnection(DB);
+    const ours = await mysql.createConnection(DB);
+    const a = await settle(raw.query({ sql: 'SELECT SLEEP(1)', timeout: 100 }));
+    const b = await settle(ours.query({ sql: 'SELECT SLEEP(1)', timeout: 100 }));
+    expect((b as { error: { code: string } }).error.code).toBe((a as { error: { code: string } }).error.code);
+    expect((b as { error: { code: string } }).error.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
+    const a2 = await settle(raw.query('SELECT 2 AS two'));
+    const b2 = await settle(ours.query('SELECT 2 AS two'));
+    expect(b2.ok).toBe(a2.ok);
+    raw.destroy();
+    await ours.end();
+  });
+
+  it('pool.query with a signal is killed too, and the pool connection is reused', async () => {
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
+    const r = await settle(pool.query({ sql: 'SELECT SLEEP(10)', signal: AbortSignal.timeout(100) }));
+    expect((r as { error: Error }).error.name).toBe('AbortError');
+    const [[row]] = (await pool.query('SELECT 3 AS three')) as [{ three: number }[], unknown];
+    expect(row.three).toBe(3);
+    await pool.end();
+  });
+});
+
+describe.skipIf(!dbAvailable)('leak detection', () => {
+  it('warns about a connection held past leakDetectionThreshold, with the stack of getConnection()', async () => {
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1, leakDetectionThreshold: 100 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void ((w as { code?: string }).code?.startsWith('UNBLOCK_WARN_LEAK') && warnings.push(w));
+    process.on('warning', onWarning);
+    const conn = await pool.getConnection();
+    await new Promise((r) => setTimeout(r, 300));
+    conn.release();
+    await new Promise((r) => setTimeout(r, 20));
+    process.off('warning', onWarning);
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0].message).toContain('leakDetectionThreshold');
+    expect(warnings[0].message).toContain('cancel.test.ts');
+    await pool.end();
+  });
+
+  it('a PoolConnection collected unreleased is reported and goes back to the pool', async () => {
+    expect(typeof globalThis.gc).toBe('function');
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
+    const events: LeakEvent[] = [];
+    pool.leaks.on('leak', (e) => events.push(e));
+    const onWarning = (): void => undefined;
+    process.on('warning', onWarning);
+    await (async () => {
+      const forgotten = await pool.getConnection();
+      await forgotten.query('SELECT 1');
+    })();
+    for (let i = 0; i < 20 && events.length === 0; i++) {
+      globalThis.gc!();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.off('warning', onWarning);
+    expect(events.map((e) => e.reason)).toContain('collected');
+    expect(events[0].stack).toContain('cancel.test.ts');
+    const [[row]] = (await withCallOptions({ timeout: 5000 }, () => pool.query('SELECT 4 AS four'))) as [{ four: number }[], unknown];
+    expect(row.four).toBe(4);
+    await pool.end();
+  });
+
+  it('pool.end() with a connection still out reports it', async () => {
+    const pool = mysql.createPool({ ...DB, connectionLimit: 2 });
+    const events: LeakEvent[] = [];
+    pool.leaks.on('leak', (e) => events.push(e));
+    const onWarning = (): void => undefined;
+    process.on('warning', onWarning);
+    const out = await pool.getConnection();
+    await pool.end();
+    process.off('warning', onWarning);
+    expect(events.map((e) => e.reason)).toEqual(['open-at-close']);
+    expect(out.threadId).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,215 @@
+// The same statements through mysql2/promise directly and through @unblock/mysql2: rows, fields,
+// headers and errors must be identical.
+import rawMysql from 'mysql2/promise';
+import mysql, { type Connection } from '@unblock/mysql2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB, dbAvailable, errorView, expectSameRows, fieldView, settle } from './helpers.js';
+
+const T = `ub_diff_${process.pid}`;
+
+type Pair = { raw: rawMysql.Connection; ours: Connection };
+const pairs = new Map<string, Promise<Pair>>();
+
+function pair(options: Record<string, unknown> = {}): Promise<Pair> {
+  const key = JSON.stringify(options);
+  let p = pairs.get(key);
+  if (p === undefined) {
+    p = (async () => ({
+      raw: await rawMysql.createConnection({ ...DB, ...options }),
+      ours: await mysql.createConnection({ ...DB, ...options }),
+    }))();
+    pairs.set(key, p);
+  }
+  return p;
+}
+
+async function same(
+  run: (c: rawMysql.Connection | Connection) => Promise<unknown>,
+  options: Record<string, unknown> = {},
+): Promise<unknown> {
+  const { raw, ours } = await pair(options);
+  const theirs = await settle(run(raw));
+  const mine = await settle(run(ours));
+  expect(mine.ok).toBe(theirs.ok);
+  if (!theirs.ok || !mine.ok) {
+    expect(errorView((mine as { error: unknown }).error)).toEqual(errorView((theirs as { error: unknown }).error));
+    return (mine as { error: unknown }).error;
+  }
+  const [rowsA, fieldsA] = theirs.value as [unknown, unknown];
+  const [rowsB, fieldsB] = mine.value as [unknown, unknown];
+  expectSameRows(rowsB, rowsA);
+  expect(fieldView(fieldsB)).toEqual(fieldView(fieldsA));
+  if (fieldsA === undefined) expect(fieldsB).toBeUndefined();
+  return rowsB;
+}
+
+describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2', () => {
+  beforeAll(async () => {
+    const c = await rawMysql.createConnection(DB);
+    await c.query(`DROP TABLE IF EXISTS ${T}`);
+    await c.query(`CREATE TABLE ${T} (
+      id INT PRIMARY KEY AUTO_INCREMENT,
+      i INT, u INT UNSIGNED, big BIGINT, ubig BIGINT UNSIGNED, dec_ DECIMAL(20,6),
+      f FLOAT, d DOUBLE, vc VARCHAR(100), tx TEXT, bl BLOB, vb VARBINARY(16),
+      dt DATE, dtm DATETIME(3), ts TIMESTAMP NULL, js JSON, tm TIME, yr YEAR, bit_ BIT(8),
+      en ENUM('a','b'), UNIQUE KEY uq (vc)
+    ) CHARACTER SET utf8mb4`);
+    await c.query(`INSERT INTO ${T} (i,u,big,ubig,dec_,f,d,vc,tx,bl,vb,dt,dtm,ts,js,tm,yr,bit_,en) VALUES
+      (1, 4000000000, 9007199254740993, 18446744073709551615, 12345678901234.123456, 1.5, 3.141592653589793, 'héllo 😀', 'text', x'00ff10', x'0102', '2024-02-29', '2024-02-29 13:14:15.678', '2024-03-01 00:00:01', '{"a":[1,2,{"b":null}],"c":"😀"}', '12:34:56', 2024, b'10101010', 'a'),
+      (-5, 0, -9007199254740993, 0, -0.5, -2.25, 1e300, 'second', '', x'', x'', '1970-01-01', '1999-12-31 23:59:59', NULL, '[]', '-01:00:00', 1999, b'0', 'b'),
+      (NULL, NULL, 42, 42, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    await c.end();
+  });
+
+  afterAll(async () => {
+    const c = await rawMysql.createConnection(DB);
+    await c.query(`DROP TABLE IF EXISTS ${T}`);
+    await c.end();
+    for (const p of pairs.values()) {
+      const { raw, ours } = await p;
+      await raw.end();
+      await ours.end();
+    }
+  });
+
+  it('SELECT of every column type', async () => {
+    const rows = (await same((c) => c.query(`SELECT * FROM ${T} ORDER BY id`))) as unknown[];
+    expect(rows).toHaveLength(3);
+  });
+
+  it('execute (binary protocol) of every column type', async () => {
+    await same((c) => c.execute(`SELECT * FROM ${T} WHERE id >= ? ORDER BY id`, [1]));
+  });
+
+  for (const options of [
+    { supportBigNumbers: true },
+    { supportBigNumbers: true, bigNumberStrings: true },
+    { dateStrings: true },
+    { dateStrings: ['DATE'] },
+    { decimalNumbers: true },
+    { jsonStrings: true },
+    { rowsAsArray: true },
+    { timezone: 'Z' },
+    { timezone: '+05:30' },
+    { typeCast: false },
+  ]) {
+    it(`options ${JSON.stringify(options)}: query and execute`, async () => {
+      await same((c) => c.query(`SELECT * FROM ${T} ORDER BY id`), options);
+      await same((c) => c.execute(`SELECT * FROM ${T} ORDER BY id`), options);
+    });
+  }
+
+  it('per-query rowsAsArray and nestTables (true and a separator)', async () => {
+    const sql = `SELECT a.id, a.vc, b.id, b.big, 1 + 1 AS two FROM ${T} a JOIN ${T} b ON b.id = a.id ORDER BY a.id`;
+    await same((c) => c.query({ sql, rowsAsArray: true }));
+    const nested = (await same((c) => c.query({ sql, nestTables: true }))) as Record<string, unknown>[];
+    expect(Object.keys(nested[0])).toEqual(['a', 'b', '']);
+    await same((c) => c.query({ sql, nestTables: '_' }));
+    await same((c) => c.execute({ sql, nestTables: true }));
+  });
+
+  it('duplicate column names keep the last value, as mysql2 does', async () => {
+    await same((c) => c.query(`SELECT 1 AS x, 2 AS x, 'three' AS y`));
+  });
+
+  it('values: placeholders, Buffers, Dates, NULL, arrays, raw()', async () => {
+    await same((c) =>
+      c.query('SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, ? AS f', ['x', Buffer.from([1, 2, 3]), new Date(Date.UTC(2020, 0, 2, 3, 4, 5)), null, 12.5, 'emoji 😀']),
+    );
+    await same((c) => c.query('SELECT ? IN (?) AS hit', [2, [1, 2, 3]]));
+    await same((c) => c.query('SELECT ? AS now_is_raw', [mysql.raw('1 + 1')]));
+    await same((c) => c.execute('SELECT ? AS a, ? AS b', [Buffer.from('zz'), 7]));
+  });
+
+  it('namedPlaceholders, per connection and per query', async () => {
+    await same((c) => c.query('SELECT :a AS a, :b AS b', { a: 1, b: 'two' }), { namedPlaceholders: true });
+    await same((c) => c.execute('SELECT :a AS a', { a: 5 }), { namedPlaceholders: true });
+    await same((c) => c.query({ sql: 'SELECT :a AS a', namedPlaceholders: true }, { a: 3 }));
+  });
+
+  it('multipleStatements and CALL results', async () => {
+    await same((c) => c.query(`SELECT 1 AS a; SELECT * FROM ${T} WHERE id = 1; SET @x = 1`), { multipleStatements: true });
+    await same((c) => c.query(`SET @y = 1; SET @z = 2`), { multipleStatements: true });
+  });
+
+  it('INSERT / UPDATE / DELETE headers (insertId, affectedRows, changedRows, info)', async () => {
+    const { raw, ours } = await pair();
+    for (const c of [raw, ours]) await c.query(`CREATE TEMPORARY TABLE IF NOT EXISTS tmp_h (id INT PRIMARY KEY AUTO_INCREMENT, v INT)`);
+    await same((c) => c.query(`INSERT INTO tmp_h (v) VALUES (1), (2), (3)`));
+    await same((c) => c.query(`UPDATE tmp_h SET v = 2 WHERE v <= 2`));
+    await same((c) => c.execute(`DELETE FROM tmp_h WHERE v = ?`, [3]));
+    await same((c) => c.query(`SELECT * FROM tmp_h WHERE 1 = 0`));
+  });
+
+  it('transactions', async () => {
+    const { raw, ours } = await pair();
+    for (const c of [raw, ours]) await c.query(`CREATE TEMPORARY TABLE IF NOT EXISTS tmp_tx (v INT) ENGINE=InnoDB`);
+    await same(async (c) => {
+      await c.beginTransaction();
+      await c.query('INSERT INTO tmp_tx VALUES (1)');
+      await c.rollback();
+      await c.beginTransaction();
+      await c.query('INSERT INTO tmp_tx VALUES (2)');
+      await c.commit();
+      return c.query('SELECT * FROM tmp_tx');
+    });
+  });
+
+  it('prepared statements: prepare / execute / close', async () => {
+    const { raw, ours } = await pair();
+    const a = await raw.prepare(`SELECT id, vc FROM ${T} WHERE id = ?`);
+    const b = await ours.prepare(`SELECT id, vc FROM ${T} WHERE id = ?`);
+    const [ra, fa] = await a.execute([1]);
+    const [rb, fb] = await b.execute([1]);
+    expectSameRows(rb, ra);
+    expect(fieldView(fb)).toEqual(fieldView(fa));
+    expect(fieldView(b.statement.columns)).toEqual(fieldView((a as unknown as { statement: { columns: unknown } }).statement.columns));
+    await a.close();
+    await b.close();
+    ours.unprepare(`SELECT id FROM ${T} WHERE id = ?`);
+    expect(await ours.ping()).toBe(true);
+  });
+
+  it('errors: ER_PARSE_ERROR, ER_NO_SUCH_TABLE, ER_DUP_ENTRY, ER_BAD_FIELD_ERROR', async () => {
+    const parse = await same((c) => c.query('SELEC 1'));
+    expect(errorView(parse).code).toBe('ER_PARSE_ERROR');
+    expect((parse as Error).stack).toContain('differential.test.ts');
+    expect(errorView(await same((c) => c.query('SELECT * FROM no_such_table_xyz'))).code).toBe('ER_NO_SUCH_TABLE');
+    expect(errorView(await same((c) => c.execute('SELECT nope FROM ' + T))).code).toBe('ER_BAD_FIELD_ERROR');
+    expect(errorView(await same((c) => c.query(`INSERT INTO ${T} (vc) VALUES ('second')`))).code).toBe('ER_DUP_ENTRY');
+    expect(errorView(await same((c) => c.execute('SELECT ?', [() => 1] as never))).class).toBe('TypeError');
+  });
+
+  it('connect errors: ER_ACCESS_DENIED_ERROR and ER_BAD_DB_ERROR', async () => {
+    for (const options of [{ ...DB, password: 'wrong-password' }, { ...DB, database: 'no_such_db_xyz' }]) {
+      const a = await settle(rawMysql.createConnection(options));
+      const b = await settle(mysql.createConnection(options));
+      expect(a.ok).toBe(false);
+      expect(b.ok).toBe(false);
+      expect(errorView((b as { error: unknown }).error)).toEqual(errorView((a as { error: unknown }).error));
+    }
+  });
+
+  it('sync helpers run locally and match mysql2', async () => {
+    const { raw, ours } = await pair({ namedPlaceholders: true });
+    expect(ours.format('SELECT :a', { a: "it's" })).toBe(raw.format('SELECT :a', { a: "it's" }));
+    expect(ours.escape(new Date(0))).toBe(raw.escape(new Date(0)));
+    expect(ours.escapeId('a.b')).toBe(raw.escapeId('a.b'));
+    expect(mysql.format('?', ['x'])).toBe(rawMysql.format('?', ['x']));
+    expect(mysql.Types).toBe(rawMysql.Types);
+    expect(ours.config.database).toBe('test');
+    expect(typeof ours.threadId).toBe('number');
+    expect(() => ours.query('SELECT 1', (() => undefined) as never)).toThrow('Callback function is not available with promise clients.');
+  });
+
+  it('end() never rejects, and commands after it fail like mysql2', async () => {
+    const a = await rawMysql.createConnection(DB);
+    const b = await mysql.createConnection(DB);
+    await a.end();
+    await b.end();
+    await expect(b.end()).resolves.toBeUndefined();
+    const ea = await settle(a.query('SELECT 1'));
+    const eb = await settle(b.query('SELECT 1'));
+    expect(errorView((eb as { error: unknown }).error)).toMatchObject({ message: errorView((ea as { error: unknown }).error).message, fatal: true });
+  });
+});

@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import rawMysql from 'mysql2/promise';
+import mysql, { createPool } from '@unblock/mysql2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB, dbAvailable, errorView, expectSameRows, fieldView, settle } from './helpers.js';
+
+const T = `ub_pool_${process.pid}`;
+
+describe.skipIf(!dbAvailable)('pool', () => {
+  beforeAll(async () => {
+    const c = await rawMysql.createConnection(DB);
+    await c.query(`CREATE TABLE IF NOT EXISTS ${T} (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB`);
+    await c.query(`REPLACE INTO ${T} VALUES (1, 'one'), (2, 'two')`);
+    await c.end();
+  });
+  afterAll(async () => {
+    const c = await rawMysql.createConnection(DB);
+    await c.query(`DROP TABLE IF EXISTS ${T}`);
+    await c.end();
+  });
+
+  it('pool.query / execute match mysql2 and spread connections over workers', async () => {
+    const raw = rawMysql.createPool({ ...DB, connectionLimit: 4 });
+    const pool = createPool({ ...DB, connectionLimit: 4, workers: 2 });
+    const [ra, fa] = await raw.query(`SELECT * FROM ${T} ORDER BY id`);
+    const [rb, fb] = await pool.query(`SELECT * FROM ${T} ORDER BY id`);
+    expectSameRows(rb, ra);
+    expect(fieldView(fb)).toEqual(fieldView(fa));
+    const [ea] = await raw.execute(`SELECT v FROM ${T} WHERE id = ?`, [2]);
+    const [eb] = await pool.execute(`SELECT v FROM ${T} WHERE id = ?`, [2]);
+    expectSameRows(eb, ea);
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => pool.query('SELECT ? AS i, CONNECTION_ID() AS cid', [i])));
+    expect(results.map(([rows]) => (rows as { i: number }[])[0].i)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(new Set(results.map(([rows]) => (rows as { cid: number }[])[0].cid)).size).toBe(4);
+    expect(pool.stats()?.threads).toBe(2);
+    const err = await settle(pool.query('SELECT * FROM nope_nope'));
+    expect(errorView((err as { error: unknown }).error).code).toBe('ER_NO_SUCH_TABLE');
+    await raw.end();
+    await pool.end();
+  });
+
+  it('getConnection pins a connection; transactions; release and events', async () => {
+    const pool = createPool({ ...DB, connectionLimit: 2 });
+    const events: string[] = [];
+    for (const e of ['acquire', 'connection', 'enqueue', 'release'] as const) pool.on(e, () => events.push(e));
+    const conn = await pool.getConnection();
+    const id = conn.threadId;
+    await conn.beginTransaction();
+    await conn.query(`UPDATE ${T} SET v = 'changed' WHERE id = 1`);
+    const [[inside]] = (await conn.query(`SELECT CONNECTION_ID() AS cid, v FROM ${T} WHERE id = 1`)) as [{ cid: number; v: string }[], unknown];
+    expect(inside).toEqual({ cid: id, v: 'changed' });
+    await conn.rollback();
+    conn.release();
+    conn.release(); // idempotent
+    expect(events).toEqual(['connection', 'acquire', 'release']);
+    const again = await pool.getConnection();
+    expect(again.threadId).toBe(id); // LIFO free list, as mysql2
+    pool.releaseConnection(again);
+    await pool.end();
+    await expect(pool.query('SELECT 1')).rejects.toThrow('Pool is closed.');
+    await expect(pool.getConnection()).rejects.toThrow('Pool is closed.');
+  });
+
+  it('exhaustion: queueing, waitForConnections false, queueLimit', async () => {
+    const pool = createPool({ ...DB, connectionLimit: 1, queueLimit: 1 });
+    let enqueued = 0;
+    pool.on('enqueue', () => enqueued++);
+    const a = await pool.getConnection();
+    const queued = pool.getConnection();
+    await expect(pool.getConnection()).rejects.toThrow('Queue limit reached.');
+    expect(enqueued).toBe(1);
+    a.release();
+    const b = await queued;
+    expect(b.threadId).toBe(a.threadId);
+    b.release();
+    await pool.end();
+
+    const noWait = createPool({ ...DB, connectionLimit: 1, waitForConnections: false });
+    const c = await noWait.getConnection();
+    await expect(noWait.getConnection()).rejects.toThrow('No connections available.');
+    c.destroy();
+    const d = await noWait.getConnection(); // destroy() freed the slot
+    expect(d.threadId).not.toBe(c.threadId);
+    d.release();
+    await noWait.end();
+  });
+
+  it('a queued pool.query whose signal aborts never reaches the server', async () => {
+    const pool = createPool({ ...DB, connectionLimit: 1 });
+    const held = await pool.getConnection();
+    const ac = new AbortController();
+    const p = pool.query({ sql: `INSERT INTO ${T} VALUES (99, 'never')`, signal: ac.signal });
+    ac.abort(new Error('stop'));
+    const r = await settle(p);
+    expect(r.ok).toBe(false);
+    expect((r as { error: Error }).error.name).toBe('AbortError');
+    held.release();
+    const [rows] = await pool.query(`SELECT * FROM ${T} WHERE id = 99`);
+    expect(rows).toEqual([]);
+    await pool.end();
+  });
+
+  it('createPool accepts a URI and is lazy', async () => {
+    const pool = mysql.createPool(`mysql://${DB.user}@${DB.host}:${DB.port}/${DB.database}`);
+    expect(pool.stats()).toBeUndefined(); // nothing started yet
+    const [[row]] = (await pool.query('SELECT DATABASE() AS db')) as [{ db: string }[], unknown];
+    expect(row.db).toBe('test');
+    expect(pool.escape("a'b")).toBe(rawMysql.escape("a'b"));
+    await pool.end();
+  });
+
+  it('require() works from CommonJS', () => {
+    const script = `const m = require('@unblock/mysql2'); if (typeof m.createPool !== 'function' || typeof m.default.createConnection !== 'function' || m.escape('x') !== "'x'") process.exit(1); console.log('ok')`;
+    const out = spawnSync(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('ok');
+  });
+});
