@@ -5,5 +5,7 @@ export default defineProject({
     name: 'better-sqlite3',
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
+    // Leak tests force garbage collection.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -121,6 +121,10 @@ function notOpen(): TypeError {
   return new TypeError('The database connection is not open');
 }
 
+function busyDatabase(): TypeError {
+  return new TypeError('This database connection is busy executing a query');
+}
+
 function functionLength(fn: unknown, explicit: number | undefined): number {
   if (typeof fn === 'function') return fn.length;
   return explicit ?? 0;
@@ -185,6 +189,11 @@ export class Database {
   #readersOpening = false;
   #setup: SetupStep[] = [];
   #setupFailure: unknown;
+  /** Settles once the setup steps sent so far have run on the writer: the next call waits for it. */
+  #setupPending: Promise<void> | undefined;
+  #unsafe = false;
+  /** Iterators open on the writer connection (as the caller sees them): the driver's "iterating" state. */
+  #writerIterators = 0;
   #failed: unknown;
   #closed = false;
   #closing: Promise<this> | undefined;
@@ -298,6 +307,7 @@ export class Database {
    */
   async exec(sql: string): Promise<this> {
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
+    this.#assertNotIterating(true);
     this.#options.verbose?.call(this, sql);
     await this.#call(Route.write, 'exec', [sql]);
     return this;
@@ -317,6 +327,8 @@ export class Database {
     if (typeof source !== 'string') throw new TypeError('Expected first argument to be a string');
     if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
     const simple = booleanOption(opts, 'simple');
+    const busy = this.#iteratingError(true);
+    if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, `PRAGMA ${source}`);
     return this.#call(Route.write, 'pragma', [source, simple]).then((result) => {
       this.#maybeOpenReaders();
@@ -357,6 +369,8 @@ export class Database {
     const attached = 'attached' in opts ? opts.attached : 'main';
     if (typeof attached !== 'string') throw new TypeError('Expected the "attached" option to be a string');
     if (!attached) throw new TypeError('The "attached" option cannot be an empty string');
+    const busy = this.#iteratingError(false);
+    if (busy !== undefined) return Promise.reject(busy);
     return this.#call(Route.write, 'serialize', [{ attached }]) as Promise<Buffer>;
   }
 
@@ -539,7 +553,7 @@ export class Database {
   defaultSafeIntegers(toggle = true): this {
     if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
     this.#safeIntegers = toggle;
-    this.#addSetup({ k: 'defaultSafeIntegers', on: toggle });
+    this.#addSetup({ k: 'defaultSafeIntegers', on: toggle }, false);
     return this;
   }
 
@@ -553,7 +567,8 @@ export class Database {
    */
   unsafeMode(toggle = true): this {
     if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
-    this.#addSetup({ k: 'unsafeMode', on: toggle });
+    this.#unsafe = toggle;
+    this.#addSetup({ k: 'unsafeMode', on: toggle }, false);
     return this;
   }
 
@@ -568,6 +583,9 @@ export class Database {
    */
   close(): Promise<this> {
     if (this.#closing !== undefined) return this.#closing;
+    // As in the driver: an open iterator on the connection forbids closing it.
+    const busy = this.#iteratingError(false);
+    if (busy !== undefined) return Promise.reject(busy);
     this.#closed = true;
     this.#closing = (async () => {
       await this.#writerOpening?.catch(() => undefined);
@@ -595,7 +613,35 @@ export class Database {
       callOptions: this.#callOptions,
       verbose: this.#options.verbose,
       pool: this.#pool,
+      iterating: (delta) => (this.#writerIterators += delta),
+      iteratingError: (unlessUnsafe) => this.#iteratingError(unlessUnsafe),
+      mayUseReader: (route) => this.#mayUseReader(route),
     });
+  }
+
+  /**
+   * The driver's rule while a cursor is open on the connection: `run`, `exec` and `pragma`
+   * are refused unless in unsafe mode; `serialize`, `close` and defining functions always are.
+   * Checked on the caller's side, because a cursor whose rows were all fetched by the first
+   * batch is already finished in the worker while the caller still iterates it.
+   */
+  #iteratingError(unlessUnsafe: boolean): TypeError | undefined {
+    if (this.#writerIterators === 0 || (unlessUnsafe && this.#unsafe) || this.#closed) return undefined;
+    return busyDatabase();
+  }
+
+  #assertNotIterating(unlessUnsafe: boolean): void {
+    const busy = this.#iteratingError(unlessUnsafe);
+    if (busy !== undefined) throw busy;
+  }
+
+  /** Whether a call on `route` made now would run on a reader (without reserving it). */
+  #mayUseReader(route: RouteCode): boolean {
+    if (route !== Route.read || this.#state[StateSlot.wal] !== 1 || this.#state[StateSlot.inTransaction] === 1) {
+      return false;
+    }
+    if (this.#gate !== undefined && currentScope(this) !== undefined) return false;
+    return this.#readers.some((slot) => slot.cursors === 0 && !slot.session.ended);
   }
 
   #call(route: RouteCode, op: string, args: unknown[]): Promise<unknown> {
@@ -620,6 +666,7 @@ export class Database {
   #target(route: RouteCode): Target | Promise<Target> {
     if (this.#closed) return Promise.reject(notOpen());
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    if (this.#setupPending !== undefined) return this.#setupPending.then(() => this.#target(route));
     if (this.#setupFailure !== undefined) {
       const failure = this.#setupFailure;
       this.#setupFailure = undefined;
@@ -727,21 +774,35 @@ export class Database {
       { threadId },
     );
     // Steps added while it opened: sent now, before any call can reach the session.
-    for (const step of this.#setup.slice(setupCount)) this.#sendSetup(session, step);
+    for (const step of this.#setup.slice(setupCount)) void this.#sendSetup(session, step);
     return session;
   }
 
-  #addSetup(step: SetupStep): void {
+  #addSetup(step: SetupStep, refusedWhileIterating = true): void {
+    if (this.#closed) throw notOpen();
+    if (refusedWhileIterating) this.#assertNotIterating(false);
     this.#setup.push(step);
-    if (this.#writer !== undefined && !this.#writer.ended) this.#sendSetup(this.#writer, step);
-    for (const slot of this.#readers) if (!slot.session.ended) this.#sendSetup(slot.session, step);
+    if (this.#writer !== undefined && !this.#writer.ended) {
+      // The next call waits for the writer's outcome, so a failure (a missing extension)
+      // rejects the first call made after it, not a later one.
+      const done = this.#sendSetup(this.#writer, step);
+      const pending = Promise.all([this.#setupPending, done]).then(() => {
+        if (this.#setupPending === pending) this.#setupPending = undefined;
+      });
+      this.#setupPending = pending;
+    }
+    for (const slot of this.#readers) if (!slot.session.ended) void this.#sendSetup(slot.session, step);
   }
 
-  #sendSetup(session: Session, step: SetupStep): void {
-    session.call('setup', [step]).catch((err: unknown) => {
-      if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
-      this.#setupFailure ??= err;
-    });
+  /** Sends a setup step; settles (never rejects) once it ran, recording a failure for the next call. */
+  #sendSetup(session: Session, step: SetupStep): Promise<void> {
+    return session.call('setup', [step]).then(
+      () => undefined,
+      (err: unknown) => {
+        if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
+        this.#setupFailure ??= err;
+      },
+    );
   }
 
   async #runTransaction(begin: string, fn: (...args: never[]) => unknown, self: unknown, args: unknown[]): Promise<unknown> {
@@ -822,6 +883,11 @@ export interface DatabaseInternals {
   callOptions: CallOptions | undefined;
   verbose: ((message?: unknown, ...additional: unknown[]) => void) | undefined;
   pool: Pool<ConnectionOptions>;
+  /** Counts iterators open on the writer. */
+  iterating(delta: number): void;
+  /** The driver's "busy executing a query" error when an iterator is open on the writer. */
+  iteratingError(unlessUnsafe: boolean): TypeError | undefined;
+  mayUseReader(route: RouteCode): boolean;
 }
 
 export type { PoolStats, ConnectionInfo };

@@ -100,6 +100,10 @@ export class Statement {
    * ```
    */
   run(...params: unknown[]): Promise<RunResult> {
+    if (this.#cursors === 0) {
+      const busy = this.#db.iteratingError(true);
+      if (busy !== undefined) return Promise.reject(busy);
+    }
     return this.#exec('run', params, false) as Promise<RunResult>;
   }
 
@@ -147,6 +151,8 @@ export class Statement {
       return Promise.reject(new TypeError('This statement already has bound parameters'));
     }
     if (this.#cursors > 0) return Promise.reject(busyStatement());
+    const busy = this.#db.iteratingError(true);
+    if (busy !== undefined) return Promise.reject(busy);
     const list = paramsList.map((params) => (Array.isArray(params) ? bindable(params) : bindable([params])[0]));
     this.#db.verbose?.call(this.database, this.source);
     return this.#db.call(Route.write, 'runMany', [this.source, this.#flags, list]) as Promise<RunResult>;
@@ -168,7 +174,15 @@ export class Statement {
     const args = this.#args(params);
     if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
     this.#db.verbose?.call(this.database, this.source);
-    return new StatementIterator<Row>(this, args, this.#flags, this.#route(), (delta) => (this.#cursors += delta));
+    const route = this.#route();
+    const state: CursorState = {
+      statement: (delta) => (this.#cursors += delta),
+      db: this.#db,
+      onWriter: !this.#db.mayUseReader(route),
+      reader: undefined,
+      released: false,
+    };
+    return new StatementIterator<Row>(this, args, this.#flags, route, state);
   }
 
   /**
@@ -278,6 +292,10 @@ export class Statement {
 
   #exec(op: string, params: unknown[], readable: boolean): Promise<unknown> {
     if (this.#cursors > 0) return Promise.reject(busyStatement());
+    // Checked here, before the open state, in the driver's order (and without a round trip).
+    if (readable && !this.reader) {
+      return Promise.reject(new TypeError('This statement does not return data. Use run() instead'));
+    }
     let args: unknown[];
     try {
       args = this.#args(params);
@@ -332,9 +350,41 @@ export class Statement {
         throw err;
       }
     };
-    return Promise.resolve(db.target(route)).then(send);
+    // Sent synchronously when the session is at hand, so the cursor handle's origin stack
+    // (shown by leak reports) reaches the caller's `next()`.
+    const target = db.target(route);
+    return target instanceof Promise ? target.then(send) : send(target);
   }
 }
+
+/**
+ * What an iterator holds open, kept apart from the iterator so that a FinalizationRegistry can
+ * release it once an abandoned iterator is collected.
+ */
+interface CursorState {
+  statement: (delta: number) => void;
+  db: DatabaseInternals;
+  /** Counted in the database's writer iterators. */
+  onWriter: boolean;
+  reader: ReaderSlot | undefined;
+  released: boolean;
+}
+
+function releaseCursorState(state: CursorState): void {
+  if (state.released) return;
+  state.released = true;
+  if (state.onWriter) state.db.iterating(-1);
+  if (state.reader !== undefined) state.reader.cursors--;
+  state.reader = undefined;
+  state.statement(-1);
+}
+
+/**
+ * An iterator dropped without `return()`: its statement and connection must not stay busy.
+ * (Its cursor handle is collected with it: core releases the worker-side cursor and reports the
+ * leak.)
+ */
+const abandoned = new FinalizationRegistry<CursorState>(releaseCursorState);
 
 /** What the worker's `iterate` operation and a cursor's `next` return. */
 interface CursorReply {
@@ -352,7 +402,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
   #rows: unknown[] = [];
   #index = 0;
   #handle: RemoteHandle | undefined;
-  #reader: ReaderSlot | undefined;
+  readonly #state: CursorState;
   #done = false;
   #started = false;
   #fetching: Promise<void> | undefined;
@@ -363,9 +413,12 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     private readonly args: unknown[],
     private readonly flags: number,
     private readonly route: typeof Route.read | typeof Route.write,
-    private readonly count: (delta: number) => void,
+    state: CursorState,
   ) {
-    count(1);
+    this.#state = state;
+    state.statement(1);
+    if (state.onWriter) state.db.iterating(1);
+    abandoned.register(this, state, state);
   }
 
   [Symbol.asyncIterator](): this {
@@ -406,7 +459,15 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
       const { opened, reader } = await this.stmt.openCursor(this.args, this.flags, this.route, FIRST_BATCH);
       reply = opened;
       this.#handle = opened.h;
-      this.#reader = opened.d ? undefined : reader;
+      const state = this.#state;
+      // Where the cursor really went: correct the guess made when the iterator was created.
+      const onWriter = reader === undefined;
+      if (onWriter !== state.onWriter && !state.released) {
+        state.db.iterating(onWriter ? 1 : -1);
+        state.onWriter = onWriter;
+      }
+      if (!opened.d && !state.released) state.reader = reader;
+      else if (!opened.d && reader !== undefined) reader.cursors--;
     } else {
       try {
         reply = (await this.#handle!.call('next', [BATCH])) as CursorReply;
@@ -428,10 +489,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     const handle = this.#handle;
     this.#handle = undefined;
     if (handle !== undefined) void handle.close();
-    if (this.#reader !== undefined) {
-      this.#reader.cursors--;
-      this.#reader = undefined;
-    }
-    this.count(-1);
+    abandoned.unregister(this.#state);
+    releaseCursorState(this.#state);
   }
 }
