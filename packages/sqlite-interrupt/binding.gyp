@@ -25,6 +25,9 @@
       ],
       'defines': [
         'NAPI_VERSION=8',
+        # A worker terminated while this addon loads cannot take an exception; without this,
+        # node-addon-api aborts the whole process instead of dropping it.
+        'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
       ],
       # Export only the two entry points. SQLite dlopen()s extensions with RTLD_GLOBAL, so any
       # other exported symbol (notably the sqlite3_api pointer that SQLITE_EXTENSION_INIT1

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import {
+  AbortError,
   createPool,
   SessionBrokenError,
   toPortableFunction,
@@ -10,8 +11,10 @@ import {
   type FunctionReference,
   type Pool,
   type PoolStats,
+  type ReceivedRows,
   type Session,
 } from '@unblock/core';
+import { bindable } from './bind.js';
 import { SqliteError } from './errors.js';
 import { interruptHook } from './interrupt.js';
 import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
@@ -19,6 +22,7 @@ import { Statement, kCreate } from './statement.js';
 import { createTransaction, type Transaction } from './transaction.js';
 import { currentScope, lockScope, newScope, runDetached, runInScope, type TxScope } from './transaction-scope.js';
 import {
+  SAFE_INTEGERS,
   STATE_SLOTS,
   StateSlot,
   type ConnectionInfo,
@@ -117,9 +121,27 @@ export interface BackupMetadata {
   remainingPages: number;
 }
 
+/** The "not open" errors this module made: the uniform client maps them to PoolClosedError. */
+const notOpenErrors = new WeakSet<object>();
+
 function notOpen(): TypeError {
-  return new TypeError('The database connection is not open');
+  const error = new TypeError('The database connection is not open');
+  notOpenErrors.add(error);
+  return error;
 }
+
+/**
+ * @internal Whether `err` is the driver's "not open" TypeError raised because the database was
+ * closed (the drop-in keeps it; the uniform client reports PoolClosedError instead).
+ */
+export function isNotOpenError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && notOpenErrors.has(err);
+}
+
+/** What the worker's `query` operation answers: rows (with the statement's kind) or a run result. */
+export type QueryReply =
+  | (ReceivedRows & { extra: { reader: boolean; readonly: boolean } })
+  | { reader: false; readonly: boolean; changes: number; lastInsertRowid: number | bigint };
 
 function busyDatabase(): TypeError {
   return new TypeError('This database connection is busy executing a query');
@@ -187,6 +209,8 @@ export class Database {
   #writerOpening: Promise<Session> | undefined;
   #readers: ReaderSlot[] = [];
   #readersOpening = false;
+  /** Settles when the readers being opened are open (or failed): close waits for it. */
+  #readersOpened: Promise<void> | undefined;
   #setup: SetupStep[] = [];
   #setupFailure: unknown;
   /** Settles once the setup steps sent so far have run on the writer: the next call waits for it. */
@@ -204,6 +228,13 @@ export class Database {
   #opened = false;
   #internals: DatabaseInternals | undefined;
   readonly #prepared = new Map<string, [reader: boolean, readonly: boolean]>();
+  readonly #interruptible: boolean;
+  /**
+   * Sessions whose worker core terminated to stop a call aborted while running: the calls
+   * queued there never started, so they may be sent again. After any other exit (a crash) a
+   * call may have run, so it is not.
+   */
+  readonly #terminated = new WeakSet<Session>();
 
   constructor(filename?: string | Buffer, options?: DatabaseOptions) {
     const parsed = parseDatabaseArguments(filename, options);
@@ -211,11 +242,17 @@ export class Database {
     this.#callOptions =
       parsed.defaultQueryTimeout === undefined ? undefined : { timeout: parsed.defaultQueryTimeout };
     const readers = parsed.anonymous || parsed.buffer !== undefined ? 0 : parsed.readers;
+    const interrupt = interruptHook(parsed.interrupt);
+    this.#interruptible = interrupt !== undefined;
     this.#pool = createPool<ConnectionOptions>({
       driver: workerModule,
       threads: 1 + readers,
-      interrupt: interruptHook(parsed.interrupt),
-      leaseKinds: [],
+      interrupt,
+      // Cursors are the only handles: held across calls, so they are what leak reports watch.
+      leaseKinds: ['cursor'],
+      maxQueue: parsed.pool.maxQueue,
+      leakDetectionThreshold: parsed.pool.leakDetectionThreshold,
+      closeTimeout: parsed.pool.closeTimeout,
       name: `better-sqlite3 ${parsed.filenameGiven || '(temporary)'}`,
     });
     this.ready = this.#writerSession().then(
@@ -284,10 +321,8 @@ export class Database {
   prepare(sql: string): Promise<Statement> {
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
     if (this.#closed) return Promise.reject(notOpen());
-    const known = this.#prepared.get(sql);
-    if (known !== undefined) {
-      return Promise.resolve(new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers));
-    }
+    const known = this.#knownStatement(sql);
+    if (known !== undefined) return Promise.resolve(known);
     const safe = this.#safeIntegers;
     return this.#call(Route.meta, 'prepare', [sql]).then((meta) => {
       const [reader, readonly] = meta as [boolean, boolean];
@@ -582,13 +617,21 @@ export class Database {
    * ```
    */
   close(): Promise<this> {
+    return this.#close(false);
+  }
+
+  /** `force`: close even with iterators open (the uniform client; their cursors are released). */
+  #close(force: boolean): Promise<this> {
     if (this.#closing !== undefined) return this.#closing;
     // As in the driver: an open iterator on the connection forbids closing it.
-    const busy = this.#iteratingError(false);
+    const busy = force ? undefined : this.#iteratingError(false);
     if (busy !== undefined) return Promise.reject(busy);
     this.#closed = true;
     this.#closing = (async () => {
       await this.#writerOpening?.catch(() => undefined);
+      // A worker terminated while it opens a connection (loading native addons) can bring the
+      // whole process down, so sessions still opening finish first.
+      await this.#readersOpened;
       await this.#pool.close();
       return this;
     })();
@@ -616,6 +659,10 @@ export class Database {
       iterating: (delta) => (this.#writerIterators += delta),
       iteratingError: (unlessUnsafe) => this.#iteratingError(unlessUnsafe),
       mayUseReader: (route) => this.#mayUseReader(route),
+      // Bound, not wrapped: one frame less in the caller's stack that core captures per call.
+      query: this.#query.bind(this),
+      close: (force) => this.#close(force),
+      knownStatement: (sql) => this.#knownStatement(sql),
     });
   }
 
@@ -637,11 +684,45 @@ export class Database {
 
   /** Whether a call on `route` made now would run on a reader (without reserving it). */
   #mayUseReader(route: RouteCode): boolean {
-    if (route !== Route.read || this.#state[StateSlot.wal] !== 1 || this.#state[StateSlot.inTransaction] === 1) {
+    if (route !== Route.read || this.#state[StateSlot.wal] !== 1) return false;
+    if (this.#gate !== undefined ? currentScope(this) !== undefined : this.#state[StateSlot.inTransaction] === 1) {
       return false;
     }
-    if (this.#gate !== undefined && currentScope(this) !== undefined) return false;
     return this.#readers.some((slot) => slot.cursors === 0 && !slot.session.ended);
+  }
+
+  /**
+   * @internal The uniform client's query in one round trip. A statement seen before goes
+   * through a Statement (its route is known); so does any query while an iterator is open on
+   * the writer, or from outside an open transaction (it may be a read for a reader). Otherwise
+   * the writer prepares and runs it at once, and says what kind of statement it was. One call
+   * instead of `prepare` + `all` matters beyond speed: a caller's timeout then covers the whole
+   * query, since the worker answers a batch of calls only when it has run them all.
+   */
+  #query(sql: string, params: unknown[]): Promise<QueryReply> | undefined {
+    if (this.#prepared.has(sql) || this.#iteratingError(true) !== undefined) return undefined;
+    if (this.#gate !== undefined && currentScope(this) === undefined) return undefined;
+    let args: unknown[];
+    try {
+      args = bindable(params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#options.verbose?.call(this, sql);
+    const flags = this.#safeIntegers ? SAFE_INTEGERS : 0;
+    const callArgs = [sql, flags, args];
+    // #target and #send directly (not #call): core keeps the caller's stack from the last few
+    // frames only, and the caller's own frames must be among them.
+    const target = this.#target(Route.write);
+    const sent =
+      target instanceof Promise ? target.then((t) => this.#send(t, 'query', callArgs)) : this.#send(target, 'query', callArgs);
+    return sent.then((result) => {
+      const reply = result as QueryReply;
+      const kind = 'columns' in reply ? reply.extra : reply;
+      if (this.#prepared.size >= 512) this.#prepared.delete(this.#prepared.keys().next().value as string);
+      this.#prepared.set(sql, [kind.reader, kind.readonly]);
+      return reply;
+    });
   }
 
   #call(route: RouteCode, op: string, args: unknown[]): Promise<unknown> {
@@ -654,12 +735,32 @@ export class Database {
   #send(target: Target, op: string, args: unknown[]): Promise<unknown> {
     const result = target.session.call(op, args, this.#callOptions);
     return result.catch((err: unknown) => {
-      // Calls run one at a time, so a call rejected because its worker exited while another
-      // call ran there was never started: it is safe to send again, once.
-      if (!(err instanceof WorkerExitedError || err instanceof SessionBrokenError) || this.#closed) throw err;
+      const { session } = target;
+      if (err instanceof AbortError && err.state === 'running' && !this.#canInterrupt(session)) {
+        // Core terminates the worker to stop this call: the calls queued behind it never ran.
+        this.#terminated.add(session);
+        throw err;
+      }
+      // A broken session refused the call up front. After core terminated a worker, calls run
+      // one at a time, so one rejected because the worker exited was never started. Either way
+      // it is safe to send again, once. After a crash the call may have run: it is not resent.
+      const resend =
+        err instanceof SessionBrokenError || (err instanceof WorkerExitedError && this.#terminated.has(session));
+      if (!resend || this.#closed) throw err;
       if (target.reader !== undefined) return this.#call(Route.write, op, args);
       return this.#writerSession().then((session) => session.call(op, args, this.#callOptions));
     });
+  }
+
+  /** A statement for SQL prepared before, made without a round trip. */
+  #knownStatement(sql: string): Statement | undefined {
+    const known = this.#prepared.get(sql);
+    return known === undefined ? undefined : new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers);
+  }
+
+  /** Whether core stops a running call on `session` with an interrupt (not by terminating). */
+  #canInterrupt(session: Session): boolean {
+    return this.#interruptible && (session.info as ConnectionInfo | undefined)?.interruptible === true;
   }
 
   /** Picks the session for a call: synchronously on the hot path, or once it can. */
@@ -673,20 +774,23 @@ export class Database {
       return Promise.reject(failure);
     }
     const inScope = this.#gate !== undefined && currentScope(this) !== undefined;
-    if (this.#gate !== undefined && !inScope && route !== Route.meta) {
-      return this.#gate.then(() => this.#target(route));
-    }
+    const outside = this.#gate !== undefined && !inScope;
     if (route === Route.read && !inScope) {
-      const reader = this.#pickReader();
+      // From outside an open transaction, a reader sees the last committed state.
+      const reader = this.#pickReader(outside);
       if (reader !== undefined) return { session: reader.session, reader };
     }
+    if (outside && route !== Route.meta) return this.#gate!.then(() => this.#target(route));
     const writer = this.#writer;
     if (writer !== undefined && !writer.ended) return { session: writer, reader: undefined };
     return this.#writerSession().then((session) => ({ session, reader: undefined }));
   }
 
-  #pickReader(): ReaderSlot | undefined {
-    if (this.#state[StateSlot.wal] !== 1 || this.#state[StateSlot.inTransaction] === 1) return undefined;
+  /** `outsideTransaction`: the writer's transaction is one of `db.transaction()`, not the caller's. */
+  #pickReader(outsideTransaction: boolean): ReaderSlot | undefined {
+    if (this.#state[StateSlot.wal] !== 1) return undefined;
+    // A transaction opened with raw SQL holds the caller's own uncommitted writes: stay on the writer.
+    if (!outsideTransaction && this.#state[StateSlot.inTransaction] === 1) return undefined;
     const readers = this.#readers;
     if (readers.length === 0) {
       this.#maybeOpenReaders();
@@ -700,8 +804,9 @@ export class Database {
     }
     if (readers.some((slot) => slot.session.ended)) {
       this.#readers = readers.filter((slot) => !slot.session.ended);
-      this.#maybeOpenReaders();
     }
+    // A reader whose worker exited is replaced once the pool has started a new thread.
+    if (this.#readers.length < this.#options.readers) this.#maybeOpenReaders();
     return best;
   }
 
@@ -711,7 +816,7 @@ export class Database {
     if (this.#writerOpening === undefined) {
       if (this.#opened && this.#options.anonymous) {
         process.emitWarning(
-          'The worker thread of an in-memory database was terminated to stop a running statement; its data is lost and the database starts empty.',
+          'The worker thread of an in-memory database exited (terminated to stop a running statement, or crashed); its data is lost and the database starts empty.',
           { code: 'UNBLOCK_WARN_DATABASE_LOST' },
         );
       }
@@ -735,12 +840,13 @@ export class Database {
     const wanted = o.anonymous || o.buffer !== undefined ? 0 : o.readers;
     if (this.#readersOpening || this.#closed || !this.#opened || this.#state[StateSlot.wal] !== 1) return;
     if (this.#readers.length >= wanted) return;
+    const writerThread = this.#writer?.threadId;
+    const busy = new Set(this.#readers.map((slot) => slot.session.threadId));
+    const threads = this.#pool.threadIds().filter((id) => id !== writerThread && !busy.has(id));
+    if (threads.length === 0) return;
     this.#readersOpening = true;
-    void (async () => {
+    this.#readersOpened = (async () => {
       try {
-        const writerThread = this.#writer?.threadId;
-        const busy = new Set(this.#readers.map((slot) => slot.session.threadId));
-        const threads = this.#pool.threadIds().filter((id) => id !== writerThread && !busy.has(id));
         const missing = wanted - this.#readers.length;
         const opened = await Promise.all(
           threads.slice(0, missing).map((threadId) => this.#openSession(false, threadId).catch(() => undefined)),
@@ -888,6 +994,12 @@ export interface DatabaseInternals {
   /** The driver's "busy executing a query" error when an iterator is open on the writer. */
   iteratingError(unlessUnsafe: boolean): TypeError | undefined;
   mayUseReader(route: RouteCode): boolean;
+  /** The client's one-round-trip query, or undefined when it must go through a Statement. */
+  query(sql: string, params: unknown[]): Promise<QueryReply> | undefined;
+  /** A Statement for SQL seen before, at once (so calls leave in the order they were made). */
+  knownStatement(sql: string): Statement | undefined;
+  /** Closes; with `force`, even while iterators are open. */
+  close(force: boolean): Promise<Database>;
 }
 
 export type { PoolStats, ConnectionInfo };

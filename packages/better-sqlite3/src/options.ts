@@ -30,6 +30,21 @@ export interface DatabaseOptions {
    * Default: true.
    */
   interrupt?: boolean;
+  /**
+   * Calls that may be in flight at once (core's `PoolOptions.maxQueue`); one more rejects with
+   * `UNBLOCK_ERR_QUEUE_FULL`. Default: Infinity.
+   */
+  maxQueue?: number;
+  /**
+   * Warn (`UNBLOCK_WARN_LEAK`) about an iterator left open longer than this many milliseconds
+   * (core's `PoolOptions.leakDetectionThreshold`). Default: 0 (off).
+   */
+  leakDetectionThreshold?: number;
+  /**
+   * How long `close()` lets calls in flight finish before rejecting them, in milliseconds
+   * (core's `PoolOptions.closeTimeout`). Default: 5000.
+   */
+  closeTimeout?: number;
 }
 
 /** Options after validation. */
@@ -46,6 +61,8 @@ export interface ParsedOptions {
   readers: number;
   defaultQueryTimeout: number | undefined;
   interrupt: boolean;
+  /** Passed to core's pool as they are (core validates them). */
+  pool: { maxQueue?: number; leakDetectionThreshold?: number; closeTimeout?: number };
 }
 
 function booleanOption(options: Record<string, unknown>, key: string): boolean {
@@ -118,5 +135,10 @@ export function parseDatabaseArguments(filenameGiven: unknown, optionsGiven: unk
     readers: readers as number,
     defaultQueryTimeout: defaultQueryTimeout as number | undefined,
     interrupt,
+    pool: {
+      maxQueue: options.maxQueue as number | undefined,
+      leakDetectionThreshold: options.leakDetectionThreshold as number | undefined,
+      closeTimeout: options.closeTimeout as number | undefined,
+    },
   };
 }

@@ -235,6 +235,27 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     },
 
+    /**
+     * The uniform client's query: prepares and runs in one call, rows for a statement that
+     * returns data, `run()`'s result otherwise, each with what kind of statement it was.
+     */
+    query(conn, [sql, flags, params]) {
+      const entry = entryOf(conn, sql as string);
+      const { reader, readonly } = entry.stmt;
+      try {
+        if (!reader) {
+          const { changes, lastInsertRowid } = prepareCall(entry, flags as number, entry.mode).run(...(params as unknown[]));
+          return { reader, readonly, changes, lastInsertRowid };
+        }
+        const stmt = prepareCall(entry, flags as number, Mode.raw);
+        const rows = stmt.all(...(params as unknown[])) as unknown[][];
+        const columns = stmt.columns().map((c) => c.name);
+        return new RowSet(columns, rows, 'object', { reader, readonly });
+      } finally {
+        publish(conn, entry.journal);
+      }
+    },
+
     runMany(conn, [sql, flags, list]) {
       const entry = entryOf(conn, sql as string);
       const stmt = prepareCall(entry, flags as number, entry.mode);

@@ -139,6 +139,8 @@ export class Pool<O = unknown> {
   private readonly stats_ = new CallStats();
   private readonly env: SessionEnvironment;
   private nextSessionId = 1;
+  /** Sessions being opened: close() waits for them before it stops the workers. */
+  private readonly opening = new Set<Promise<Session>>();
   private outstanding = 0;
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -260,7 +262,15 @@ export class Pool<O = unknown> {
    * const reader = await pool.openSession({ filename: 'app.db', readonly: true });
    * ```
    */
-  async openSession(options?: O, placement: { threadId?: number } = {}): Promise<Session> {
+  openSession(options?: O, placement: { threadId?: number } = {}): Promise<Session> {
+    const opening = this.open(options, placement);
+    this.opening.add(opening);
+    const forget = (): void => void this.opening.delete(opening);
+    opening.then(forget, forget);
+    return opening;
+  }
+
+  private async open(options: O | undefined, placement: { threadId?: number }): Promise<Session> {
     // Dropped once the session is open: an unformatted Error keeps its frames' receivers alive
     // (the caller's suspended async functions), and closures made below would retain it.
     let origin: Error | undefined = new Error();
@@ -410,6 +420,7 @@ export class Pool<O = unknown> {
         setTimeout(resolve, timeout).unref();
       });
     }
+    await Promise.allSettled([...this.opening]);
     this.leaks.reportOpenAtClose();
     const sessions = [...this.slots.values()].flatMap((slot) => [...slot.sessions]);
     for (const session of sessions) {

@@ -68,6 +68,9 @@ interface PendingCall {
 
 type InterruptMode = 'caller' | 'worker' | 'terminate';
 
+/** Frames of the caller's stack kept for errors and leak reports. */
+const CALLER_STACK_FRAMES = 24;
+
 /** Longest wait for one answer on the caller's thread (µs). */
 const SPIN_US = 50;
 /** Most time spent waiting for answers per turn of the event loop (ms). */
@@ -200,8 +203,12 @@ export class Session {
   callTarget(target: number, op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
     let origin: Error | undefined;
     if (this.env.captureStacks) {
+      // Adapters put a few frames of their own above the user's call: keep enough to reach it.
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = CALLER_STACK_FRAMES;
       origin = {} as Error;
       Error.captureStackTrace(origin, this.callTarget);
+      Error.stackTraceLimit = limit;
     }
     if (this.broken !== undefined) return Promise.reject(new SessionBrokenError(this.broken));
     if (this.closing !== undefined) return Promise.reject(new SessionClosedError());

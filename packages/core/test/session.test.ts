@@ -39,6 +39,17 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('answers a fast call without waiting for a slow one queued behind it', async () => {
+    const s = await pool.openSession();
+    const started = performance.now();
+    const fast = s.call('echo', ['fast']).then(() => performance.now() - started);
+    const slow = s.call('spin', [600]).then(() => performance.now() - started);
+    const [fastAt, slowAt] = await Promise.all([fast, slow]);
+    expect(slowAt).toBeGreaterThanOrEqual(590);
+    expect(fastAt).toBeLessThan(400);
+    await s.close();
+  });
+
   it('keeps value types both ways', async () => {
     const s = await pool.openSession();
     const value = {

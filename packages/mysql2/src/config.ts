@@ -35,7 +35,7 @@ export interface MysqlConfig {
 }
 
 /** Options of this package that mysql2 does not know; removed before mysql2 sees the options. */
-const OWN_OPTIONS = ['workers', 'leakDetectionThreshold', 'closeTimeout'] as const;
+const OWN_OPTIONS = ['workers', 'leakDetectionThreshold', 'closeTimeout', 'maxQueue'] as const;
 /** Pool options: the pool reads them, connections do not need them. */
 export const POOL_OPTIONS = ['connectionLimit', 'maxIdle', 'idleTimeout', 'queueLimit', 'waitForConnections', 'resetOnRelease'] as const;
 /** Functions or objects that only make sense on the caller's thread, and are ignored. */

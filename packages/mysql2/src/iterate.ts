@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CallOptions, ReceivedRows, RemoteHandle } from '@unblock/core';
 import { portableValues } from './raw-codec.js';
 import { fieldsFromJson } from './results.js';
@@ -49,15 +50,26 @@ export async function* iterateRows<Row>(
     const kind = options.execute ? 'execute' : 'query';
     const cursor = (await source.call('cursor', [kind, wire, portableValues(values), batchSize * 4], callOptions)) as RemoteHandle;
     let fields: FieldPacket[] = [];
-    let pending: Promise<unknown> | undefined = cursor.call('next', [batchSize], callOptions);
+    // The next batch is fetched while the consumer works on this one. If it fails (an abort, a
+    // close) before it is awaited, that is reported when it is awaited: marked handled meanwhile.
+    const prefetch = (): Promise<unknown> => {
+      const next = cursor.call('next', [batchSize], callOptions);
+      next.catch(() => undefined);
+      return next;
+    };
+    let pending: Promise<unknown> | undefined = prefetch();
     try {
       while (pending !== undefined) {
         const batch = (await pending) as ReceivedRows;
         const extra = batch.extra as RowsExtra & { done: boolean };
-        pending = extra.done ? undefined : cursor.call('next', [batchSize], callOptions);
+        pending = extra.done ? undefined : prefetch();
         if (extra.f !== '') fields = fieldsFromJson(extra.f);
         const rows = extra.nest === true ? nestRows(batch.rows, fields) : batch.rows;
         for (const row of rows) yield row as Row;
+        // When the worker is ahead, every await below is already settled and the consumer's
+        // loop would run on microtasks alone, starving timers and I/O for the whole result.
+        // One turn of the event loop per batch keeps it fair, at a few microseconds a batch.
+        if (pending !== undefined) await nextTurn();
       }
     } finally {
       await pending?.catch(() => undefined);

@@ -45,6 +45,9 @@ function poolError(message: string): Error {
   return new Error(message);
 }
 
+/** @internal The core pool behind a Pool (created on demand), for createClient() and testing. */
+export let corePoolOf: (pool: Pool) => CorePool;
+
 /**
  * `mysql2/promise`'s pool, with every connection in a worker thread. Connections are spread
  * over `workers` threads; the accounting (free list, queue, limits) is done here, on the
@@ -64,6 +67,7 @@ export class Pool extends EventEmitter {
   readonly #split: SplitOptions;
   readonly #workers: number;
   readonly #leakDetectionThreshold: number | undefined;
+  readonly #closeTimeout: number | undefined;
   readonly #formatter: PoolFormatter;
   #core: CorePool | undefined;
   readonly #all = new Set<PoolEntry>();
@@ -81,13 +85,14 @@ export class Pool extends EventEmitter {
     super();
     this.#split = splitOptions(options, true);
     this.config = this.#split.poolConfig!;
-    const { workers, leakDetectionThreshold } = this.#split.user as PoolOptions;
+    const { workers, leakDetectionThreshold, closeTimeout } = this.#split.user as PoolOptions;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
       throw new RangeError('options.workers must be a positive integer');
     }
     const limit = this.config.connectionLimit || Infinity;
     this.#workers = workers ?? Math.min(limit, defaultWorkers());
     this.#leakDetectionThreshold = leakDetectionThreshold;
+    this.#closeTimeout = closeTimeout;
     this.#formatter = Object.create(BasePool.prototype, { config: { value: this.config } }) as PoolFormatter;
     this.#hooks = {
       release: (entry) => this.#release(entry),
@@ -100,11 +105,16 @@ export class Pool extends EventEmitter {
     }
   }
 
+  static {
+    corePoolOf = (pool) => pool.#corePool();
+  }
+
   #corePool(): CorePool {
     this.#core ??= workerPool({
       threads: this.#workers,
       name: 'mysql2 pool',
       leakDetectionThreshold: this.#leakDetectionThreshold,
+      closeTimeout: this.#closeTimeout,
       captureStacks: this.config.connectionConfig.trace !== false,
     });
     return this.#core;
@@ -193,7 +203,7 @@ export class Pool extends EventEmitter {
   }
 
   #runPooled(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
-    const entry = this.#closed ? undefined : this.#free.pop();
+    const entry = this.#closed ? undefined : this.#takeFree();
     if (entry !== undefined) {
       this.#emitWith('acquire', entry);
       return this.#runOn(entry, kind, sql, values);
@@ -233,7 +243,7 @@ export class Pool extends EventEmitter {
 
   #acquire(callOptions: CallOptions | undefined): Promise<PoolEntry> {
     if (this.#closed) return Promise.reject(poolError('Pool is closed.'));
-    const free = this.#free.pop();
+    const free = this.#takeFree();
     if (free !== undefined) {
       this.#emitWith('acquire', free);
       return Promise.resolve(free);
@@ -266,6 +276,19 @@ export class Pool extends EventEmitter {
       }
       this.#queue.push(waiter);
     });
+  }
+
+  /**
+   * A free entry whose session still works. When a worker thread dies, the sessions on it end
+   * while their entries sit in the free list: they are dropped here, so the next call opens a
+   * connection on a live worker instead of failing.
+   */
+  #takeFree(): PoolEntry | undefined {
+    for (;;) {
+      const entry = this.#free.pop();
+      if (entry === undefined || !entry.session.ended) return entry;
+      this.#remove(entry, true);
+    }
   }
 
   #open(): Promise<PoolEntry> {

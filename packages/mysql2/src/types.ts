@@ -71,4 +71,6 @@ export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat'> &
     workers?: number;
     /** Warn (with the stack of `getConnection()`) about a connection held longer than this many ms. Default: 0 (off). */
     leakDetectionThreshold?: number;
+    /** How long `end()` lets calls already running in the workers finish before rejecting them (ms). Default: 5000. */
+    closeTimeout?: number;
   };

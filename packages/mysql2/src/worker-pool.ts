@@ -14,6 +14,8 @@ export interface WorkerPoolOptions {
   threads: number;
   name: string;
   leakDetectionThreshold?: number;
+  /** How long the core pool's close() lets calls in flight finish. */
+  closeTimeout?: number;
   captureStacks?: boolean;
 }
 
@@ -24,6 +26,7 @@ export function workerPool(options: WorkerPoolOptions): CorePool {
     threads: options.threads,
     name: options.name,
     leakDetectionThreshold: options.leakDetectionThreshold,
+    closeTimeout: options.closeTimeout,
     leaseKinds: ['connection', 'cursor'],
     captureStacks: options.captureStacks,
   });

@@ -326,6 +326,19 @@ class Cursor {
   }
 }
 
+/**
+ * A per-query `typeCast` function arrives as a portable function spec (see splitQuery): mysql2
+ * needs the function itself. Only then is the call asynchronous; the hot path stays as it was.
+ */
+function withTypeCast<T>(opts: Record<string, unknown>, run: () => T): T | Promise<T> {
+  const spec = opts.typeCast as { kind?: unknown } | undefined;
+  if (typeof spec !== 'object' || spec === null || (spec.kind !== 'source' && spec.kind !== 'module')) return run();
+  return loadPortableFunction(spec as never).then((fn) => {
+    opts.typeCast = fn;
+    return run();
+  });
+}
+
 export default defineDriver({
   async open(options: OpenOptions): Promise<Conn> {
     const functions = await loadFunctions(options);
@@ -353,9 +366,11 @@ export default defineDriver({
   operations: {
     query(conn: Conn, [kind, sql, values]: unknown[]) {
       const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
-      return callback(
-        (cb) => (kind === 'execute' ? conn.c.execute(opts, values, cb) : conn.c.query(opts, values, cb)),
-        (rows, fields) => encodeResult(rows, fields, shape),
+      return withTypeCast(opts, () =>
+        callback(
+          (cb) => (kind === 'execute' ? conn.c.execute(opts, values, cb) : conn.c.query(opts, values, cb)),
+          (rows, fields) => encodeResult(rows, fields, shape),
+        ),
       );
     },
     ping: (conn: Conn) => callback((cb) => conn.c.ping(cb), () => true),
@@ -395,7 +410,9 @@ export default defineDriver({
     },
     cursor(conn: Conn, [kind, sql, values, highWater]: unknown[], ctx: OperationContext) {
       const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
-      return ctx.handle(new Cursor(conn, kind as 'query' | 'execute', sql, values, shape, opts, highWater as number), 'cursor');
+      return withTypeCast(opts, () =>
+        ctx.handle(new Cursor(conn, kind as 'query' | 'execute', sql, values, shape, opts, highWater as number), 'cursor'),
+      );
     },
   },
 

@@ -8,7 +8,7 @@ import {
   type ToWorker,
 } from '../protocol.js';
 import { RowSet, chunkRowCount, packRows } from '../row-set.js';
-import { decodeValue, encodeValue, tagged } from '../value-codec.js';
+import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
 import type { Driver, OperationContext } from './driver.js';
 import { handlesOfSession } from './handle-table.js';
 import {
@@ -50,6 +50,8 @@ export class SessionHost {
   /** The id of the call whose operation is executing now (0 when none). */
   private executing = 0;
   private readonly ctx: OperationContext;
+  /** Encodes results into the current `transfer` list; renewed with it at each flush. */
+  private encodeCtx: EncodeContext | undefined;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -163,6 +165,9 @@ export class SessionHost {
           if (this.closing || !this.mayWait() || !this.awaitPosted()) break;
           continue;
         }
+        // Answers wait to travel together, but not behind the last call of the queue: it may be
+        // slow, and the calls before it are done.
+        if (this.outbox.length > 0 && this.head === this.queue.length - 1) this.flush();
         const call = this.queue[this.head];
         this.queue[this.head++] = undefined as never;
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -295,6 +300,7 @@ export class SessionHost {
     const transfer = this.transfer;
     this.outbox = [];
     this.transfer = [];
+    this.encodeCtx = undefined;
     this.post({ k: 'results', results }, transfer);
   }
 

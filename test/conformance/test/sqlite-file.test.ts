@@ -1,0 +1,5 @@
+import { runConformanceSuite } from '@unblock/conformance';
+import { only } from './adapters.js';
+
+// One file per adapter so vitest runs them in parallel; filter: '' as ADAPTERS was applied.
+runConformanceSuite(only('sqlite-file'), { filter: '' });
