@@ -31,6 +31,7 @@ export class RowSet {
 
 type PackedColumn =
   | { t: 'n'; v: Float64Array; z?: Uint8Array }
+  | { t: 'd'; v: Float64Array; z?: Uint8Array }
   | { t: 's'; v: string; o: Uint32Array; z?: Uint8Array }
   | { t: 'a'; v: unknown[] };
 
@@ -76,12 +77,14 @@ function packColumn(
 ): PackedColumn {
   let numbers = 0;
   let strings = 0;
+  let dates = 0;
   let nulls = 0;
   for (let i = from; i < to; i++) {
     const v = rows[i][c];
     if (typeof v === 'number') numbers++;
     else if (typeof v === 'string') strings++;
     else if (v === null) nulls++;
+    else if (v instanceof Date) dates++;
     else break;
   }
   const n = to - from;
@@ -96,6 +99,17 @@ function packColumn(
     }
     transfer.push(v.buffer);
     return z ? { t: 'n', v, z } : { t: 'n', v };
+  }
+  if (dates + nulls === n && dates > 0) {
+    // Dates travel as their time value: cloning 50k Date objects costs the caller far more.
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = rows[from + i][c];
+      if (x === null) z![i] = 1;
+      else v[i] = (x as Date).getTime();
+    }
+    transfer.push(v.buffer);
+    return z ? { t: 'd', v, z } : { t: 'd', v };
   }
   if (strings + nulls === n && strings > 0) {
     const o = new Uint32Array(n + 1);
@@ -127,6 +141,11 @@ function columnValues(col: PackedColumn, n: number, ctx: DecodeContext): ArrayLi
       if (col.z === undefined) return col.v;
       const out = new Array<unknown>(n);
       for (let i = 0; i < n; i++) out[i] = col.z[i] === 1 ? null : col.v[i];
+      return out;
+    }
+    case 'd': {
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = col.z?.[i] === 1 ? null : new Date(col.v[i]);
       return out;
     }
     case 's': {
@@ -168,11 +187,33 @@ export function unpackRows(
       out.push(row);
     }
   } else {
-    for (let i = 0; i < n; i++) {
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < width; c++) row[columns[c]] = values[c][i];
-      out.push(row);
-    }
+    const build = rowBuilder(columns);
+    for (let i = 0; i < n; i++) out.push(build(values, i));
   }
   return out;
+}
+
+type RowBuilder = (values: ArrayLike<unknown>[], i: number) => Record<string, unknown>;
+const rowBuilders = new Map<string, RowBuilder>();
+
+/**
+ * A function that builds one row object as an object literal with the columns as its keys.
+ * V8 makes such objects from one template, several times faster than adding the keys one by
+ * one (measured here: 50k rows of 8 columns). Duplicate names behave as assignment does (the
+ * last value wins, at the first name's position); `__proto__` is written as a computed key,
+ * so it stays an own property. Keys are JSON-quoted, so no column name can inject code.
+ */
+function rowBuilder(columns: string[]): RowBuilder {
+  const key = columns.join('\u0000');
+  let build = rowBuilders.get(key);
+  if (build === undefined) {
+    const fields = columns.map((name, c) => {
+      const quoted = JSON.stringify(name);
+      return `${name === '__proto__' ? `[${quoted}]` : quoted}: v[${c}][i]`;
+    });
+    build = new Function('v', 'i', `return { ${fields.join(', ')} };`) as RowBuilder;
+    if (rowBuilders.size >= 256) rowBuilders.clear();
+    rowBuilders.set(key, build);
+  }
+  return build;
 }

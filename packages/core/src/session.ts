@@ -412,7 +412,6 @@ export class Session {
     if (this.broken !== undefined) return;
     this.port.postMessage(message);
     Atomics.add(this.state, Slot.posted, 1);
-    Atomics.notify(this.state, Slot.posted);
   }
 
   private receive(message: FromWorker): void {

@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ReceivedRows } from '@unblock/core';
+import { pool as makePool } from './helpers.js';
+
+describe('row sets', () => {
+  const pool = makePool({ threads: 1 });
+  afterAll(() => pool.close());
+
+  async function roundTrip(columns: string[], rows: unknown[][], shape = 'object') {
+    const s = await pool.openSession();
+    const got = (await s.call('rowSet', [columns, rows, shape])) as ReceivedRows;
+    await s.close();
+    return got.rows;
+  }
+
+  it('rebuilds objects as assigning each column in turn would', async () => {
+    const columns = ['a', 'b', 'a', '__proto__', '2', 'x"y'];
+    const rows = [
+      [1, 'one', 3, 'p', 'two', null],
+      [4, 'four', 6, 'q', 'six', 'z'],
+    ];
+    const expected = rows.map((row) => {
+      const o: Record<string, unknown> = {};
+      columns.forEach((c, i) =>
+        Object.defineProperty(o, c, {
+          value: row[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        }),
+      );
+      return o;
+    });
+    const got = (await roundTrip(columns, rows)) as Record<string, unknown>[];
+    expect(got).toEqual(expected);
+    expect(Object.keys(got[0])).toEqual(Object.keys(expected[0]));
+    expect(Object.getPrototypeOf(got[0])).toBe(Object.prototype);
+    expect(Object.hasOwn(got[0], '__proto__')).toBe(true);
+    expect(got[0].a).toBe(3);
+  });
+
+  it('packs dates, numbers and strings with nulls, and mixed columns', async () => {
+    const d = new Date(1_700_000_000_123);
+    const rows = [
+      [d, 1.5, 'a', 1n],
+      [null, null, null, Buffer.from('b')],
+      [new Date(Number.NaN), -0, '', 'mixed'],
+    ];
+    const got = (await roundTrip(['d', 'n', 's', 'm'], rows, 'array')) as unknown[][];
+    expect(got[0]).toEqual([d, 1.5, 'a', 1n]);
+    expect(got[0][0]).toBeInstanceOf(Date);
+    expect(got[1]).toEqual([null, null, null, Buffer.from('b')]);
+    expect(Number.isNaN((got[2][0] as Date).getTime())).toBe(true);
+    expect(Object.is(got[2][1], -0)).toBe(true);
+    expect(got[2][2]).toBe('');
+  });
+});
