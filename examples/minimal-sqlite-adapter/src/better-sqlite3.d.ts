@@ -18,6 +18,8 @@ declare module 'better-sqlite3' {
       close(): this;
     }
   }
-  const Database: (new (filename: string) => Database.Database) & { SqliteError: new (message: string, code: string) => Error };
+  const Database: (new (filename: string) => Database.Database) & {
+    SqliteError: new (message: string, code: string) => Error;
+  };
   export default Database;
 }

@@ -22,7 +22,9 @@ export const descriptor: AdapterDescriptor = {
     exactBigIntResults: true,
     strictParameterCount: true,
     serializedWrites: true,
-    concurrentReaders: { unsupported: 'one connection: reads from outside wait for the transaction' },
+    concurrentReaders: {
+      unsupported: 'one connection: reads from outside wait for the transaction',
+    },
     cancelRunning: true,
     leakReports: true,
     crashRecovery: true,
@@ -41,5 +43,8 @@ export const descriptor: AdapterDescriptor = {
     sleep: (ms) => `select unblock_sleep(${ms}) as n`,
   },
   crash: (client) => client.query('select unblock_crash()'),
-  leaks: { pool: (client) => (client as ReturnType<typeof createClient>).pool, cursorKind: 'cursor' },
+  leaks: {
+    pool: (client) => (client as ReturnType<typeof createClient>).pool,
+    cursorKind: 'cursor',
+  },
 };

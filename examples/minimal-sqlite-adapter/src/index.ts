@@ -1,8 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import {
-  createPool, PoolClosedError, registerErrorClass, withCallOptions,
-  type CallOptions, type Client, type IterateOptions, type Pool, type QueryParams, type QueryResult, type ReceivedRows, type RemoteHandle, type Session,
+  createPool,
+  PoolClosedError,
+  registerErrorClass,
+  withCallOptions,
+  type CallOptions,
+  type Client,
+  type IterateOptions,
+  type Pool,
+  type QueryParams,
+  type QueryResult,
+  type ReceivedRows,
+  type RemoteHandle,
+  type Session,
 } from '@unblock/core';
 
 /**
@@ -23,7 +34,11 @@ export interface MinimalClientOptions {
 // Registered on both sides, so driver errors arrive as real SqliteErrors.
 registerErrorClass(Database.SqliteError, 'SqliteError');
 
-interface Tx { session: Session; depth: number; root: { ended: boolean } }
+interface Tx {
+  session: Session;
+  depth: number;
+  root: { ended: boolean };
+}
 
 /**
  * A whole adapter: core's `Client` over one better-sqlite3 connection in a worker thread.
@@ -37,7 +52,10 @@ interface Tx { session: Session; depth: number; root: { ended: boolean } }
 export function createClient(options: MinimalClientOptions): Client & { readonly pool: Pool } {
   const { filename, ...poolOptions } = options;
   const pool = createPool({
-    ...poolOptions, driver: new URL('./worker.js', import.meta.url), threads: 1, leaseKinds: ['cursor'],
+    ...poolOptions,
+    driver: new URL('./worker.js', import.meta.url),
+    threads: 1,
+    leaseKinds: ['cursor'],
     // Runs on the caller's thread while the worker is busy: raise the flag unblock_sleep() watches.
     interrupt: (token) => void Atomics.store(new Int32Array(token as SharedArrayBuffer), 0, 1),
   });
@@ -49,8 +67,12 @@ export function createClient(options: MinimalClientOptions): Client & { readonly
 
   // A session that lost its worker (crash, terminate) is replaced by a new one on the next call.
   const current = (): Session | Promise<Session> =>
-    session !== undefined && !session.ended ? session
-      : (opening ??= pool.openSession({ filename }).then((s) => ((session = s), s)).finally(() => (opening = undefined)));
+    session !== undefined && !session.ended
+      ? session
+      : (opening ??= pool
+          .openSession({ filename })
+          .then((s) => ((session = s), s))
+          .finally(() => (opening = undefined)));
 
   // Calls inside a transaction use its session; others wait while one is open (one connection).
   // The check and the call happen in one synchronous step, so no BEGIN can slip in between.
@@ -70,15 +92,31 @@ export function createClient(options: MinimalClientOptions): Client & { readonly
 
   const rowsOf = (r: ReceivedRows) => r.rows as Record<string, unknown>[];
 
-  async function query<Row>(sql: string, params: QueryParams = [], opts?: CallOptions): Promise<QueryResult<Row>> {
+  async function query<Row>(
+    sql: string,
+    params: QueryParams = [],
+    opts?: CallOptions,
+  ): Promise<QueryResult<Row>> {
     const r = (await onSession((s) => s.call('query', [sql, params], opts))) as ReceivedRows;
     const extra = r.extra as { changes: number; lastInsertId?: number | bigint };
-    return { rows: rowsOf(r) as Row[], rowCount: r.rows.length, changes: extra.changes, lastInsertId: extra.lastInsertId, columns: r.columns };
+    return {
+      rows: rowsOf(r) as Row[],
+      rowCount: r.rows.length,
+      changes: extra.changes,
+      lastInsertId: extra.lastInsertId,
+      columns: r.columns,
+    };
   }
 
-  async function* iterate<Row>(sql: string, params: QueryParams = [], opts: IterateOptions = {}): AsyncGenerator<Row> {
+  async function* iterate<Row>(
+    sql: string,
+    params: QueryParams = [],
+    opts: IterateOptions = {},
+  ): AsyncGenerator<Row> {
     const { batchSize = 256, ...callOptions } = opts;
-    const cursor = (await onSession((s) => s.call('cursor', [sql, params], callOptions))) as RemoteHandle;
+    const cursor = (await onSession((s) =>
+      s.call('cursor', [sql, params], callOptions),
+    )) as RemoteHandle;
     try {
       for (;;) {
         const batch = (await cursor.call('next', [batchSize], callOptions)) as ReceivedRows;
@@ -101,7 +139,9 @@ export function createClient(options: MinimalClientOptions): Client & { readonly
     }
     let tx: Tx;
     try {
-      tx = nested ? { ...outer, depth: outer.depth + 1 } : { session: await current(), depth: 0, root: { ended: false } };
+      tx = nested
+        ? { ...outer, depth: outer.depth + 1 }
+        : { session: await current(), depth: 0, root: { ended: false } };
     } catch (err) {
       active = undefined;
       release();
@@ -132,11 +172,17 @@ export function createClient(options: MinimalClientOptions): Client & { readonly
   let closing: Promise<void> | undefined;
   function close(): Promise<void> {
     closed = true;
-    return (closing ??= Promise.resolve(opening).catch(() => undefined).then(() => pool.close()));
+    return (closing ??= Promise.resolve(opening)
+      .catch(() => undefined)
+      .then(() => pool.close()));
   }
 
   return {
-    dialect: 'sqlite', pool, query, iterate, transaction,
+    dialect: 'sqlite',
+    pool,
+    query,
+    iterate,
+    transaction,
     stats: () => pool.stats(),
     close,
     [Symbol.asyncDispose]: close,

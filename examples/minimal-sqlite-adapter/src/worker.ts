@@ -6,11 +6,19 @@ import { defineDriver, registerErrorClass, RowSet } from '@unblock/core/worker';
 registerErrorClass(Database.SqliteError, 'SqliteError');
 
 type Params = unknown[] | Record<string, unknown>;
-interface Conn { db: Database.Database; stop: Int32Array }
-interface Cursor { conn: Conn; columns: string[]; it: IterableIterator<unknown[]> }
+interface Conn {
+  db: Database.Database;
+  stop: Int32Array;
+}
+interface Cursor {
+  conn: Conn;
+  columns: string[];
+  it: IterableIterator<unknown[]>;
+}
 
 // Integers come out as BigInt (exact); those a number holds exactly go back as numbers.
-const num = (v: unknown): unknown => (typeof v === 'bigint' && v >= -(2n ** 53n) && v < 2n ** 53n ? Number(v) : v);
+const num = (v: unknown): unknown =>
+  typeof v === 'bigint' && v >= -(2n ** 53n) && v < 2n ** 53n ? Number(v) : v;
 const bind = (p: Params = []): unknown[] => (Array.isArray(p) ? p : [p]);
 
 function prepare({ db, stop }: Conn, sql: string): Database.Statement {
@@ -40,13 +48,27 @@ export default defineDriver({
         const { changes, lastInsertRowid } = stmt.run(...bind(params as Params));
         return new RowSet([], [], 'object', { changes, lastInsertId: num(lastInsertRowid) });
       }
-      const rows = (stmt.raw(true).all(...bind(params as Params)) as unknown[][]).map((r) => r.map(num));
-      return new RowSet(stmt.columns().map((c) => c.name), rows, 'object', { changes: 0 });
+      const rows = (stmt.raw(true).all(...bind(params as Params)) as unknown[][]).map((r) =>
+        r.map(num),
+      );
+      return new RowSet(
+        stmt.columns().map((c) => c.name),
+        rows,
+        'object',
+        { changes: 0 },
+      );
     },
     cursor(conn, [sql, params], ctx) {
       const stmt = prepare(conn, sql as string).raw(true);
       const columns = stmt.columns().map((c) => c.name);
-      return ctx.handle({ conn, columns, it: stmt.iterate(...bind(params as Params)) as IterableIterator<unknown[]> }, 'cursor');
+      return ctx.handle(
+        {
+          conn,
+          columns,
+          it: stmt.iterate(...bind(params as Params)) as IterableIterator<unknown[]>,
+        },
+        'cursor',
+      );
     },
   },
   handles: {

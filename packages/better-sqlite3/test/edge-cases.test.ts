@@ -47,7 +47,7 @@ describe('edge cases (differential)', () => {
     const stmts = [await db.prepare('select x from t'), await db.prepare('insert into t values (2)')];
     raw.close();
     await db.close();
-    const uses: [string, (s: any) => unknown][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    const uses: [string, (s: any) => unknown][] = [  
       ['run', (s) => s.run()],
       ['get', (s) => s.get()],
       ['all', (s) => s.all()],

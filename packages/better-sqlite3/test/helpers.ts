@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 
 /** The real driver, for differential comparisons. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export const Raw = require('better-sqlite3') as any;
 
 /** A fresh directory for database files, removed by the returned cleanup. */

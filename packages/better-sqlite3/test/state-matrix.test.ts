@@ -6,7 +6,7 @@ import { outcome, Raw } from './helpers.js';
 const require = createRequire(import.meta.url);
 const EXTENSION = require.resolve('better-sqlite3/build/Release/test_extension.node');
 
-type Target = { db: any; stmt: any; other: any; insert: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Target = { db: any; stmt: any; other: any; insert: any };  
 
 /** Every operation of reference §1.8, run while an iterator of `stmt` is open. */
 const OPS: Record<string, (t: Target) => unknown> = {

@@ -14,7 +14,9 @@ if (from === -1 || to === -1) throw new Error(`README.md lacks the ${start} / ${
 const next = `${text.slice(0, from + start.length)}\n${renderCaseList()}\n${text.slice(to)}`;
 if (process.argv.includes('--check')) {
   if (next !== text) {
-    console.error('README.md case list is out of date: run `npm run readme` in packages/conformance');
+    console.error(
+      'README.md case list is out of date: run `npm run readme` in packages/conformance',
+    );
     process.exit(1);
   }
 } else if (next !== text) {

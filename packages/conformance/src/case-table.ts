@@ -36,7 +36,8 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
 const seen = new Set<string>();
 for (const c of conformanceCases) {
   if (seen.has(c.id)) throw new Error(`duplicate conformance case id ${c.id}`);
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(c.id)) throw new Error(`malformed conformance case id ${c.id}`);
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(c.id))
+    throw new Error(`malformed conformance case id ${c.id}`);
   seen.add(c.id);
 }
 
@@ -53,8 +54,16 @@ export function renderCaseList(cases: readonly ConformanceCase[] = conformanceCa
   for (const area of areas) {
     const mine = cases.filter((c) => c.area === area);
     if (mine.length === 0) continue;
-    lines.push(`### ${area} (${mine.length})`, '', '| id | contract | needs |', '| --- | --- | --- |');
-    for (const c of mine) lines.push(`| \`${c.id}\` | ${c.title.replaceAll('|', '\\|')} | ${(c.requires ?? []).join(', ')} |`);
+    lines.push(
+      `### ${area} (${mine.length})`,
+      '',
+      '| id | contract | needs |',
+      '| --- | --- | --- |',
+    );
+    for (const c of mine)
+      lines.push(
+        `| \`${c.id}\` | ${c.title.replaceAll('|', '\\|')} | ${(c.requires ?? []).join(', ')} |`,
+      );
     lines.push('');
   }
   return lines.join('\n');

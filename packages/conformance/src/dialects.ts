@@ -56,14 +56,22 @@ const sqliteSeries = (n: number): string =>
  */
 export const dialects = {
   sqlite: {
-    types: { pk: 'integer primary key', int: 'integer', real: 'real', text: 'text', key: 'text', blob: 'blob' },
+    types: {
+      pk: 'integer primary key',
+      int: 'integer',
+      real: 'real',
+      text: 'text',
+      key: 'text',
+      blob: 'blob',
+    },
     series: (n, width = 0) =>
       `${sqliteSeries(n)} select x, substr(hex(zeroblob(${width})), 1, ${width}) as pad from s`,
     failingSeries: (n, failAt) =>
       `${sqliteSeries(n)} select x, case when x < ${failAt} then x else abs(-9223372036854775808) end as y from s`,
     // About 1.75 million steps a second on the 2-core CI machine (SQLite 3.x via better-sqlite3
     // 12.9): a rough clock made of pure database work, which only sqlite3_interrupt() stops.
-    sleep: (ms) => `${sqliteSeries(Math.max(1, Math.round(ms * 1_750)))} select count(*) as n from s`,
+    sleep: (ms) =>
+      `${sqliteSeries(Math.max(1, Math.round(ms * 1_750)))} select count(*) as n from s`,
     // About 2.3 s there.
     heavy: `${sqliteSeries(4_000_000)} select count(*) as n from s`,
     forUpdate: '',

@@ -29,7 +29,10 @@ function optedOut(capability: Capability): string | undefined {
   return capability === true ? undefined : capability.unsupported;
 }
 
-function missingCapabilities(adapter: AdapterDescriptor, requires: readonly CapabilityName[] = []): string | undefined {
+function missingCapabilities(
+  adapter: AdapterDescriptor,
+  requires: readonly CapabilityName[] = [],
+): string | undefined {
   const reasons: string[] = [];
   for (const name of requires) {
     const cap = adapter.capabilities[name] as Capability | undefined;
@@ -62,7 +65,8 @@ export function runConformanceSuite(
   options: SuiteOptions = {},
 ): void {
   const given = Array.isArray(adapters) ? adapters : [adapters as AdapterDescriptor];
-  const list = given.length === 0 ? [] : selectAdapters(given, options.filter ?? process.env.ADAPTERS);
+  const list =
+    given.length === 0 ? [] : selectAdapters(given, options.filter ?? process.env.ADAPTERS);
   const ci = options.ci ?? process.env.CI === 'true';
   const cases = (options.cases ?? conformanceCases).filter(
     (c) => options.only === undefined || options.only.some((prefix) => c.id.startsWith(prefix)),
@@ -70,7 +74,8 @@ export function runConformanceSuite(
   if (list.length === 0) {
     // A file whose adapters were all filtered out still registers a test, so vitest does not
     // fail it for being empty, and the skip says why.
-    it.skip(`no adapter selected (ADAPTERS=${options.filter ?? process.env.ADAPTERS ?? ''})`, () => undefined);
+    it.skip(`no adapter selected (ADAPTERS=${options.filter ?? process.env.ADAPTERS ?? ''})`, () =>
+      undefined);
     return;
   }
   describe.each(list)('$name', (adapter: AdapterDescriptor) => {
@@ -141,10 +146,14 @@ export function runConformanceSuite(
         try {
           await c.run(ctx);
         } finally {
-          for (const fn of cleanups.reverse()) await Promise.resolve().then(fn).catch(() => undefined);
+          for (const fn of cleanups.reverse())
+            await Promise.resolve()
+              .then(fn)
+              .catch(() => undefined);
           // Drop through the shared client (a case's own clients are closed by now); a table
           // of a client with its own database is simply not found there.
-          for (const name of tables) await shared!.query(`drop table if exists ${name}`).catch(() => undefined);
+          for (const name of tables)
+            await shared!.query(`drop table if exists ${name}`).catch(() => undefined);
         }
       });
     }

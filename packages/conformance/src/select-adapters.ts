@@ -10,12 +10,20 @@ import type { AdapterDescriptor } from './descriptor.js';
  * const ADAPTERS = selectAdapters([sqliteFile, sqliteMemory, mysql], process.env.ADAPTERS);
  * ```
  */
-export function selectAdapters<T extends Pick<AdapterDescriptor, 'name'>>(adapters: readonly T[], filter: string | undefined): T[] {
-  const wanted = (filter ?? '').split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
+export function selectAdapters<T extends Pick<AdapterDescriptor, 'name'>>(
+  adapters: readonly T[],
+  filter: string | undefined,
+): T[] {
+  const wanted = (filter ?? '')
+    .split(',')
+    .map((w) => w.trim().toLowerCase())
+    .filter(Boolean);
   if (wanted.length === 0) return [...adapters];
   const picked = adapters.filter((a) => wanted.some((w) => a.name.toLowerCase().includes(w)));
   if (picked.length === 0) {
-    throw new Error(`ADAPTERS=${filter} matches none of: ${adapters.map((a) => a.name).join(', ')}`);
+    throw new Error(
+      `ADAPTERS=${filter} matches none of: ${adapters.map((a) => a.name).join(', ')}`,
+    );
   }
   return picked;
 }

@@ -34,7 +34,10 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 }
 
 /** The error a promise rejects with; fails if it resolves. */
-export async function rejection(promise: Promise<unknown>, what = 'the call'): Promise<Error & Record<string, unknown>> {
+export async function rejection(
+  promise: Promise<unknown>,
+  what = 'the call',
+): Promise<Error & Record<string, unknown>> {
   try {
     await promise;
   } catch (err) {
@@ -51,7 +54,13 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** Counts rows of a table through the client, as a number. */
-export async function count(client: { query(sql: string): Promise<{ rows: Record<string, unknown>[] }> }, table: string, where = ''): Promise<number> {
-  const { rows } = await client.query(`select count(*) as n from ${table}${where ? ` where ${where}` : ''}`);
+export async function count(
+  client: { query(sql: string): Promise<{ rows: Record<string, unknown>[] }> },
+  table: string,
+  where = '',
+): Promise<number> {
+  const { rows } = await client.query(
+    `select count(*) as n from ${table}${where ? ` where ${where}` : ''}`,
+  );
   return Number(rows[0].n);
 }

@@ -7,7 +7,10 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 describe('case table', () => {
   it('has at least 80 cases, several in every area', () => {
     expect(conformanceCases.length).toBeGreaterThanOrEqual(80);
-    for (const area of areas) expect(conformanceCases.filter((c) => c.area === area).length, area).toBeGreaterThanOrEqual(3);
+    for (const area of areas)
+      expect(conformanceCases.filter((c) => c.area === area).length, area).toBeGreaterThanOrEqual(
+        3,
+      );
   });
 
   it('has unique ids, each starting with its area', () => {
@@ -28,7 +31,10 @@ describe('selectAdapters', () => {
   const list = [{ name: 'sqlite-file' }, { name: 'sqlite-memory' }, { name: 'mysql' }];
   it('keeps all without a filter, and matches parts of names case-insensitively', () => {
     expect(selectAdapters(list, undefined)).toEqual(list);
-    expect(selectAdapters(list, 'MEMORY, mysql').map((a) => a.name)).toEqual(['sqlite-memory', 'mysql']);
+    expect(selectAdapters(list, 'MEMORY, mysql').map((a) => a.name)).toEqual([
+      'sqlite-memory',
+      'mysql',
+    ]);
   });
   it('throws on a filter that matches nothing', () => {
     expect(() => selectAdapters(list, 'postgres')).toThrow(/matches none/);

@@ -38,25 +38,39 @@ function mariadbAnswers(host = '127.0.0.1', port = 3306): Promise<true | string>
     };
     socket.setTimeout(2_000, () => done(`MariaDB at ${host}:${port} did not answer within 2 s`));
     socket.once('connect', () => done(true));
-    socket.once('error', (err) => done(`MariaDB at ${host}:${port} is unreachable: ${err.message}`));
+    socket.once('error', (err) =>
+      done(`MariaDB at ${host}:${port} is unreachable: ${err.message}`),
+    );
   });
 }
 
 /** A fresh database file per client, removed when the client closes. */
-async function fileClient(pkg: string, options: OpenOptions, extra: Record<string, unknown>): Promise<Client> {
+async function fileClient(
+  pkg: string,
+  options: OpenOptions,
+  extra: Record<string, unknown>,
+): Promise<Client> {
   const dir = mkdtempSync(join(tmpdir(), 'unblock-conformance-'));
-  const client = (await load(pkg))({ filename: join(dir, 'db.sqlite'), ...extra, ...options } as never);
+  const client = (await load(pkg))({
+    filename: join(dir, 'db.sqlite'),
+    ...extra,
+    ...options,
+  } as never);
   const close = client.close.bind(client);
   let closing: Promise<void> | undefined;
   return Object.assign(client, {
     close: () => (closing ??= close().finally(() => rmSync(dir, { recursive: true, force: true }))),
-    [Symbol.asyncDispose]: () => (closing ??= close().finally(() => rmSync(dir, { recursive: true, force: true }))),
+    [Symbol.asyncDispose]: () =>
+      (closing ??= close().finally(() => rmSync(dir, { recursive: true, force: true }))),
   });
 }
 
 const sqliteCapabilities = {
   namedParameters: true,
-  exactBigIntResults: { unsupported: 'better-sqlite3 returns INTEGERs as numbers unless safeIntegers is on (the default here)' },
+  exactBigIntResults: {
+    unsupported:
+      'better-sqlite3 returns INTEGERs as numbers unless safeIntegers is on (the default here)',
+  },
   strictParameterCount: true,
   serializedWrites: true,
   cancelRunning: true,
@@ -87,7 +101,8 @@ export const sqliteFile: AdapterDescriptor = {
   capabilities: { ...sqliteCapabilities, concurrentReaders: true },
   available: () => packageReady('@unblock/better-sqlite3', 'packages/better-sqlite3/dist/index.js'),
   // createClient() turns WAL on for a file database with readers.
-  open: (options) => openSqlite(() => fileClient('@unblock/better-sqlite3', options, { readers: 2 })),
+  open: (options) =>
+    openSqlite(() => fileClient('@unblock/better-sqlite3', options, { readers: 2 })),
   ...sqliteHooks,
 };
 
@@ -96,11 +111,16 @@ export const sqliteMemory: AdapterDescriptor = {
   dialect: 'sqlite',
   capabilities: {
     ...sqliteCapabilities,
-    concurrentReaders: { unsupported: 'an in-memory database is one connection: outside reads wait for the transaction' },
+    concurrentReaders: {
+      unsupported:
+        'an in-memory database is one connection: outside reads wait for the transaction',
+    },
   },
   available: () => packageReady('@unblock/better-sqlite3', 'packages/better-sqlite3/dist/index.js'),
   open: (options) =>
-    openSqlite(async () => (await load('@unblock/better-sqlite3'))({ filename: ':memory:', ...options } as never)),
+    openSqlite(async () =>
+      (await load('@unblock/better-sqlite3'))({ filename: ':memory:', ...options } as never),
+    ),
   ...sqliteHooks,
 };
 
@@ -117,7 +137,9 @@ export const mysql: AdapterDescriptor = {
   capabilities: {
     namedParameters: true,
     exactBigIntResults: true,
-    strictParameterCount: { unsupported: 'mysql2 query() formats values client-side and ignores extra ones' },
+    strictParameterCount: {
+      unsupported: 'mysql2 query() formats values client-side and ignores extra ones',
+    },
     serializedWrites: { unsupported: 'writers run on separate connections; InnoDB isolates them' },
     concurrentReaders: true,
     cancelRunning: true,
@@ -148,7 +170,8 @@ export const mysql: AdapterDescriptor = {
 // Imported from its build by path until examples/* is a workspace (then by its package name).
 const exampleDist = 'examples/minimal-sqlite-adapter/dist/descriptor.js';
 const example: AdapterDescriptor = built(exampleDist)
-  ? ((await import(new URL(exampleDist, root).href)) as { descriptor: AdapterDescriptor }).descriptor
+  ? ((await import(new URL(exampleDist, root).href)) as { descriptor: AdapterDescriptor })
+      .descriptor
   : {
       name: 'minimal-sqlite-adapter (example)',
       dialect: 'sqlite',
@@ -159,10 +182,16 @@ const example: AdapterDescriptor = built(exampleDist)
       },
     };
 
-export const ALL_ADAPTERS: readonly AdapterDescriptor[] = [sqliteFile, sqliteMemory, mysql, example];
+export const ALL_ADAPTERS: readonly AdapterDescriptor[] = [
+  sqliteFile,
+  sqliteMemory,
+  mysql,
+  example,
+];
 
 /** The adapters `process.env.ADAPTERS` selects (all by default); a filter that matches none throws. */
 export const ADAPTERS = selectAdapters(ALL_ADAPTERS, process.env.ADAPTERS);
 
 /** The selected adapter whose name starts with `prefix`, as a list (empty when filtered out). */
-export const only = (prefix: string): AdapterDescriptor[] => ADAPTERS.filter((a) => a.name.startsWith(prefix));
+export const only = (prefix: string): AdapterDescriptor[] =>
+  ADAPTERS.filter((a) => a.name.startsWith(prefix));

@@ -9,7 +9,11 @@ function expectAbort(ctx: CaseContext, err: unknown, reason?: unknown): void {
 }
 
 async function works(ctx: CaseContext): Promise<void> {
-  const { rows } = await within(ctx.client.query('select 2 as two'), 10_000, 'a query after the abort');
+  const { rows } = await within(
+    ctx.client.query('select 2 as two'),
+    10_000,
+    'a query after the abort',
+  );
   ctx.expect(rows).toEqual([{ two: 2 }]);
 }
 
@@ -43,7 +47,9 @@ export const cancellationCases = defineCases('cancellation', [
       const t = await ctx.table({ v: 'int' });
       const reason = new Error('already');
       const err = await rejection(
-        ctx.client.query(`insert into ${t} (v) values (?)`, [1], { signal: AbortSignal.abort(reason) }),
+        ctx.client.query(`insert into ${t} (v) values (?)`, [1], {
+          signal: AbortSignal.abort(reason),
+        }),
       );
       expectAbort(ctx, err, reason);
       ctx.expect(await count(ctx.client, t)).toBe(0);
@@ -75,7 +81,8 @@ export const cancellationCases = defineCases('cancellation', [
   },
   {
     id: 'cancellation.timeout.queued',
-    title: 'a call whose timeout passes while queued rejects (cause UNBLOCK_ERR_TIMEOUT) and never runs',
+    title:
+      'a call whose timeout passes while queued rejects (cause UNBLOCK_ERR_TIMEOUT) and never runs',
     run: async (ctx) => {
       const t = await ctx.table({ v: 'int' });
       const err = await queuedBehindSlowQuery(ctx, t, { timeout: 30 });
@@ -86,7 +93,8 @@ export const cancellationCases = defineCases('cancellation', [
   },
   {
     id: 'cancellation.running.rejects-promptly',
-    title: 'a running query aborted after 100 ms rejects within 3 s with AbortError (cause = the reason)',
+    title:
+      'a running query aborted after 100 ms rejects within 3 s with AbortError (cause = the reason)',
     requires: ['cancelRunning'],
     run: async (ctx) => {
       const ac = new AbortController();
@@ -132,14 +140,21 @@ export const cancellationCases = defineCases('cancellation', [
   },
   {
     id: 'cancellation.running.timeout',
-    title: 'a running query past its timeout rejects promptly with AbortError (cause UNBLOCK_ERR_TIMEOUT)',
+    title:
+      'a running query past its timeout rejects promptly with AbortError (cause UNBLOCK_ERR_TIMEOUT)',
     requires: ['cancelRunning'],
     run: async (ctx) => {
       const started = performance.now();
-      const done = await within(settle(ctx.client.query(ctx.sql.sleep(LONG), [], { timeout: 200 })), 10_000, 'the query');
+      const done = await within(
+        settle(ctx.client.query(ctx.sql.sleep(LONG), [], { timeout: 200 })),
+        10_000,
+        'the query',
+      );
       ctx.expect(done.ok).toBe(false);
       expectAbort(ctx, done.error);
-      ctx.expect(((done.error as Error).cause as { code?: string }).code).toBe('UNBLOCK_ERR_TIMEOUT');
+      ctx
+        .expect(((done.error as Error).cause as { code?: string }).code)
+        .toBe('UNBLOCK_ERR_TIMEOUT');
       ctx.expect(done.at - started).toBeLessThan(3_200);
       await works(ctx);
     },
@@ -161,7 +176,9 @@ export const cancellationCases = defineCases('cancellation', [
     run: async (ctx) => {
       const t = await ctx.table({ v: 'int' });
       const ac = new AbortController();
-      const result = await ctx.client.query(`insert into ${t} (v) values (?)`, [1], { signal: ac.signal });
+      const result = await ctx.client.query(`insert into ${t} (v) values (?)`, [1], {
+        signal: ac.signal,
+      });
       ac.abort();
       await sleep(50);
       ctx.expect(result.changes).toBe(1);

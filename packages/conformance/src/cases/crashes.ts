@@ -3,7 +3,8 @@ import { defineCases, type CaseContext } from '../case.js';
 import { count, rejection, settle, within } from '../util.js';
 
 function crash(ctx: CaseContext, client: Client): Promise<unknown> {
-  if (ctx.adapter.crash === undefined) throw new Error('crashRecovery is claimed, but the descriptor has no `crash` hook');
+  if (ctx.adapter.crash === undefined)
+    throw new Error('crashRecovery is claimed, but the descriptor has no `crash` hook');
   return ctx.adapter.crash(client);
 }
 
@@ -14,7 +15,11 @@ async function expectExited(ctx: CaseContext, promise: Promise<unknown>): Promis
 }
 
 async function recovers(ctx: CaseContext, client: Client): Promise<void> {
-  const { rows } = await within(client.query('select 3 as three'), 15_000, 'the first query after the crash');
+  const { rows } = await within(
+    client.query('select 3 as three'),
+    15_000,
+    'the first query after the crash',
+  );
   ctx.expect(rows).toEqual([{ three: 3 }]);
 }
 
@@ -58,13 +63,16 @@ export const crashesCases = defineCases('crashes', [
       await expectExited(ctx, crash(ctx, client));
       await recovers(ctx, client);
       const t = await ctx.table({ v: 'int' }, client);
-      await client.transaction(async () => void (await client.query(`insert into ${t} (v) values (?)`, [1])));
+      await client.transaction(
+        async () => void (await client.query(`insert into ${t} (v) values (?)`, [1])),
+      );
       ctx.expect(await count(client, t)).toBe(1);
     },
   },
   {
     id: 'crashes.in-transaction.rolled-back',
-    title: 'a crash inside a transaction rejects it with UNBLOCK_ERR_WORKER_EXITED and commits nothing',
+    title:
+      'a crash inside a transaction rejects it with UNBLOCK_ERR_WORKER_EXITED and commits nothing',
     requires: ['crashRecovery'],
     run: async (ctx) => {
       const client = await ctx.open();
@@ -96,7 +104,11 @@ export const crashesCases = defineCases('crashes', [
       const others = Array.from({ length: 20 }, (_, i) => settle(client.query(`select ${i} as v`)));
       const crashing = settle(crash(ctx, client));
       const after = Array.from({ length: 20 }, (_, i) => settle(client.query(`select ${i} as v`)));
-      const all = await within(Promise.all([...others, crashing, ...after]), 20_000, 'the calls in flight');
+      const all = await within(
+        Promise.all([...others, crashing, ...after]),
+        20_000,
+        'the calls in flight',
+      );
       for (const [i, s] of [...others, ...after].entries()) {
         const done = await s;
         if (done.ok) ctx.expect((done.value as { rows: unknown[] }).rows).toEqual([{ v: i % 20 }]);

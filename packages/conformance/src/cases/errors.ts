@@ -4,9 +4,13 @@ import { collect, count, rejection } from '../util.js';
 
 // The query calls below are made from this file, so a joined caller stack must name it.
 // Matched by name, as .js in dist or as .ts when a runner maps stacks through source maps.
-const thisFile = /conformance[\/](?:dist|src)[\/]cases[\/]errors\.(?:js|ts)\b/;
+const thisFile = /conformance[/](?:dist|src)[/]cases[/]errors\.(?:js|ts)\b/;
 
-function expectDriverError(ctx: CaseContext, err: Error & Record<string, unknown>, expected: ExpectedError): void {
+function expectDriverError(
+  ctx: CaseContext,
+  err: Error & Record<string, unknown>,
+  expected: ExpectedError,
+): void {
   ctx.expect(err).toBeInstanceOf(Error);
   ctx.expect(err.code, err.message).toBe(expected.code);
   if (expected.props) ctx.expect(err).toMatchObject(expected.props);
@@ -39,10 +43,13 @@ export const errorsCases = defineCases('errors', [
   },
   {
     id: 'errors.unique.code',
-    title: 'a unique violation rejects with the driver code (SQLITE_CONSTRAINT_UNIQUE / ER_DUP_ENTRY)',
+    title:
+      'a unique violation rejects with the driver code (SQLITE_CONSTRAINT_UNIQUE / ER_DUP_ENTRY)',
     run: async (ctx) => {
       const t = await uniqueTable(ctx);
-      const err = await rejection(ctx.client.query(`insert into ${t} (k, n) values (?, ?)`, ['a', 2]));
+      const err = await rejection(
+        ctx.client.query(`insert into ${t} (k, n) values (?, ?)`, ['a', 2]),
+      );
       expectDriverError(ctx, err, ctx.sql.uniqueViolation);
       ctx.expect(err.name).toBe(ctx.sql.errorName);
     },
@@ -52,7 +59,9 @@ export const errorsCases = defineCases('errors', [
     title: 'a NOT NULL violation rejects with the driver code',
     run: async (ctx) => {
       const t = await uniqueTable(ctx);
-      const err = await rejection(ctx.client.query(`insert into ${t} (k, n) values (?, ?)`, ['b', null]));
+      const err = await rejection(
+        ctx.client.query(`insert into ${t} (k, n) values (?, ?)`, ['b', null]),
+      );
       expectDriverError(ctx, err, ctx.sql.notNullViolation);
     },
   },
@@ -77,7 +86,9 @@ export const errorsCases = defineCases('errors', [
     title: "a constraint error's stack includes the caller's frames too",
     run: async (ctx) => {
       const t = await uniqueTable(ctx);
-      const err = await rejection(ctx.client.query(`insert into ${t} (k, n) values (?, ?)`, ['a', 3]));
+      const err = await rejection(
+        ctx.client.query(`insert into ${t} (k, n) values (?, ?)`, ['a', 3]),
+      );
       ctx.expect(err.stack).toMatch(thisFile);
       ctx.expect(err.stack).toContain(err.message);
     },
@@ -104,17 +115,21 @@ export const errorsCases = defineCases('errors', [
       settled.forEach((s, i) => {
         if (i % 2 === 0) {
           ctx.expect(s.status).toBe('fulfilled');
-          ctx.expect((s as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows).toEqual([{ v: i }]);
+          ctx
+            .expect((s as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows)
+            .toEqual([{ v: i }]);
         } else {
           ctx.expect(s.status).toBe('rejected');
-          ctx.expect(((s as PromiseRejectedResult).reason as { code: string }).code).toBe(ctx.sql.syntaxError.code);
+          ctx
+            .expect(((s as PromiseRejectedResult).reason as { code: string }).code)
+            .toBe(ctx.sql.syntaxError.code);
         }
       });
     },
   },
   {
     id: 'errors.transaction.driver-error',
-    title: "an uncaught driver error in a transaction rejects it with that error and rolls it back",
+    title: 'an uncaught driver error in a transaction rejects it with that error and rolls it back',
     run: async (ctx) => {
       const t = await uniqueTable(ctx);
       const err = await rejection(

@@ -2,7 +2,9 @@ import { defineCases, type CaseContext } from '../case.js';
 import { collect } from '../util.js';
 
 /** Runs `work` while a 1 ms interval ticks; returns the longest gap between ticks and their count. */
-async function watchLoop(work: () => Promise<unknown>): Promise<{ ms: number; ticks: number; maxGap: number }> {
+async function watchLoop(
+  work: () => Promise<unknown>,
+): Promise<{ ms: number; ticks: number; maxGap: number }> {
   let ticks = 0;
   let last = performance.now();
   let maxGap = 0;
@@ -23,11 +25,18 @@ async function watchLoop(work: () => Promise<unknown>): Promise<{ ms: number; ti
   return { ms, ticks, maxGap };
 }
 
-function expectFree(ctx: CaseContext, { ms, ticks, maxGap }: { ms: number; ticks: number; maxGap: number }): void {
+function expectFree(
+  ctx: CaseContext,
+  { ms, ticks, maxGap }: { ms: number; ticks: number; maxGap: number },
+): void {
   // Generous functional bounds, not a benchmark: a blocked loop shows a gap as long as the work,
   // and a free one ticks about once a millisecond (one tick per 100 ms is required).
-  ctx.expect(maxGap, `longest gap ${maxGap.toFixed(0)} ms during ${ms.toFixed(0)} ms`).toBeLessThan(250);
-  ctx.expect(ticks, `${ticks} ticks during ${ms.toFixed(0)} ms`).toBeGreaterThanOrEqual(Math.floor(ms / 100));
+  ctx
+    .expect(maxGap, `longest gap ${maxGap.toFixed(0)} ms during ${ms.toFixed(0)} ms`)
+    .toBeLessThan(250);
+  ctx
+    .expect(ticks, `${ticks} ticks during ${ms.toFixed(0)} ms`)
+    .toBeGreaterThanOrEqual(Math.floor(ms / 100));
 }
 
 export const eventLoopCases = defineCases('event-loop', [
@@ -47,7 +56,9 @@ export const eventLoopCases = defineCases('event-loop', [
     timeout: 60_000,
     run: async (ctx) => {
       let rows = 0;
-      const seen = await watchLoop(async () => (rows = (await ctx.client.query(ctx.sql.series(100_000, 20))).rowCount));
+      const seen = await watchLoop(
+        async () => (rows = (await ctx.client.query(ctx.sql.series(100_000, 20))).rowCount),
+      );
       ctx.expect(rows).toBe(100_000);
       expectFree(ctx, seen);
     },
@@ -58,7 +69,12 @@ export const eventLoopCases = defineCases('event-loop', [
     timeout: 60_000,
     run: async (ctx) => {
       let rows = 0;
-      const seen = await watchLoop(async () => (rows = (await collect(ctx.client.iterate(ctx.sql.series(100_000, 20), [], { batchSize: 1000 }))).length));
+      const seen = await watchLoop(
+        async () =>
+          (rows = (
+            await collect(ctx.client.iterate(ctx.sql.series(100_000, 20), [], { batchSize: 1000 }))
+          ).length),
+      );
       ctx.expect(rows).toBe(100_000);
       expectFree(ctx, seen);
     },

@@ -7,8 +7,18 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1
 /** The client can still write and run a transaction: nothing holds the connection. */
 async function connectionFree(ctx: CaseContext): Promise<void> {
   const t = await ctx.table({ v: 'int' });
-  await within(ctx.client.query(`insert into ${t} (v) values (?)`, [1]), 5_000, 'a write after iterating');
-  await within(ctx.client.transaction(async () => void (await ctx.client.query(`insert into ${t} (v) values (?)`, [2]))), 5_000, 'a transaction after iterating');
+  await within(
+    ctx.client.query(`insert into ${t} (v) values (?)`, [1]),
+    5_000,
+    'a write after iterating',
+  );
+  await within(
+    ctx.client.transaction(
+      async () => void (await ctx.client.query(`insert into ${t} (v) values (?)`, [2])),
+    ),
+    5_000,
+    'a transaction after iterating',
+  );
   ctx.expect(await count(ctx.client, t)).toBe(2);
   if (ctx.adapter.leaks !== undefined) {
     const { byKind } = ctx.adapter.leaks.pool(ctx.client).stats().handles;
@@ -21,7 +31,9 @@ export const iterationCases = defineCases('iteration', [
     id: 'iteration.rows.in-order',
     title: 'iterate() yields every row, in order, as objects',
     run: async ({ client, sql, expect }) => {
-      const rows = await collect(client.iterate<Record<string, unknown>>(sql.series(3000), [], { batchSize: 100 }));
+      const rows = await collect(
+        client.iterate<Record<string, unknown>>(sql.series(3000), [], { batchSize: 100 }),
+      );
       expect(xs(rows)).toEqual(range(3000));
       expect(Object.keys(rows[0])).toEqual(['x', 'pad']);
     },
@@ -32,7 +44,9 @@ export const iterationCases = defineCases('iteration', [
     run: async ({ client, table, expect }) => {
       const t = await table({ v: 'int' });
       for (const v of [1, 2, 3, 4]) await client.query(`insert into ${t} (v) values (?)`, [v]);
-      const rows = await collect(client.iterate<{ v: number }>(`select v from ${t} where v > ? order by v`, [2]));
+      const rows = await collect(
+        client.iterate<{ v: number }>(`select v from ${t} where v > ? order by v`, [2]),
+      );
       expect(rows.map((r) => Number(r.v))).toEqual([3, 4]);
     },
   },
@@ -48,12 +62,15 @@ export const iterationCases = defineCases('iteration', [
     id: 'iteration.rows.batch-size-one',
     title: 'batchSize 1 still yields every row once',
     run: async ({ client, sql, expect }) => {
-      expect(xs(await collect(client.iterate(sql.series(50), [], { batchSize: 1 })))).toEqual(range(50));
+      expect(xs(await collect(client.iterate(sql.series(50), [], { batchSize: 1 })))).toEqual(
+        range(50),
+      );
     },
   },
   {
     id: 'iteration.batches.arrive',
-    title: 'a large result arrives in batches (the event loop turns between them), not in one piece',
+    title:
+      'a large result arrives in batches (the event loop turns between them), not in one piece',
     run: async ({ client, sql, expect }) => {
       let turns = 0;
       let running = true;
@@ -61,7 +78,9 @@ export const iterationCases = defineCases('iteration', [
         turns++;
         if (running) setImmediate(tick);
       };
-      const it = client.iterate<Record<string, unknown>>(sql.series(20_000), [], { batchSize: 500 });
+      const it = client.iterate<Record<string, unknown>>(sql.series(20_000), [], {
+        batchSize: 500,
+      });
       let n = 0;
       const first = await it.next();
       expect(first.done).toBe(false);
@@ -76,7 +95,8 @@ export const iterationCases = defineCases('iteration', [
   },
   {
     id: 'iteration.memory.bounded',
-    title: 'memory stays bounded while iterating 200,000 rows of 200 characters (needs --expose-gc)',
+    title:
+      'memory stays bounded while iterating 200,000 rows of 200 characters (needs --expose-gc)',
     timeout: 120_000,
     run: async ({ client, sql, expect }) => {
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -85,7 +105,9 @@ export const iterationCases = defineCases('iteration', [
       const base = process.memoryUsage().heapUsed;
       let peak = 0;
       let n = 0;
-      for await (const row of client.iterate<{ pad: string }>(sql.series(200_000, 200), [], { batchSize: 1000 })) {
+      for await (const row of client.iterate<{ pad: string }>(sql.series(200_000, 200), [], {
+        batchSize: 1000,
+      })) {
         if (row.pad.length !== 200) throw new Error(`row ${n} has a pad of ${row.pad.length}`);
         if (++n % 20_000 === 0) {
           gc!();
@@ -128,7 +150,8 @@ export const iterationCases = defineCases('iteration', [
       const boom = new Error('loop body');
       const err = await rejection(
         (async () => {
-          for await (const _ of ctx.client.iterate(ctx.sql.series(100_000), [], { batchSize: 100 })) throw boom;
+          for await (const _ of ctx.client.iterate(ctx.sql.series(100_000), [], { batchSize: 100 }))
+            throw boom;
         })(),
       );
       ctx.expect(err).toBe(boom);
@@ -142,7 +165,10 @@ export const iterationCases = defineCases('iteration', [
       let n = 0;
       const err = await rejection(
         (async () => {
-          for await (const _ of ctx.client.iterate(ctx.sql.failingSeries(5000, 1500), [], { batchSize: 100 })) n++;
+          for await (const _ of ctx.client.iterate(ctx.sql.failingSeries(5000, 1500), [], {
+            batchSize: 100,
+          }))
+            n++;
         })(),
       );
       ctx.expect(err.code, err.message).toBe(ctx.sql.midStreamError.code);
@@ -155,7 +181,9 @@ export const iterationCases = defineCases('iteration', [
     title: 'ten iterations running at once each yield their own rows',
     run: async ({ client, sql, expect }) => {
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => collect(client.iterate(sql.series(500 + i), [], { batchSize: 64 }))),
+        Array.from({ length: 10 }, (_, i) =>
+          collect(client.iterate(sql.series(500 + i), [], { batchSize: 64 })),
+        ),
       );
       results.forEach((rows, i) => expect(xs(rows)).toEqual(range(500 + i)));
     },
@@ -168,7 +196,10 @@ export const iterationCases = defineCases('iteration', [
       let n = 0;
       const done = await settle(
         (async () => {
-          for await (const _ of ctx.client.iterate(ctx.sql.series(100_000), [], { batchSize: 100, signal: ac.signal })) {
+          for await (const _ of ctx.client.iterate(ctx.sql.series(100_000), [], {
+            batchSize: 100,
+            signal: ac.signal,
+          })) {
             if (++n === 150) ac.abort();
           }
         })(),

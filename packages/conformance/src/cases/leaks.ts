@@ -5,17 +5,19 @@ import { collect, rejection, sleep } from '../util.js';
 
 // iterate() is called from this file, so a leak's origin stack must name it.
 // Matched by name, as .js in dist or as .ts when a runner maps stacks through source maps.
-const thisFile = /conformance[\/](?:dist|src)[\/]cases[\/]leaks\.(?:js|ts)\b/;
+const thisFile = /conformance[/](?:dist|src)[/]cases[/]leaks\.(?:js|ts)\b/;
 
 function leakTools(ctx: CaseContext, client: Client) {
   const leaks = ctx.adapter.leaks;
-  if (leaks === undefined) throw new Error('leakReports is claimed, but the descriptor has no `leaks` hook');
+  if (leaks === undefined)
+    throw new Error('leakReports is claimed, but the descriptor has no `leaks` hook');
   const pool = leaks.pool(client);
   const events: LeakEvent[] = [];
   const warnings: Error[] = [];
   const onLeak = (event: LeakEvent): void => void events.push(event);
   const onWarning = (warning: Error): void => {
-    if (String((warning as { code?: string }).code).startsWith('UNBLOCK_WARN_LEAK')) warnings.push(warning);
+    if (String((warning as { code?: string }).code).startsWith('UNBLOCK_WARN_LEAK'))
+      warnings.push(warning);
   };
   pool.leaks.on('leak', onLeak);
   process.on('warning', onWarning);
@@ -49,7 +51,8 @@ async function abandonIterator(client: Client, sql: string): Promise<void> {
 export const leaksCases = defineCases('leaks', [
   {
     id: 'leaks.collected.warns-with-origin',
-    title: 'an unfinished iterator that is garbage-collected warns (UNBLOCK_WARN_LEAK) with the stack that opened it',
+    title:
+      'an unfinished iterator that is garbage-collected warns (UNBLOCK_WARN_LEAK) with the stack that opened it',
     requires: ['leakReports'],
     run: async (ctx) => {
       const gc = gcOrFail(ctx);
@@ -66,7 +69,8 @@ export const leaksCases = defineCases('leaks', [
   },
   {
     id: 'leaks.collected.released',
-    title: 'a collected iterator is released in its worker: no cursor stays open and the client works',
+    title:
+      'a collected iterator is released in its worker: no cursor stays open and the client works',
     requires: ['leakReports'],
     run: async (ctx) => {
       const gc = gcOrFail(ctx);
@@ -93,7 +97,9 @@ export const leaksCases = defineCases('leaks', [
       const event = tools.events.find((e) => e.reason === 'threshold');
       ctx.expect(event, 'a threshold leak event').toBeDefined();
       ctx.expect(event!.stack).toMatch(thisFile);
-      ctx.expect(tools.warnings.some((w) => (w as { code?: string }).code === 'UNBLOCK_WARN_LEAK')).toBe(true);
+      ctx
+        .expect(tools.warnings.some((w) => (w as { code?: string }).code === 'UNBLOCK_WARN_LEAK'))
+        .toBe(true);
       await it.return!();
     },
   },
@@ -119,7 +125,8 @@ export const leaksCases = defineCases('leaks', [
     run: async (ctx) => {
       const client = await ctx.open({ leakDetectionThreshold: 1000 });
       const tools = leakTools(ctx, client);
-      for (let i = 0; i < 5; i++) await collect(client.iterate(ctx.sql.series(200), [], { batchSize: 50 }));
+      for (let i = 0; i < 5; i++)
+        await collect(client.iterate(ctx.sql.series(200), [], { batchSize: 50 }));
       await sleep(50);
       ctx.expect(tools.events).toEqual([]);
     },
@@ -141,7 +148,8 @@ export const leaksCases = defineCases('leaks', [
   },
   {
     id: 'leaks.watch-leaks.clean',
-    title: '@unblock/core/testing watchLeaks().check() passes after iterations that were finished or broken',
+    title:
+      '@unblock/core/testing watchLeaks().check() passes after iterations that were finished or broken',
     requires: ['leakReports'],
     run: async (ctx) => {
       gcOrFail(ctx);

@@ -42,7 +42,9 @@ export const lifecycleCases = defineCases('lifecycle', [
     title: 'close() with 200 calls in flight: every one settles and close resolves',
     run: async ({ open, expect }) => {
       const client = await open();
-      const calls = Array.from({ length: 200 }, (_, i) => settle(client.query('select ? as v', [i])));
+      const calls = Array.from({ length: 200 }, (_, i) =>
+        settle(client.query('select ? as v', [i])),
+      );
       await within(client.close(), 10_000, 'close()');
       const done = await within(Promise.all(calls), 10_000, 'the calls in flight');
       expect(done.filter((d) => d.ok).length).toBe(200);
@@ -65,7 +67,9 @@ export const lifecycleCases = defineCases('lifecycle', [
     run: async ({ open, sql, expect }) => {
       const client = await open();
       await client.close();
-      const err = await rejection(Promise.resolve().then(() => collect(client.iterate(sql.series(3)))));
+      const err = await rejection(
+        Promise.resolve().then(() => collect(client.iterate(sql.series(3)))),
+      );
       expect(err.code, err.message).toBe(closedCode);
     },
   },
@@ -124,13 +128,18 @@ export const lifecycleCases = defineCases('lifecycle', [
       const it = client.iterate(sql.series(10_000), [], { batchSize: 10 });
       expect((await it.next()).done).toBe(false);
       await within(client.close(), 10_000, 'close()');
-      const rest = await within(settle(collect({ [Symbol.asyncIterator]: () => it })), 10_000, 'the rest of the iteration');
+      const rest = await within(
+        settle(collect({ [Symbol.asyncIterator]: () => it })),
+        10_000,
+        'the rest of the iteration',
+      );
       if (rest.ok) expect((rest.value as unknown[]).length).toBeLessThan(10_000);
     },
   },
   {
     id: 'lifecycle.close.open-transaction',
-    title: 'close() during a transaction resolves, and the transaction settles (committed or refused, never hanging)',
+    title:
+      'close() during a transaction resolves, and the transaction settles (committed or refused, never hanging)',
     run: async ({ open, table, expect }) => {
       const client = await open();
       const t = await table({ v: 'int' }, client);
@@ -144,7 +153,10 @@ export const lifecycleCases = defineCases('lifecycle', [
       await sleep(30);
       await within(client.close(), 10_000, 'close()');
       const done = await within(tx, 10_000, 'the transaction');
-      if (!done.ok) expect(String((done.error as { code?: string }).code), String(done.error)).toMatch(/^UNBLOCK_ERR_/);
+      if (!done.ok)
+        expect(String((done.error as { code?: string }).code), String(done.error)).toMatch(
+          /^UNBLOCK_ERR_/,
+        );
     },
   },
 ]);

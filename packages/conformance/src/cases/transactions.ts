@@ -5,7 +5,8 @@ async function items(ctx: CaseContext): Promise<string> {
   return ctx.table({ v: 'int' });
 }
 
-const insert = (ctx: CaseContext, t: string, v: number) => ctx.client.query(`insert into ${t} (v) values (?)`, [v]);
+const insert = (ctx: CaseContext, t: string, v: number) =>
+  ctx.client.query(`insert into ${t} (v) values (?)`, [v]);
 
 async function values(ctx: CaseContext, t: string): Promise<number[]> {
   const { rows } = await ctx.client.query(`select v from ${t} order by v`);
@@ -84,7 +85,7 @@ export const transactionsCases = defineCases('transactions', [
   },
   {
     id: 'transactions.nested.inner-rollback',
-    title: "a nested transaction that throws rolls back only its own writes (savepoint)",
+    title: 'a nested transaction that throws rolls back only its own writes (savepoint)',
     run: async (ctx) => {
       const t = await items(ctx);
       await ctx.client.transaction(async () => {
@@ -241,7 +242,9 @@ export const transactionsCases = defineCases('transactions', [
       });
       await inside.wait;
       try {
-        ctx.expect(await within(values(ctx, t), 5_000, 'a read during the transaction')).toEqual([1]);
+        ctx
+          .expect(await within(values(ctx, t), 5_000, 'a read during the transaction'))
+          .toEqual([1]);
       } finally {
         resume.open();
         await tx;
@@ -258,7 +261,9 @@ export const transactionsCases = defineCases('transactions', [
       await Promise.all(
         Array.from({ length: 20 }, () =>
           ctx.client.transaction(async () => {
-            const { rows } = await ctx.client.query(`select n from ${t} where id = 1${ctx.sql.forUpdate}`);
+            const { rows } = await ctx.client.query(
+              `select n from ${t} where id = 1${ctx.sql.forUpdate}`,
+            );
             await sleep(1);
             await ctx.client.query(`update ${t} set n = ? where id = 1`, [Number(rows[0].n) + 1]);
           }),
@@ -283,9 +288,9 @@ export const transactionsCases = defineCases('transactions', [
           }),
         ),
       );
-      ctx.expect(outcomes.map((o) => o.status)).toEqual(
-        Array.from({ length: 10 }, (_, i) => (i % 2 === 1 ? 'rejected' : 'fulfilled')),
-      );
+      ctx
+        .expect(outcomes.map((o) => o.status))
+        .toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 === 1 ? 'rejected' : 'fulfilled')));
       ctx.expect(await values(ctx, t)).toEqual([0, 2, 4, 6, 8, 100, 102, 104, 106, 108]);
     },
   },
@@ -294,13 +299,15 @@ export const transactionsCases = defineCases('transactions', [
     title: '100 transactions one after another all commit',
     run: async (ctx) => {
       const t = await items(ctx);
-      for (let i = 0; i < 100; i++) await ctx.client.transaction(async () => void (await insert(ctx, t, i)));
+      for (let i = 0; i < 100; i++)
+        await ctx.client.transaction(async () => void (await insert(ctx, t, i)));
       ctx.expect(await count(ctx.client, t)).toBe(100);
     },
   },
   {
     id: 'transactions.stray-call.settles',
-    title: 'a call that fn started but did not await, landing after commit, still settles and is not lost',
+    title:
+      'a call that fn started but did not await, landing after commit, still settles and is not lost',
     run: async (ctx) => {
       const t = await items(ctx);
       let stray: Promise<unknown> | undefined;

@@ -57,19 +57,43 @@ const blob = (id: string, title: string, bytes: Uint8Array) => ({
   run: async (ctx: CaseContext) => {
     const back = await roundTrip(ctx, 'blob', bytes);
     ctx.expect(Buffer.isBuffer(back), 'a BLOB reads back as a Buffer').toBe(true);
-    ctx.expect((back as Buffer).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))).toBe(true);
+    ctx
+      .expect(
+        (back as Buffer).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      )
+      .toBe(true);
   },
 });
 
 export const valuesCases = defineCases('values', [
   integer('values.integer.zero', 'the integer 0 round-trips as a number', 0),
   integer('values.integer.negative', 'a negative integer round-trips', -42),
-  integer('values.integer.max-safe', 'Number.MAX_SAFE_INTEGER (2^53 - 1) round-trips exactly as a number', Number.MAX_SAFE_INTEGER),
-  integer('values.integer.min-safe', 'Number.MIN_SAFE_INTEGER round-trips exactly as a number', Number.MIN_SAFE_INTEGER),
+  integer(
+    'values.integer.max-safe',
+    'Number.MAX_SAFE_INTEGER (2^53 - 1) round-trips exactly as a number',
+    Number.MAX_SAFE_INTEGER,
+  ),
+  integer(
+    'values.integer.min-safe',
+    'Number.MIN_SAFE_INTEGER round-trips exactly as a number',
+    Number.MIN_SAFE_INTEGER,
+  ),
   integer('values.integer.int32-overflow', 'an integer past 2^31 keeps its value', 2 ** 31 + 7),
-  bigintText('values.bigint.past-safe', 'a BigInt parameter of 2^53 + 1 is stored exactly', 2n ** 53n + 1n),
-  bigintText('values.bigint.int64-max', 'a BigInt parameter of 2^63 - 1 is stored exactly', 2n ** 63n - 1n),
-  bigintText('values.bigint.int64-min', 'a BigInt parameter of -2^63 is stored exactly', -(2n ** 63n)),
+  bigintText(
+    'values.bigint.past-safe',
+    'a BigInt parameter of 2^53 + 1 is stored exactly',
+    2n ** 53n + 1n,
+  ),
+  bigintText(
+    'values.bigint.int64-max',
+    'a BigInt parameter of 2^63 - 1 is stored exactly',
+    2n ** 63n - 1n,
+  ),
+  bigintText(
+    'values.bigint.int64-min',
+    'a BigInt parameter of -2^63 is stored exactly',
+    -(2n ** 63n),
+  ),
   {
     id: 'values.bigint.result-exact',
     title: 'an integer past 2^53 reads back exactly (a BigInt or a decimal string)',
@@ -80,26 +104,51 @@ export const valuesCases = defineCases('values', [
       ctx.expect(String(back)).toBe('9007199254740993');
     },
   },
-  exact('values.real.fraction', 'a fractional double round-trips bit for bit', 'real', 3.141592653589793),
+  exact(
+    'values.real.fraction',
+    'a fractional double round-trips bit for bit',
+    'real',
+    3.141592653589793,
+  ),
   exact('values.real.negative', 'a negative double round-trips', 'real', -0.1),
   exact('values.real.max', 'the largest double round-trips', 'real', 1.7976931348623157e308),
   exact('values.real.tiny', 'a double near the smallest normal round-trips', 'real', 1e-300),
-  exact('values.text.unicode', 'unicode text (accents, CJK, emoji with joiners, RTL) round-trips', 'text', 'héllo wörld — 日本語 — 🎉👩‍👩‍👧 — עברית'),
+  exact(
+    'values.text.unicode',
+    'unicode text (accents, CJK, emoji with joiners, RTL) round-trips',
+    'text',
+    'héllo wörld — 日本語 — 🎉👩‍👩‍👧 — עברית',
+  ),
   exact('values.text.empty', 'the empty string stays an empty string (not null)', 'text', ''),
-  exact('values.text.quotes', 'quotes, backslashes and comment markers are data, not SQL', 'text', `it's "quoted" \\ back\\slash; -- not a comment /* nor this */`),
+  exact(
+    'values.text.quotes',
+    'quotes, backslashes and comment markers are data, not SQL',
+    'text',
+    `it's "quoted" \\ back\\slash; -- not a comment /* nor this */`,
+  ),
   exact('values.text.nul', 'text with a NUL character round-trips', 'text', 'a\u0000b'),
   exact('values.text.long', 'a 1 MB string round-trips', 'text', 'ab€'.repeat(350_000)),
-  blob('values.blob.bytes', 'a blob of every byte value round-trips as a Buffer', Buffer.from(Array.from({ length: 256 }, (_, i) => i))),
+  blob(
+    'values.blob.bytes',
+    'a blob of every byte value round-trips as a Buffer',
+    Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+  ),
   blob('values.blob.empty', 'an empty blob reads back as an empty Buffer', Buffer.alloc(0)),
   blob('values.blob.large', 'a 2 MB blob round-trips', randomBytes(2 * 1024 * 1024)),
-  blob('values.blob.uint8array', 'a Uint8Array parameter is stored as a blob', new Uint8Array([1, 2, 3, 250])),
+  blob(
+    'values.blob.uint8array',
+    'a Uint8Array parameter is stored as a blob',
+    new Uint8Array([1, 2, 3, 250]),
+  ),
   {
     id: 'values.null.param',
     title: 'null parameters store NULL in integer, text and blob columns',
     run: async ({ client, table, expect }) => {
       const t = await table({ i: 'int', s: 'text', b: 'blob' });
       await client.query(`insert into ${t} (i, s, b) values (?, ?, ?)`, [null, null, null]);
-      expect((await client.query(`select i, s, b from ${t}`)).rows).toEqual([{ i: null, s: null, b: null }]);
+      expect((await client.query(`select i, s, b from ${t}`)).rows).toEqual([
+        { i: null, s: null, b: null },
+      ]);
     },
   },
   {
@@ -116,7 +165,10 @@ export const valuesCases = defineCases('values', [
       const t = await table({ a: 'int', b: 'text' });
       await client.query(`insert into ${t} (a, b) values (?, ?)`, [7, 'seven']);
       await client.query(`insert into ${t} (a, b) values (?, ?)`, [8, 'eight']);
-      const { rows } = await client.query(`select a, b from ${t} where a = ? or b = ? order by a`, [8, 'nothing']);
+      const { rows } = await client.query(`select a, b from ${t} where a = ? or b = ? order by a`, [
+        8,
+        'nothing',
+      ]);
       expect(rows).toEqual([{ a: 8, b: 'eight' }]);
     },
   },
@@ -127,7 +179,9 @@ export const valuesCases = defineCases('values', [
     run: async ({ client, table, expect }) => {
       const t = await table({ a: 'int', b: 'text' });
       await client.query(`insert into ${t} (a, b) values (:a, :b)`, { a: 1, b: 'one' });
-      expect((await client.query(`select a, b from ${t} where b = :b`, { b: 'one' })).rows).toEqual([{ a: 1, b: 'one' }]);
+      expect((await client.query(`select a, b from ${t} where b = :b`, { b: 'one' })).rows).toEqual(
+        [{ a: 1, b: 'one' }],
+      );
     },
   },
   {
@@ -145,7 +199,11 @@ export const valuesCases = defineCases('values', [
     title: 'too few positional values reject, store nothing, and the client still works',
     run: async (ctx) => {
       const t = await ctx.table({ a: 'int', b: 'int' });
-      const err = await rejection(Promise.resolve().then(() => ctx.client.query(`insert into ${t} (a, b) values (?, ?)`, [1])));
+      const err = await rejection(
+        Promise.resolve().then(() =>
+          ctx.client.query(`insert into ${t} (a, b) values (?, ?)`, [1]),
+        ),
+      );
       ctx.expect(err).toBeInstanceOf(Error);
       ctx.expect((await ctx.client.query(`select a from ${t}`)).rows).toEqual([]);
       await stillWorks(ctx);
@@ -157,7 +215,11 @@ export const valuesCases = defineCases('values', [
     requires: ['strictParameterCount'],
     run: async (ctx) => {
       const t = await ctx.table({ a: 'int' });
-      const err = await rejection(Promise.resolve().then(() => ctx.client.query(`insert into ${t} (a) values (?)`, [1, 2, 3])));
+      const err = await rejection(
+        Promise.resolve().then(() =>
+          ctx.client.query(`insert into ${t} (a) values (?)`, [1, 2, 3]),
+        ),
+      );
       ctx.expect(err).toBeInstanceOf(Error);
       ctx.expect((await ctx.client.query(`select a from ${t}`)).rows).toEqual([]);
       await stillWorks(ctx);
@@ -172,7 +234,9 @@ export const valuesCases = defineCases('values', [
     id: 'values.params.unsendable',
     title: 'a function parameter rejects (it cannot reach a worker) and the client still works',
     run: async (ctx) => {
-      const err = await rejection(Promise.resolve().then(() => ctx.client.query('select ? as v', [() => 1])));
+      const err = await rejection(
+        Promise.resolve().then(() => ctx.client.query('select ? as v', [() => 1])),
+      );
       ctx.expect(err).toBeInstanceOf(Error);
       await stillWorks(ctx);
     },
@@ -193,7 +257,9 @@ export const valuesCases = defineCases('values', [
       const result = await client.query(sql.series(25));
       expect(result.rows).toHaveLength(25);
       expect(result.rowCount).toBe(25);
-      expect(result.rows.map((r) => Number(r.x))).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      expect(result.rows.map((r) => Number(r.x))).toEqual(
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
     },
   },
   {
