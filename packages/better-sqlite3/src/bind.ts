@@ -27,10 +27,21 @@ function fix(value: unknown): unknown {
   const t = typeof value;
   if (t === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value as object)) out[key] = crosses(item, 2) ? item : REFUSED;
+    for (const [key, item] of Object.entries(value as object))
+      out[key] = crosses(item, 2) ? item : REFUSED;
     return out;
   }
   return REFUSED;
+}
+
+function primitives(list: unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    const t = typeof v;
+    if (t !== 'number' && t !== 'string' && t !== 'bigint' && v !== null && v !== undefined)
+      return false;
+  }
+  return true;
 }
 
 /**
@@ -41,7 +52,9 @@ export function bindable(params: unknown[]): unknown[] {
   for (let i = 0; i < params.length; i++) {
     const v = params[i];
     const t = typeof v;
-    if (t === 'number' || t === 'string' || t === 'bigint' || v === null || v === undefined) continue;
+    if (t === 'number' || t === 'string' || t === 'bigint' || v === null || v === undefined)
+      continue;
+    if (Array.isArray(v) && primitives(v)) continue; // `stmt.run([a, b])`, the common array form
     if (!crosses(v, 0)) return params.map(fix);
   }
   return params;

@@ -52,9 +52,21 @@ function resultOf<Row>(reply: QueryReply): QueryResult<Row> {
     const rows = reply.rows as Row[];
     // A RETURNING statement changes one row per row it returns.
     const changes = reply.extra.readonly ? 0 : rows.length;
-    return { rows, rowCount: rows.length, changes, lastInsertId: undefined, columns: reply.columns };
+    return {
+      rows,
+      rowCount: rows.length,
+      changes,
+      lastInsertId: undefined,
+      columns: reply.columns,
+    };
   }
-  return { rows: [], rowCount: 0, changes: reply.changes, lastInsertId: reply.lastInsertRowid, columns: [] };
+  return {
+    rows: [],
+    rowCount: 0,
+    changes: reply.changes,
+    lastInsertId: reply.lastInsertRowid,
+    columns: [],
+  };
 }
 
 /**
@@ -71,9 +83,11 @@ function resultOf<Row>(reply: QueryReply): QueryResult<Row> {
  * ```
  */
 export function createClient(options: ClientOptions): Client {
-  if (typeof options !== 'object' || options === null) throw new TypeError('Expected an options object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('Expected an options object');
   const { filename, wal, ...rest } = options;
-  if (wal !== undefined && typeof wal !== 'boolean') throw new TypeError('Expected the "wal" option to be a boolean');
+  if (wal !== undefined && typeof wal !== 'boolean')
+    throw new TypeError('Expected the "wal" option to be a boolean');
   const db = new Database(filename, rest);
   const internals = db[kInternals];
   const closeTimeout = rest.closeTimeout ?? 5_000;
@@ -106,7 +120,10 @@ export function createClient(options: ClientOptions): Client {
     }
   };
 
-  async function query<Row>(sql: string, params: QueryParams | undefined): Promise<QueryResult<Row>> {
+  async function query<Row>(
+    sql: string,
+    params: QueryParams | undefined,
+  ): Promise<QueryResult<Row>> {
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
     const args = paramsOf(params);
     const once = internals.query(sql, args);
@@ -132,26 +149,41 @@ export function createClient(options: ClientOptions): Client {
       if (refused()) return Promise.reject(closedError());
       let call: Promise<QueryResult<Row>>;
       try {
-        call = opts === undefined ? query<Row>(sql, params) : withCallOptions(opts, () => query<Row>(sql, params));
+        call =
+          opts === undefined
+            ? query<Row>(sql, params)
+            : withCallOptions(opts, () => query<Row>(sql, params));
       } catch (err) {
         return Promise.reject(err); // invalid options
       }
       return track(call);
     },
-    async *iterate<Row = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: IterateOptions) {
+    async *iterate<Row = Record<string, unknown>>(
+      sql: string,
+      params?: QueryParams,
+      opts?: IterateOptions,
+    ) {
       if (refused()) throw closedError();
       const callOptions: CallOptions | undefined =
-        opts?.signal === undefined && opts?.timeout === undefined ? undefined : { signal: opts.signal, timeout: opts.timeout };
+        opts?.signal === undefined && opts?.timeout === undefined
+          ? undefined
+          : { signal: opts.signal, timeout: opts.timeout };
       if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
       const stmt =
         internals.knownStatement(sql) ??
-        (await track(callOptions === undefined ? db.prepare(sql) : withCallOptions(callOptions, () => db.prepare(sql))));
+        (await track(
+          callOptions === undefined
+            ? db.prepare(sql)
+            : withCallOptions(callOptions, () => db.prepare(sql)),
+        ));
       const it = stmt.iterate<Row>(...paramsOf(params));
       try {
         for (;;) {
           // An iterator left open when the client closed ends with the same error as any call.
           if (refused()) throw closedError();
-          const next = await track(callOptions === undefined ? it.next() : withCallOptions(callOptions, () => it.next()));
+          const next = await track(
+            callOptions === undefined ? it.next() : withCallOptions(callOptions, () => it.next()),
+          );
           if (next.done === true) return;
           yield next.value;
         }

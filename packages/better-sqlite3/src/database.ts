@@ -20,7 +20,14 @@ import { interruptHook } from './interrupt.js';
 import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
 import { Statement, kCreate } from './statement.js';
 import { createTransaction, type Transaction } from './transaction.js';
-import { currentScope, lockScope, newScope, runDetached, runInScope, type TxScope } from './transaction-scope.js';
+import {
+  currentScope,
+  lockScope,
+  newScope,
+  runDetached,
+  runInScope,
+  type TxScope,
+} from './transaction-scope.js';
 import {
   SAFE_INTEGERS,
   STATE_SLOTS,
@@ -47,6 +54,8 @@ export type RouteCode = (typeof Route)[keyof typeof Route];
 export interface ReaderSlot {
   session: Session;
   cursors: number;
+  /** The Target of calls sent to this reader (made once). */
+  target?: Target;
 }
 
 /** Where a call went: the session, and the reader slot when it was a reader. */
@@ -112,7 +121,8 @@ export interface AggregateOptions extends FunctionOptions {
 export interface BackupOptions {
   attached?: string;
   /** Runs in the worker thread, so it must be self-contained (or a `{ module, export }`). */
-  progress?: ((info: { totalPages: number; remainingPages: number }) => number | void) | FunctionReference;
+  progress?:
+    ((info: { totalPages: number; remainingPages: number }) => number | void) | FunctionReference;
 }
 
 /** What `db.backup()` resolves to. */
@@ -155,13 +165,19 @@ function functionLength(fn: unknown, explicit: number | undefined): number {
 function isUserFunction(value: unknown): value is UserFunction {
   if (typeof value === 'function') return true;
   const ref = value as Partial<FunctionReference> | null;
-  return typeof value === 'object' && value !== null && typeof ref?.export === 'string' && ref.module !== undefined;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof ref?.export === 'string' &&
+    ref.module !== undefined
+  );
 }
 
 function booleanOption(options: object, key: string): boolean {
   if (!(key in options)) return false;
   const value = (options as Record<string, unknown>)[key];
-  if (typeof value !== 'boolean') throw new TypeError(`Expected the "${key}" option to be a boolean`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`Expected the "${key}" option to be a boolean`);
   return value;
 }
 
@@ -204,8 +220,11 @@ export class Database {
 
   readonly #options: ParsedOptions;
   readonly #pool: Pool<ConnectionOptions>;
-  readonly #state = new Int32Array(new SharedArrayBuffer(STATE_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+  readonly #state = new Int32Array(
+    new SharedArrayBuffer(STATE_SLOTS * Int32Array.BYTES_PER_ELEMENT),
+  );
   #writer: Session | undefined;
+  #writerTarget: Target | undefined;
   #writerOpening: Promise<Session> | undefined;
   #readers: ReaderSlot[] = [];
   #readersOpening = false;
@@ -240,7 +259,9 @@ export class Database {
     const parsed = parseDatabaseArguments(filename, options);
     this.#options = parsed;
     this.#callOptions =
-      parsed.defaultQueryTimeout === undefined ? undefined : { timeout: parsed.defaultQueryTimeout };
+      parsed.defaultQueryTimeout === undefined
+        ? undefined
+        : { timeout: parsed.defaultQueryTimeout };
     const readers = parsed.anonymous || parsed.buffer !== undefined ? 0 : parsed.readers;
     const interrupt = interruptHook(parsed.interrupt);
     this.#interruptible = interrupt !== undefined;
@@ -326,7 +347,8 @@ export class Database {
     const safe = this.#safeIntegers;
     return this.#call(Route.meta, 'prepare', [sql]).then((meta) => {
       const [reader, readonly] = meta as [boolean, boolean];
-      if (this.#prepared.size >= 512) this.#prepared.delete(this.#prepared.keys().next().value as string);
+      if (this.#prepared.size >= 512)
+        this.#prepared.delete(this.#prepared.keys().next().value as string);
       this.#prepared.set(sql, [reader, readonly]);
       return new Statement(kCreate, this, sql, reader, readonly, safe);
     });
@@ -360,7 +382,8 @@ export class Database {
   pragma(source: string, options?: { simple?: boolean }): Promise<unknown> {
     const opts = (options ?? {}) as object;
     if (typeof source !== 'string') throw new TypeError('Expected first argument to be a string');
-    if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
+    if (typeof opts !== 'object')
+      throw new TypeError('Expected second argument to be an options object');
     const simple = booleanOption(opts, 'simple');
     const busy = this.#iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
@@ -387,7 +410,9 @@ export class Database {
    */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): Transaction<A, Awaited<R>> {
     if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
-    return createTransaction(this, (begin, self, args) => this.#runTransaction(begin, fn, self, args));
+    return createTransaction(this, (begin, self, args) =>
+      this.#runTransaction(begin, fn, self, args),
+    );
   }
 
   /**
@@ -400,9 +425,11 @@ export class Database {
    */
   serialize(options?: { attached?: string }): Promise<Buffer> {
     const opts = (options ?? {}) as Record<string, unknown>;
-    if (typeof opts !== 'object') throw new TypeError('Expected first argument to be an options object');
+    if (typeof opts !== 'object')
+      throw new TypeError('Expected first argument to be an options object');
     const attached = 'attached' in opts ? opts.attached : 'main';
-    if (typeof attached !== 'string') throw new TypeError('Expected the "attached" option to be a string');
+    if (typeof attached !== 'string')
+      throw new TypeError('Expected the "attached" option to be a string');
     if (!attached) throw new TypeError('The "attached" option cannot be an empty string');
     const busy = this.#iteratingError(false);
     if (busy !== undefined) return Promise.reject(busy);
@@ -419,14 +446,17 @@ export class Database {
    */
   async backup(destination: string, options?: BackupOptions): Promise<BackupMetadata> {
     const opts = (options ?? {}) as Record<string, unknown>;
-    if (typeof destination !== 'string') throw new TypeError('Expected first argument to be a string');
-    if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
+    if (typeof destination !== 'string')
+      throw new TypeError('Expected first argument to be a string');
+    if (typeof opts !== 'object')
+      throw new TypeError('Expected second argument to be an options object');
     const filename = destination.trim();
     const attached = 'attached' in opts ? opts.attached : 'main';
     const progress = 'progress' in opts ? opts.progress : null;
     if (!filename) throw new TypeError('Backup filename cannot be an empty string');
     if (filename === ':memory:') throw new TypeError('Invalid backup filename ":memory:"');
-    if (typeof attached !== 'string') throw new TypeError('Expected the "attached" option to be a string');
+    if (typeof attached !== 'string')
+      throw new TypeError('Expected the "attached" option to be a string');
     if (!attached) throw new TypeError('The "attached" option cannot be an empty string');
     if (progress != null && !isUserFunction(progress)) {
       throw new TypeError('Expected the "progress" option to be a function');
@@ -435,7 +465,11 @@ export class Database {
       throw new TypeError('Cannot save backup because the directory does not exist');
     });
     const portable = progress == null ? undefined : toPortableFunction(progress, 'progress');
-    return (await this.#call(Route.write, 'backup', [filename, attached, portable])) as BackupMetadata;
+    return (await this.#call(Route.write, 'backup', [
+      filename,
+      attached,
+      portable,
+    ])) as BackupMetadata;
   }
 
   /**
@@ -458,7 +492,8 @@ export class Database {
     }
     if (typeof name !== 'string') throw new TypeError('Expected first argument to be a string');
     if (!isUserFunction(impl)) throw new TypeError('Expected last argument to be a function');
-    if (typeof opts !== 'object') throw new TypeError('Expected second argument to be an options object');
+    if (typeof opts !== 'object')
+      throw new TypeError('Expected second argument to be an options object');
     if (!name) throw new TypeError('User-defined function name cannot be an empty string');
     const flags = functionFlags(opts as object);
     const length = functionLength(impl, (opts as { length?: number }).length);
@@ -466,7 +501,13 @@ export class Database {
       throw new RangeError('User-defined functions cannot have more than 100 arguments');
     }
     delete (flags as { length?: number }).length;
-    this.#addSetup({ k: 'function', name, options: flags, fn: toPortableFunction(impl, name), length });
+    this.#addSetup({
+      k: 'function',
+      name,
+      options: flags,
+      fn: toPortableFunction(impl, name),
+      length,
+    });
     return this;
   }
 
@@ -484,7 +525,10 @@ export class Database {
       throw new TypeError('Expected second argument to be an options object');
     }
     if (!name) throw new TypeError('User-defined function name cannot be an empty string');
-    const fnOption = (key: 'step' | 'inverse' | 'result', required: boolean): UserFunction | undefined => {
+    const fnOption = (
+      key: 'step' | 'inverse' | 'result',
+      required: boolean,
+    ): UserFunction | undefined => {
       const value = key in options ? options[key] : null;
       if (isUserFunction(value)) return value;
       if (value != null) throw new TypeError(`Expected the "${key}" option to be a function`);
@@ -532,10 +576,14 @@ export class Database {
     if (typeof definition === 'object' && definition !== null && !('export' in definition)) {
       const def = definition as Record<string, unknown>;
       if (!Object.hasOwn(def, 'rows')) {
-        throw new TypeError(`Virtual table module "${name}" used a table definition without a "rows" property`);
+        throw new TypeError(
+          `Virtual table module "${name}" used a table definition without a "rows" property`,
+        );
       }
       if (!Object.hasOwn(def, 'columns')) {
-        throw new TypeError(`Virtual table module "${name}" used a table definition without a "columns" property`);
+        throw new TypeError(
+          `Virtual table module "${name}" used a table definition without a "columns" property`,
+        );
       }
       const rows = def.rows;
       if (typeof rows !== 'function' || Object.getPrototypeOf(rows) !== GeneratorFunction) {
@@ -549,14 +597,25 @@ export class Database {
         name,
         eponymous: true,
         factory: toPortableFunction(rows, 'rows'),
-        def: { columns, rows: toPortableFunction(rows, 'rows'), length: (rows as () => unknown).length, rest },
+        def: {
+          columns,
+          rows: toPortableFunction(rows, 'rows'),
+          length: (rows as () => unknown).length,
+          rest,
+        },
       });
       return this;
     }
     if (!isUserFunction(definition)) {
       throw new TypeError('Expected second argument to be a function or a table definition object');
     }
-    this.#addSetup({ k: 'table', name, eponymous: false, factory: toPortableFunction(definition, name), def: undefined });
+    this.#addSetup({
+      k: 'table',
+      name,
+      eponymous: false,
+      factory: toPortableFunction(definition, name),
+      def: undefined,
+    });
     return this;
   }
 
@@ -651,7 +710,7 @@ export class Database {
   get [kInternals](): DatabaseInternals {
     return (this.#internals ??= {
       call: (route, op, args) => this.#call(route, op, args),
-      send: (target, op, args) => this.#send(target, op, args),
+      send: this.#send.bind(this),
       target: (route) => this.#target(route),
       callOptions: this.#callOptions,
       verbose: this.#options.verbose,
@@ -673,7 +732,8 @@ export class Database {
    * batch is already finished in the worker while the caller still iterates it.
    */
   #iteratingError(unlessUnsafe: boolean): TypeError | undefined {
-    if (this.#writerIterators === 0 || (unlessUnsafe && this.#unsafe) || this.#closed) return undefined;
+    if (this.#writerIterators === 0 || (unlessUnsafe && this.#unsafe) || this.#closed)
+      return undefined;
     return busyDatabase();
   }
 
@@ -685,7 +745,11 @@ export class Database {
   /** Whether a call on `route` made now would run on a reader (without reserving it). */
   #mayUseReader(route: RouteCode): boolean {
     if (route !== Route.read || this.#state[StateSlot.wal] !== 1) return false;
-    if (this.#gate !== undefined ? currentScope(this) !== undefined : this.#state[StateSlot.inTransaction] === 1) {
+    if (
+      this.#gate !== undefined
+        ? currentScope(this) !== undefined
+        : this.#state[StateSlot.inTransaction] === 1
+    ) {
       return false;
     }
     return this.#readers.some((slot) => slot.cursors === 0 && !slot.session.ended);
@@ -715,11 +779,14 @@ export class Database {
     // frames only, and the caller's own frames must be among them.
     const target = this.#target(Route.write);
     const sent =
-      target instanceof Promise ? target.then((t) => this.#send(t, 'query', callArgs)) : this.#send(target, 'query', callArgs);
+      target instanceof Promise
+        ? target.then((t) => this.#send(t, 'query', callArgs))
+        : this.#send(target, 'query', callArgs);
     return sent.then((result) => {
       const reply = result as QueryReply;
       const kind = 'columns' in reply ? reply.extra : reply;
-      if (this.#prepared.size >= 512) this.#prepared.delete(this.#prepared.keys().next().value as string);
+      if (this.#prepared.size >= 512)
+        this.#prepared.delete(this.#prepared.keys().next().value as string);
       this.#prepared.set(sql, [kind.reader, kind.readonly]);
       return reply;
     });
@@ -731,36 +798,73 @@ export class Database {
     return this.#send(target, op, args);
   }
 
-  /** @internal Sends a call; one queued behind a terminated worker is sent again to its replacement. */
-  #send(target: Target, op: string, args: unknown[]): Promise<unknown> {
+  /**
+   * @internal Sends a call; one queued behind a terminated worker is sent again to its
+   * replacement. `map` turns the answer into the result, and `onFailure` gets a failure that
+   * is not resent: both in the one reaction chained to the call, so the common path costs a
+   * single promise (every promise counts once a transaction's AsyncLocalStorage is active).
+   */
+  #send(
+    target: Target,
+    op: string,
+    args: unknown[],
+    map?: (value: unknown) => unknown,
+    onFailure?: (err: unknown) => unknown,
+  ): Promise<unknown> {
     const result = target.session.call(op, args, this.#callOptions);
-    return result.catch((err: unknown) => {
-      const { session } = target;
-      if (err instanceof AbortError && err.state === 'running' && !this.#canInterrupt(session)) {
-        // Core terminates the worker to stop this call: the calls queued behind it never ran.
-        this.#terminated.add(session);
-        throw err;
+    return result.then(map, (err: unknown) => {
+      if (onFailure === undefined) return this.#recover(target, op, args, err, map);
+      let recovered: Promise<unknown>;
+      try {
+        recovered = this.#recover(target, op, args, err, map);
+      } catch (failure) {
+        return onFailure(failure);
       }
-      // A broken session refused the call up front. After core terminated a worker, calls run
-      // one at a time, so one rejected because the worker exited was never started. Either way
-      // it is safe to send again, once. After a crash the call may have run: it is not resent.
-      const resend =
-        err instanceof SessionBrokenError || (err instanceof WorkerExitedError && this.#terminated.has(session));
-      if (!resend || this.#closed) throw err;
-      if (target.reader !== undefined) return this.#call(Route.write, op, args);
-      return this.#writerSession().then((session) => session.call(op, args, this.#callOptions));
+      return recovered.catch(onFailure);
     });
+  }
+
+  /** A failed call: sent again when that is safe (see #send), else the error is thrown. */
+  #recover(
+    target: Target,
+    op: string,
+    args: unknown[],
+    err: unknown,
+    map: ((value: unknown) => unknown) | undefined,
+  ): Promise<unknown> {
+    const { session } = target;
+    if (err instanceof AbortError && err.state === 'running' && !this.#canInterrupt(session)) {
+      // Core terminates the worker to stop this call: the calls queued behind it never ran.
+      this.#terminated.add(session);
+      throw err;
+    }
+    // A broken session refused the call up front. After core terminated a worker, calls run
+    // one at a time, so one rejected because the worker exited was never started. Either way
+    // it is safe to send again, once. After a crash the call may have run: it is not resent.
+    const resend =
+      err instanceof SessionBrokenError ||
+      (err instanceof WorkerExitedError && this.#terminated.has(session));
+    if (!resend || this.#closed) throw err;
+    const again =
+      target.reader !== undefined
+        ? this.#call(Route.write, op, args)
+        : this.#writerSession().then((session) => session.call(op, args, this.#callOptions));
+    return map === undefined ? again : again.then(map);
   }
 
   /** A statement for SQL prepared before, made without a round trip. */
   #knownStatement(sql: string): Statement | undefined {
     const known = this.#prepared.get(sql);
-    return known === undefined ? undefined : new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers);
+    return known === undefined
+      ? undefined
+      : new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers);
   }
 
   /** Whether core stops a running call on `session` with an interrupt (not by terminating). */
   #canInterrupt(session: Session): boolean {
-    return this.#interruptible && (session.info as ConnectionInfo | undefined)?.interruptible === true;
+    return (
+      this.#interruptible && (session.info as ConnectionInfo | undefined)?.interruptible === true
+    );
   }
 
   /** Picks the session for a call: synchronously on the hot path, or once it can. */
@@ -778,11 +882,16 @@ export class Database {
     if (route === Route.read && !inScope) {
       // From outside an open transaction, a reader sees the last committed state.
       const reader = this.#pickReader(outside);
-      if (reader !== undefined) return { session: reader.session, reader };
+      if (reader !== undefined) return (reader.target ??= { session: reader.session, reader });
     }
     if (outside && route !== Route.meta) return this.#gate!.then(() => this.#target(route));
     const writer = this.#writer;
-    if (writer !== undefined && !writer.ended) return { session: writer, reader: undefined };
+    if (writer !== undefined && !writer.ended) {
+      // One Target per writer session, not one per call.
+      if (this.#writerTarget?.session !== writer)
+        this.#writerTarget = { session: writer, reader: undefined };
+      return this.#writerTarget;
+    }
     return this.#writerSession().then((session) => ({ session, reader: undefined }));
   }
 
@@ -838,7 +947,8 @@ export class Database {
   #maybeOpenReaders(): void {
     const o = this.#options;
     const wanted = o.anonymous || o.buffer !== undefined ? 0 : o.readers;
-    if (this.#readersOpening || this.#closed || !this.#opened || this.#state[StateSlot.wal] !== 1) return;
+    if (this.#readersOpening || this.#closed || !this.#opened || this.#state[StateSlot.wal] !== 1)
+      return;
     if (this.#readers.length >= wanted) return;
     const writerThread = this.#writer?.threadId;
     const busy = new Set(this.#readers.map((slot) => slot.session.threadId));
@@ -849,7 +959,9 @@ export class Database {
       try {
         const missing = wanted - this.#readers.length;
         const opened = await Promise.all(
-          threads.slice(0, missing).map((threadId) => this.#openSession(false, threadId).catch(() => undefined)),
+          threads
+            .slice(0, missing)
+            .map((threadId) => this.#openSession(false, threadId).catch(() => undefined)),
         );
         for (const session of opened) {
           if (session === undefined) continue;
@@ -868,7 +980,10 @@ export class Database {
     const session = await this.#pool.openSession(
       {
         filename: o.filename,
-        buffer: o.buffer === undefined ? undefined : new Uint8Array(o.buffer.buffer, o.buffer.byteOffset, o.buffer.byteLength),
+        buffer:
+          o.buffer === undefined
+            ? undefined
+            : new Uint8Array(o.buffer.buffer, o.buffer.byteOffset, o.buffer.byteLength),
         readonly: writer ? o.readonly : true,
         fileMustExist: writer ? o.fileMustExist : true,
         timeout: o.timeout,
@@ -897,7 +1012,8 @@ export class Database {
       });
       this.#setupPending = pending;
     }
-    for (const slot of this.#readers) if (!slot.session.ended) void this.#sendSetup(slot.session, step);
+    for (const slot of this.#readers)
+      if (!slot.session.ended) void this.#sendSetup(slot.session, step);
   }
 
   /** Sends a setup step; settles (never rejects) once it ran, recording a failure for the next call. */
@@ -911,7 +1027,12 @@ export class Database {
     );
   }
 
-  async #runTransaction(begin: string, fn: (...args: never[]) => unknown, self: unknown, args: unknown[]): Promise<unknown> {
+  async #runTransaction(
+    begin: string,
+    fn: (...args: never[]) => unknown,
+    self: unknown,
+    args: unknown[],
+  ): Promise<unknown> {
     const outer = currentScope(this);
     if (outer !== undefined) return this.#runSavepoint(outer, fn, self, args);
     await this.ready;
@@ -985,7 +1106,14 @@ export class Database {
 export interface DatabaseInternals {
   call(route: RouteCode, op: string, args: unknown[]): Promise<unknown>;
   target(route: RouteCode): Target | Promise<Target>;
-  send(target: Target, op: string, args: unknown[]): Promise<unknown>;
+  /** `map` turns the answer into the result; `onFailure` handles an error that is not resent. */
+  send(
+    target: Target,
+    op: string,
+    args: unknown[],
+    map?: (value: unknown) => unknown,
+    onFailure?: (err: unknown) => unknown,
+  ): Promise<unknown>;
   callOptions: CallOptions | undefined;
   verbose: ((message?: unknown, ...additional: unknown[]) => void) | undefined;
   pool: Pool<ConnectionOptions>;

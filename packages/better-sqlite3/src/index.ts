@@ -31,7 +31,8 @@ export interface DatabaseConstructor {
  * ```
  */
 export const Database = new Proxy(DatabaseClass, {
-  apply: (target, _this, args: [string | Buffer | undefined, DatabaseOptions | undefined]) => new target(...args),
+  apply: (target, _this, args: [string | Buffer | undefined, DatabaseOptions | undefined]) =>
+    new target(...args),
 }) as unknown as DatabaseConstructor;
 export type Database = DatabaseClass;
 

@@ -39,7 +39,11 @@ export interface NativeDatabase {
     destination: string,
     options?: { attached?: string; progress?: (info: BackupProgress) => number | undefined },
   ): Promise<BackupProgress>;
-  function(name: string, options: Record<string, unknown>, fn: (...args: unknown[]) => unknown): this;
+  function(
+    name: string,
+    options: Record<string, unknown>,
+    fn: (...args: unknown[]) => unknown,
+  ): this;
   aggregate(name: string, options: Record<string, unknown>): this;
   table(name: string, definition: unknown): this;
   loadExtension(path: string, entryPoint?: string): this;

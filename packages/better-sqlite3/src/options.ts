@@ -68,12 +68,16 @@ export interface ParsedOptions {
 function booleanOption(options: Record<string, unknown>, key: string): boolean {
   if (!(key in options)) return false;
   const value = options[key];
-  if (typeof value !== 'boolean') throw new TypeError(`Expected the "${key}" option to be a boolean`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`Expected the "${key}" option to be a boolean`);
   return value;
 }
 
 /** Validates `new Database()` arguments with the driver's checks and messages. */
-export function parseDatabaseArguments(filenameGiven: unknown, optionsGiven: unknown): ParsedOptions {
+export function parseDatabaseArguments(
+  filenameGiven: unknown,
+  optionsGiven: unknown,
+): ParsedOptions {
   let buffer: Buffer | undefined;
   if (Buffer.isBuffer(filenameGiven)) {
     buffer = filenameGiven;
@@ -81,10 +85,13 @@ export function parseDatabaseArguments(filenameGiven: unknown, optionsGiven: unk
   }
   if (filenameGiven == null) filenameGiven = '';
   if (optionsGiven == null) optionsGiven = {};
-  if (typeof filenameGiven !== 'string') throw new TypeError('Expected first argument to be a string');
-  if (typeof optionsGiven !== 'object') throw new TypeError('Expected second argument to be an options object');
+  if (typeof filenameGiven !== 'string')
+    throw new TypeError('Expected first argument to be a string');
+  if (typeof optionsGiven !== 'object')
+    throw new TypeError('Expected second argument to be an options object');
   const options = optionsGiven as Record<string, unknown>;
-  if ('readOnly' in options) throw new TypeError('Misspelled option "readOnly" should be "readonly"');
+  if ('readOnly' in options)
+    throw new TypeError('Misspelled option "readOnly" should be "readonly"');
   if ('memory' in options) {
     throw new TypeError('Option "memory" was removed in v7.0.0 (use ":memory:" filename instead)');
   }
@@ -95,17 +102,21 @@ export function parseDatabaseArguments(filenameGiven: unknown, optionsGiven: unk
   const timeout = 'timeout' in options ? options.timeout : 5000;
   const verbose = 'verbose' in options ? options.verbose : null;
   const nativeBinding = 'nativeBinding' in options ? options.nativeBinding : null;
-  if (readonly && anonymous && !buffer) throw new TypeError('In-memory/temporary databases cannot be readonly');
+  if (readonly && anonymous && !buffer)
+    throw new TypeError('In-memory/temporary databases cannot be readonly');
   if (!Number.isInteger(timeout) || (timeout as number) < 0) {
     throw new TypeError('Expected the "timeout" option to be a positive integer');
   }
-  if ((timeout as number) > 0x7fffffff) throw new RangeError('Option "timeout" cannot be greater than 2147483647');
+  if ((timeout as number) > 0x7fffffff)
+    throw new RangeError('Option "timeout" cannot be greater than 2147483647');
   if (verbose != null && typeof verbose !== 'function') {
     throw new TypeError('Expected the "verbose" option to be a function');
   }
   if (nativeBinding != null && typeof nativeBinding !== 'string') {
     // The driver also takes an addon object; one cannot be sent to a worker thread.
-    throw new TypeError('Expected the "nativeBinding" option to be a string (an addon object cannot be sent to a worker thread)');
+    throw new TypeError(
+      'Expected the "nativeBinding" option to be a string (an addon object cannot be sent to a worker thread)',
+    );
   }
   const readers = options.readers ?? 2;
   if (!Number.isInteger(readers) || (readers as number) < 0 || (readers as number) > 64) {
@@ -114,7 +125,9 @@ export function parseDatabaseArguments(filenameGiven: unknown, optionsGiven: unk
   const defaultQueryTimeout = options.defaultQueryTimeout;
   if (
     defaultQueryTimeout !== undefined &&
-    (typeof defaultQueryTimeout !== 'number' || !(defaultQueryTimeout >= 0) || defaultQueryTimeout > 0x7fffffff)
+    (typeof defaultQueryTimeout !== 'number' ||
+      !(defaultQueryTimeout >= 0) ||
+      defaultQueryTimeout > 0x7fffffff)
   ) {
     throw new TypeError('Expected the "defaultQueryTimeout" option to be a number of milliseconds');
   }

@@ -1,9 +1,16 @@
 import { SessionBrokenError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
 import { bindable } from './bind.js';
-import { kInternals, Route, type Database, type DatabaseInternals, type ReaderSlot, type Target } from './database.js';
+import {
+  kInternals,
+  Route,
+  type Database,
+  type DatabaseInternals,
+  type ReaderSlot,
+  type Target,
+} from './database.js';
 import { SqliteError } from './errors.js';
 import type { ColumnDefinition } from './native-types.js';
-import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
+import { Mode, MODE_MASK, SAFE_INTEGERS, type SmallRows } from './wire.js';
 
 /** @internal Only `db.prepare()` makes statements. */
 export const kCreate = Symbol('unblock.better-sqlite3.create');
@@ -71,7 +78,8 @@ export class Statement {
     readonly: boolean,
     safeIntegers: boolean,
   ) {
-    if (token !== kCreate) throw new TypeError('Statements can only be constructed by the db.prepare() method');
+    if (token !== kCreate)
+      throw new TypeError('Statements can only be constructed by the db.prepare() method');
     this.database = database;
     this.source = source;
     this.reader = reader;
@@ -128,13 +136,26 @@ export class Statement {
    * ```
    */
   all<Row = unknown>(...params: unknown[]): Promise<Row[]> {
-    return this.#exec('all', params, true).then(rowsOf) as Promise<Row[]>;
+    return this.#exec('all', params, true, this.#allRows) as Promise<Row[]>;
   }
 
   /** @internal `all()` with the column names (for the client). */
   allWithColumns(params: unknown[]): Promise<ReceivedRows | unknown[]> {
-    return this.#exec('all', params, true) as Promise<ReceivedRows | unknown[]>;
+    return this.#exec('all', params, true, this.#allReply) as Promise<ReceivedRows | unknown[]>;
   }
+
+  #allRows = (reply: unknown, mode: number): unknown => rowsOf(this.#allReply(reply, mode));
+
+  /** `mode`: the row mode the call was sent with (it may have changed since). */
+  #allReply = (reply: unknown, mode: number): unknown => {
+    if (Array.isArray(reply) || !('r' in (reply as object))) return reply;
+    const { c: columns, r: rows } = reply as SmallRows;
+    return {
+      columns,
+      rows: shapeRows(columns, rows, mode),
+      extra: undefined,
+    } satisfies ReceivedRows;
+  };
 
   /**
    * Runs the statement once per entry of `paramsList` in one round trip (an entry that is an
@@ -146,16 +167,24 @@ export class Statement {
    * ```
    */
   runMany(paramsList: readonly unknown[]): Promise<RunResult> {
-    if (!Array.isArray(paramsList)) return Promise.reject(new TypeError('Expected first argument to be an array'));
+    if (!Array.isArray(paramsList))
+      return Promise.reject(new TypeError('Expected first argument to be an array'));
     if (this.#bound !== undefined) {
       return Promise.reject(new TypeError('This statement already has bound parameters'));
     }
     if (this.#cursors > 0) return Promise.reject(busyStatement());
     const busy = this.#db.iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
-    const list = paramsList.map((params) => (Array.isArray(params) ? bindable(params) : bindable([params])[0]));
+    const packed = packRows(paramsList);
+    const list =
+      packed === undefined
+        ? paramsList.map((params) =>
+            Array.isArray(params) ? bindable(params) : bindable([params])[0],
+          )
+        : packed.values;
     this.#db.verbose?.call(this.database, this.source);
-    return this.#db.call(Route.write, 'runMany', [this.source, this.#flags, list]) as Promise<RunResult>;
+    const args = [this.source, this.#flags, list, packed === undefined ? 0 : packed.width];
+    return this.#db.call(Route.write, 'runMany', args).then(runResultOf);
   }
 
   /**
@@ -195,7 +224,9 @@ export class Statement {
    */
   columns(): Promise<ColumnDefinition[]> {
     if (!this.reader) {
-      return Promise.reject(new TypeError('The columns() method is only for statements that return data'));
+      return Promise.reject(
+        new TypeError('The columns() method is only for statements that return data'),
+      );
     }
     return this.#db.call(Route.meta, 'columns', [this.source]) as Promise<ColumnDefinition[]>;
   }
@@ -272,7 +303,8 @@ export class Statement {
 
   #mode(name: string, mode: number, toggle: boolean | undefined): this {
     const on = toggleArg(toggle);
-    if (!this.reader) throw new TypeError(`The ${name}() method is only for statements that return data`);
+    if (!this.reader)
+      throw new TypeError(`The ${name}() method is only for statements that return data`);
     if (this.#cursors > 0) throw busyStatement();
     const current = this.#flags & MODE_MASK;
     if (on) this.#flags = (this.#flags & ~MODE_MASK) | mode;
@@ -290,11 +322,18 @@ export class Statement {
     return this.reader && this.readonly && !this.#writerOnly ? Route.read : Route.write;
   }
 
-  #exec(op: string, params: unknown[], readable: boolean): Promise<unknown> {
+  #exec(
+    op: string,
+    params: unknown[],
+    readable: boolean,
+    shape?: (reply: unknown, mode: number) => unknown,
+  ): Promise<unknown> {
     if (this.#cursors > 0) return Promise.reject(busyStatement());
     // Checked here, before the open state, in the driver's order (and without a round trip).
     if (readable && !this.reader) {
-      return Promise.reject(new TypeError('This statement does not return data. Use run() instead'));
+      return Promise.reject(
+        new TypeError('This statement does not return data. Use run() instead'),
+      );
     }
     let args: unknown[];
     try {
@@ -304,39 +343,69 @@ export class Statement {
     }
     const db = this.#db;
     db.verbose?.call(this.database, this.source);
-    const callArgs = [this.source, this.#flags, args];
+    const flags = this.#flags;
+    const callArgs = [this.source, flags, args];
+    let map: ((reply: unknown) => unknown) | undefined;
+    if (shape !== undefined) {
+      // The mode can change before the answer comes: shape the rows by the one sent.
+      const mode = flags & MODE_MASK;
+      map = (reply) => shape(reply, mode);
+    } else if (op === 'run') map = runResultOf;
     const target = db.target(readable ? this.#route() : Route.write);
-    if (target instanceof Promise) return target.then((t) => this.#send(t, op, callArgs));
-    return this.#send(target, op, callArgs);
+    if (target instanceof Promise) return target.then((t) => this.#send(t, op, callArgs, map));
+    return this.#send(target, op, callArgs, map);
   }
 
-  #send(target: Target, op: string, callArgs: unknown[]): Promise<unknown> {
-    const result = this.#db.send(target, op, callArgs);
-    if (target.reader === undefined) return result;
-    return result.catch((err: unknown) => this.#retryOnWriter(err, op, callArgs));
+  #send(
+    target: Target,
+    op: string,
+    callArgs: unknown[],
+    map: ((reply: unknown) => unknown) | undefined,
+  ): Promise<unknown> {
+    if (target.reader === undefined) return this.#db.send(target, op, callArgs, map);
+    return this.#db.send(target, op, callArgs, map, (err: unknown) =>
+      this.#retryOnWriter(err, op, callArgs, map),
+    );
   }
 
   /**
    * A reader cannot see the writer's TEMP tables, attached databases or other per-connection
    * state: a statement that fails to compile there runs on the writer from then on.
    */
-  #retryOnWriter(err: unknown, op: string, callArgs: unknown[]): Promise<unknown> {
+  #retryOnWriter(
+    err: unknown,
+    op: string,
+    callArgs: unknown[],
+    map: ((reply: unknown) => unknown) | undefined,
+  ): Promise<unknown> {
     if (!(err instanceof SqliteError) || err.code !== 'SQLITE_ERROR') throw err;
     this.#writerOnly = true;
-    return this.#db.call(Route.write, op, callArgs);
+    const again = this.#db.call(Route.write, op, callArgs);
+    return map === undefined ? again : again.then(map);
   }
 
   /** @internal Opens a cursor (the first batch comes with it). */
-  openCursor(args: unknown[], flags: number, route: typeof Route.read | typeof Route.write, batch: number): Promise<{
+  openCursor(
+    args: unknown[],
+    flags: number,
+    route: typeof Route.read | typeof Route.write,
+    batch: number,
+  ): Promise<{
     opened: CursorReply;
     reader: ReaderSlot | undefined;
   }> {
     const db = this.#db;
     const callArgs = [this.source, flags, args, batch];
-    const send = async (target: Target): Promise<{ opened: CursorReply; reader: ReaderSlot | undefined }> => {
+    const send = async (
+      target: Target,
+    ): Promise<{ opened: CursorReply; reader: ReaderSlot | undefined }> => {
       if (target.reader !== undefined) target.reader.cursors++;
       try {
-        const opened = (await target.session.call('iterate', callArgs, db.callOptions)) as CursorReply;
+        const opened = (await target.session.call(
+          'iterate',
+          callArgs,
+          db.callOptions,
+        )) as CursorReply;
         if (opened.d && target.reader !== undefined) target.reader.cursors--;
         return { opened, reader: target.reader };
       } catch (err) {
@@ -391,6 +460,59 @@ interface CursorReply {
   r: unknown[];
   d: boolean;
   h?: RemoteHandle;
+}
+
+/**
+ * The parameter lists of `runMany()` in one flat array, when they are arrays of one length
+ * holding only numbers, strings, BigInts and nulls (the common case). One array of primitives
+ * costs a fraction of thousands of small arrays to encode, clone and decode; anything else
+ * (named parameters, Buffers, values the driver refuses) travels as it is.
+ */
+function packRows(list: readonly unknown[]): { values: unknown[]; width: number } | undefined {
+  const first = list[0];
+  if (!Array.isArray(first) || first.length === 0) return undefined;
+  const width = first.length;
+  const values = new Array<unknown>(list.length * width);
+  let at = 0;
+  for (let i = 0; i < list.length; i++) {
+    const row = list[i] as unknown;
+    if (!Array.isArray(row) || row.length !== width) return undefined;
+    for (let j = 0; j < width; j++) {
+      const v = row[j] as unknown;
+      const t = typeof v;
+      if (t !== 'number' && t !== 'string' && t !== 'bigint' && v !== null) return undefined;
+      values[at++] = v;
+    }
+  }
+  return { values, width };
+}
+
+/** `run()` results travel as `[changes, lastInsertRowid]`: smaller to clone than an object. */
+export function runResultOf(reply: unknown): RunResult {
+  const [changes, lastInsertRowid] = reply as [number, number | bigint];
+  return { changes, lastInsertRowid };
+}
+
+/** Rows of a {@link SmallRows} answer in the statement's mode, as core shapes a RowSet's. */
+function shapeRows(columns: string[], rows: unknown[][], mode: number): unknown[] {
+  if (mode === Mode.raw) return rows;
+  if (mode === Mode.pluck) return rows.map((row) => row[0]);
+  return rows.map((row) => {
+    const object: Record<string, unknown> = {};
+    for (let c = 0; c < columns.length; c++) {
+      const name = columns[c];
+      // Assignment to `__proto__` would set the prototype: the driver makes an own property.
+      if (name === '__proto__') {
+        Object.defineProperty(object, name, {
+          value: row[c],
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      } else object[name] = row[c];
+    }
+    return object;
+  });
 }
 
 function rowsOf(result: unknown): unknown[] {
@@ -456,7 +578,12 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     let reply: CursorReply;
     if (!this.#started) {
       this.#started = true;
-      const { opened, reader } = await this.stmt.openCursor(this.args, this.flags, this.route, FIRST_BATCH);
+      const { opened, reader } = await this.stmt.openCursor(
+        this.args,
+        this.flags,
+        this.route,
+        FIRST_BATCH,
+      );
       reply = opened;
       this.#handle = opened.h;
       const state = this.#state;
@@ -473,7 +600,10 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
         reply = (await this.#handle!.call('next', [BATCH])) as CursorReply;
       } catch (err) {
         // The database closed under the cursor: the driver ends the iteration quietly.
-        if (err instanceof SessionBrokenError || (err as { code?: string })?.code === 'UNBLOCK_ERR_SESSION_CLOSED') {
+        if (
+          err instanceof SessionBrokenError ||
+          (err as { code?: string })?.code === 'UNBLOCK_ERR_SESSION_CLOSED'
+        ) {
           reply = { r: [], d: true };
         } else throw err;
       }

@@ -14,7 +14,8 @@ import { Database, kInternals } from './database.js';
  */
 export function databaseOf(client: Client): Database {
   const db = databaseOfClient(client);
-  if (db === undefined) throw new TypeError('Expected a client made by createClient() of @unblock/better-sqlite3');
+  if (db === undefined)
+    throw new TypeError('Expected a client made by createClient() of @unblock/better-sqlite3');
   return db;
 }
 

@@ -22,7 +22,10 @@ export interface Transaction<A extends unknown[], R> {
 type Runner = (begin: string, self: unknown, args: unknown[]) => Promise<unknown>;
 
 /** Builds the four variants, each carrying all of them and `.database`, as the driver does. */
-export function createTransaction<A extends unknown[], R>(database: object, run: Runner): Transaction<A, R> {
+export function createTransaction<A extends unknown[], R>(
+  database: object,
+  run: Runner,
+): Transaction<A, R> {
   const variant = (begin: string): Transaction<A, R> =>
     function sqliteTransaction(this: unknown, ...args: A): Promise<R> {
       return run(begin, this, args) as Promise<R>;

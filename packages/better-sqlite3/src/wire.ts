@@ -9,6 +9,15 @@ export const MODE_MASK = 3;
 /** The safe-integers bit of `flags`. */
 export const SAFE_INTEGERS = 4;
 
+/** `all()` answers with at most this many rows as {@link SmallRows} instead of a RowSet. */
+export const SMALL_RESULT = 8;
+
+/** A few rows of `all()`, as arrays with their column names (the caller shapes them). */
+export interface SmallRows {
+  c: string[];
+  r: unknown[][];
+}
+
 /** Slots of the writer's shared Int32Array, written by the worker after each call. */
 export const StateSlot = { inTransaction: 0, wal: 1 } as const;
 export const STATE_SLOTS = 2;
@@ -18,7 +27,13 @@ export const SAVEPOINT = '`\t_bs3.\t`';
 
 /** Something every connection of a database gets, in order: on open and when it is added. */
 export type SetupStep =
-  | { k: 'function'; name: string; options: Record<string, unknown>; fn: PortableFunction; length: number }
+  | {
+      k: 'function';
+      name: string;
+      options: Record<string, unknown>;
+      fn: PortableFunction;
+      length: number;
+    }
   | {
       k: 'aggregate';
       name: string;
@@ -30,7 +45,13 @@ export type SetupStep =
       inverseLength: number;
       result: PortableFunction | undefined;
     }
-  | { k: 'table'; name: string; factory: PortableFunction; eponymous: boolean; def: TableDefinitionSpec | undefined }
+  | {
+      k: 'table';
+      name: string;
+      factory: PortableFunction;
+      eponymous: boolean;
+      def: TableDefinitionSpec | undefined;
+    }
   | { k: 'loadExtension'; path: string; entryPoint: string | undefined }
   | { k: 'defaultSafeIntegers'; on: boolean }
   | { k: 'unsafeMode'; on: boolean };

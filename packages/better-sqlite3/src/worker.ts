@@ -3,13 +3,20 @@
 // writer or on any reader without a handle per connection; only cursors are handles.
 import { createRequire } from 'node:module';
 import { CONNECTION_ID_SQL, loadSqliteInterrupt } from '@unblock/sqlite-interrupt';
-import { defineDriver, loadPortableFunction, registerErrorClass, RowSet } from '@unblock/core/worker';
+import {
+  defineDriver,
+  loadPortableFunction,
+  registerErrorClass,
+  RowSet,
+} from '@unblock/core/worker';
 import type { NativeDatabase, NativeDatabaseConstructor, NativeStatement } from './native-types.js';
 import {
   Mode,
   MODE_MASK,
   SAFE_INTEGERS,
   SAVEPOINT,
+  SMALL_RESULT,
+  type SmallRows,
   StateSlot,
   type ConnectionInfo,
   type ConnectionOptions,
@@ -91,7 +98,10 @@ function isWal(db: NativeDatabase): boolean {
   return String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
 }
 
-function take(iterator: IterableIterator<unknown>, count: number): { rows: unknown[]; done: boolean } {
+function take(
+  iterator: IterableIterator<unknown>,
+  count: number,
+): { rows: unknown[]; done: boolean } {
   const rows: unknown[] = [];
   while (rows.length < count) {
     const next = iterator.next();
@@ -116,7 +126,9 @@ async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
     case 'aggregate': {
       const options: Record<string, unknown> = { ...step.options };
       options.start =
-        'fn' in step.start ? withLength(await loadPortableFunction(step.start.fn), step.start.length) : step.start.value;
+        'fn' in step.start
+          ? withLength(await loadPortableFunction(step.start.fn), step.start.length)
+          : step.start.value;
       options.step = withLength(await loadPortableFunction(step.step), step.stepLength);
       if (step.inverse !== undefined) {
         options.inverse = withLength(await loadPortableFunction(step.inverse), step.inverseLength);
@@ -164,7 +176,10 @@ export default defineDriver<Connection, ConnectionOptions>({
     };
     if (options.nativeBinding !== undefined) settings.nativeBinding = options.nativeBinding;
     const { buffer } = options;
-    const source = buffer === undefined ? options.filename : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const source =
+      buffer === undefined
+        ? options.filename
+        : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const db = new Database(source, settings);
     let interruptId: number | undefined;
     if (options.interrupt) {
@@ -201,7 +216,9 @@ export default defineDriver<Connection, ConnectionOptions>({
       const entry = entryOf(conn, sql as string);
       const stmt = prepareCall(entry, flags as number, entry.mode);
       try {
-        return stmt.run(...(params as unknown[]));
+        // An array, not the driver's object: cheaper to encode and clone (see runResultOf).
+        const { changes, lastInsertRowid } = stmt.run(...(params as unknown[]));
+        return [changes, lastInsertRowid];
       } finally {
         publish(conn, entry.journal);
       }
@@ -229,7 +246,14 @@ export default defineDriver<Connection, ConnectionOptions>({
         const rows = stmt.all(...(params as unknown[])) as unknown[][];
         // Read after running: the driver reflects a recompiled statement only then.
         const columns = stmt.columns().map((c) => c.name);
-        return new RowSet(columns, rows, mode === Mode.pluck ? 'pluck' : mode === Mode.raw ? 'array' : 'object');
+        // A RowSet is packed by column, which pays off from about ten rows on; a few rows are
+        // cheaper as they are (measured: one row of five columns, ~20 µs less per call).
+        if (rows.length <= SMALL_RESULT) return { c: columns, r: rows } satisfies SmallRows;
+        return new RowSet(
+          columns,
+          rows,
+          mode === Mode.pluck ? 'pluck' : mode === Mode.raw ? 'array' : 'object',
+        );
       } finally {
         publish(conn, entry.journal);
       }
@@ -244,7 +268,9 @@ export default defineDriver<Connection, ConnectionOptions>({
       const { reader, readonly } = entry.stmt;
       try {
         if (!reader) {
-          const { changes, lastInsertRowid } = prepareCall(entry, flags as number, entry.mode).run(...(params as unknown[]));
+          const { changes, lastInsertRowid } = prepareCall(entry, flags as number, entry.mode).run(
+            ...(params as unknown[]),
+          );
           return { reader, readonly, changes, lastInsertRowid };
         }
         const stmt = prepareCall(entry, flags as number, Mode.raw);
@@ -256,21 +282,36 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     },
 
-    runMany(conn, [sql, flags, list]) {
+    /** `width` > 0: `list` is the parameter lists flattened, `width` values each (see packRows). */
+    runMany(conn, [sql, flags, list, width]) {
       const entry = entryOf(conn, sql as string);
       const stmt = prepareCall(entry, flags as number, entry.mode);
+      const w = width as number;
+      const items = list as unknown[];
       let changes = 0;
       let lastInsertRowid: number | bigint = 0;
       try {
-        for (const params of list as unknown[]) {
-          const result = Array.isArray(params) ? stmt.run(...(params as unknown[])) : stmt.run(params);
-          changes += result.changes;
-          lastInsertRowid = result.lastInsertRowid;
+        if (w > 0) {
+          const params = new Array<unknown>(w);
+          for (let at = 0; at < items.length; at += w) {
+            for (let j = 0; j < w; j++) params[j] = items[at + j];
+            const result = stmt.run(...params);
+            changes += result.changes;
+            lastInsertRowid = result.lastInsertRowid;
+          }
+        } else {
+          for (const params of items) {
+            const result = Array.isArray(params)
+              ? stmt.run(...(params as unknown[]))
+              : stmt.run(params);
+            changes += result.changes;
+            lastInsertRowid = result.lastInsertRowid;
+          }
         }
       } finally {
         publish(conn, entry.journal);
       }
-      return { changes, lastInsertRowid };
+      return [changes, lastInsertRowid];
     },
 
     columns(conn, [sql]) {

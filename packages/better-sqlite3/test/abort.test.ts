@@ -7,7 +7,8 @@ import { tempDir } from './helpers.js';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-const ENDLESS = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c';
+const ENDLESS =
+  'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c';
 
 function abortAfter(ms: number, reason: unknown): AbortSignal {
   const controller = new AbortController();
@@ -15,7 +16,9 @@ function abortAfter(ms: number, reason: unknown): AbortSignal {
   return controller.signal;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; state?: string }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; state?: string }> {
   try {
     await promise;
   } catch (err) {
@@ -31,7 +34,9 @@ describe('cancellation by AbortSignal', () => {
     const endless = await db.prepare(ENDLESS);
     const reason = new Error('user navigated away');
     const started = Date.now();
-    const err = await rejection(withCallOptions({ signal: abortAfter(100, reason) }, () => endless.get()));
+    const err = await rejection(
+      withCallOptions({ signal: abortAfter(100, reason) }, () => endless.get()),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(err).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', state: 'running' });
     expect(err.cause).toBe(reason);
@@ -53,7 +58,9 @@ describe('cancellation by AbortSignal', () => {
     expect(await slow).toMatchObject({ name: 'AbortError', state: 'running' });
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(0);
     // An already aborted signal: nothing is sent.
-    await expect(withCallOptions({ signal: AbortSignal.abort() }, () => insert.run())).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(
+      withCallOptions({ signal: AbortSignal.abort() }, () => insert.run()),
+    ).rejects.toMatchObject({ name: 'AbortError' });
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(0);
     await db.close();
   });
@@ -85,13 +92,16 @@ describe('cancellation by AbortSignal', () => {
     const db = await Database.open(tmp.file('abort-wal.db'), { readers: 1 });
     await db.pragma('journal_mode = WAL');
     await db.exec('create table t (x)');
-    for (let i = 0; i < 200 && poolOf(db).stats().sessions < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && poolOf(db).stats().sessions < 2; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(poolOf(db).stats().sessions).toBe(2);
     const endless = await db.prepare(ENDLESS);
     expect(endless.readonly).toBe(true);
     const reason = new Error('stop reading');
     const started = Date.now();
-    const read = rejection(withCallOptions({ signal: abortAfter(150, reason) }, () => endless.get()));
+    const read = rejection(
+      withCallOptions({ signal: abortAfter(150, reason) }, () => endless.get()),
+    );
     await new Promise((resolve) => setTimeout(resolve, 30));
     // The writer is free while the reader counts.
     await (await db.prepare('insert into t values (1)')).run();

@@ -7,7 +7,8 @@ import { tempDir } from './helpers.js';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-const INFINITE = 'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c';
+const INFINITE =
+  'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c';
 
 describe('opening', () => {
   it('rejects ready, and every call, with SQLITE_CANTOPEN for fileMustExist', async () => {
@@ -42,7 +43,11 @@ describe('opening', () => {
       "const Database = require('@unblock/better-sqlite3');" +
       "const db = new Database(':memory:');" +
       "db.prepare('select 41 + 1 as x').then((s) => s.get()).then((r) => { console.log(JSON.stringify([typeof Database.SqliteError, r])); return db.close(); });";
-    const child = spawnSync(process.execPath, ['-e', script], { cwd: import.meta.dirname, encoding: 'utf8', timeout: 20_000 });
+    const child = spawnSync(process.execPath, ['-e', script], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(child.stderr).toBe('');
     expect(JSON.parse(child.stdout)).toEqual(['function', { x: 42 }]);
   });
@@ -53,7 +58,8 @@ describe('transactions', () => {
     const db = await Database.open(':memory:');
     await db.exec('create table t (x)');
     const ins = await db.prepare('insert into t values (?)');
-    const count = async (): Promise<unknown> => (await db.prepare('select count(*) from t')).pluck().get();
+    const count = async (): Promise<unknown> =>
+      (await db.prepare('select count(*) from t')).pluck().get();
     const inner = db.transaction(async (x: number) => {
       await ins.run(x);
       if (x < 0) throw new Error('inner');
@@ -67,7 +73,14 @@ describe('transactions', () => {
     });
     expect(await outer()).toBe('done');
     expect(await count()).toBe(2);
-    await expect(db.transaction(async () => { await ins.run(9); throw new Error('no'); }).immediate()).rejects.toThrow('no');
+    await expect(
+      db
+        .transaction(async () => {
+          await ins.run(9);
+          throw new Error('no');
+        })
+        .immediate(),
+    ).rejects.toThrow('no');
     expect(await count()).toBe(2);
     expect(db.inTransaction).toBe(false);
     expect(db.transaction(() => 1).exclusive.database).toBe(db);
@@ -94,12 +107,18 @@ describe('transactions', () => {
     release();
     await Promise.all([tx, outside]);
     expect(order).toEqual(['tx', 'outside']);
-    expect(await (await db.prepare('select x from t')).pluck().all()).toEqual(['tx-1', 'tx-2', 'outside']);
+    expect(await (await db.prepare('select x from t')).pluck().all()).toEqual([
+      'tx-1',
+      'tx-2',
+      'outside',
+    ]);
     // Concurrent transactions each see their own writes, one after another.
     const add = db.transaction(async (n: number) => {
       const before = (await (await db.prepare('select count(*) from t')).pluck().get()) as number;
       await ins.run(n);
-      return ((await (await db.prepare('select count(*) from t')).pluck().get()) as number) - before;
+      return (
+        ((await (await db.prepare('select count(*) from t')).pluck().get()) as number) - before
+      );
     });
     expect(await Promise.all([1, 2, 3, 4, 5].map((n) => add(n)))).toEqual([1, 1, 1, 1, 1]);
     await db.close();
@@ -107,11 +126,88 @@ describe('transactions', () => {
 });
 
 describe('iterate and runMany', () => {
+  it('runMany packs uniform lists and still takes mixed ones, named parameters and blobs', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (a, b)');
+    const ins = await db.prepare('insert into t values (?, ?)');
+    expect(
+      await ins.runMany([
+        [1, 'x'],
+        [2n, null],
+        [3.5, ''],
+      ]),
+    ).toEqual({ changes: 3, lastInsertRowid: 3 });
+    expect(
+      await ins.runMany([
+        [4, Buffer.from('hi')],
+        [5, 'y'],
+      ]),
+    ).toEqual({ changes: 2, lastInsertRowid: 5 });
+    const named = await db.prepare('insert into t values (@a, @b)');
+    expect(
+      await named.runMany([
+        { a: 6, b: 'z' },
+        { a: 7, b: 'w' },
+      ]),
+    ).toEqual({ changes: 2, lastInsertRowid: 7 });
+    const rows = await (await db.prepare('select a, b from t order by rowid')).raw().all();
+    expect(rows).toEqual([
+      [1, 'x'],
+      [2, null],
+      [3.5, ''],
+      [4, Buffer.from('hi')],
+      [5, 'y'],
+      [6, 'z'],
+      [7, 'w'],
+    ]);
+    // A row the driver refuses fails with its TypeError, after the rows before it ran.
+    await expect(
+      ins.runMany([
+        [8, 'ok'],
+        [9, true],
+      ]),
+    ).rejects.toThrow(TypeError);
+    expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(8);
+    await db.close();
+  });
+
+  it('all() shapes a few rows and many rows alike, in the mode the call was made with', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x, y)');
+    const ins = await db.prepare('insert into t values (?, ?)');
+    await ins.runMany(Array.from({ length: 40 }, (_, i) => [i, `v${i}`]));
+    for (const limit of [0, 1, 8, 9, 40]) {
+      const stmt = await db.prepare(
+        `select x, y as "__proto__", x as y from t order by x limit ${limit}`,
+      );
+      const objects = (await stmt.all()) as Record<string, unknown>[];
+      expect(objects).toHaveLength(limit);
+      if (limit > 0) {
+        expect(Object.getPrototypeOf(objects[0])).toBe(Object.prototype);
+        expect(Object.keys(objects[0])).toEqual(['x', '__proto__', 'y']);
+        expect(Object.getOwnPropertyDescriptor(objects[0], '__proto__')?.value).toBe('v0');
+      }
+      const pending = stmt.raw().all();
+      stmt.raw(false).pluck();
+      expect((await pending).slice(0, 1)).toEqual(limit > 0 ? [[0, 'v0', 0]] : []);
+      expect((await stmt.all()).slice(0, 2)).toEqual([0, 1].slice(0, limit));
+    }
+    const client = createClient({ filename: ':memory:' });
+    const none = await client.query('select 1 as a, 2 as b where 0');
+    const again = await client.query('select 1 as a, 2 as b where 0');
+    expect([none.columns, again.columns, again.rows]).toEqual([['a', 'b'], ['a', 'b'], []]);
+    await client.close();
+    await db.close();
+  });
+
   it('iterates in batches, releases the cursor on break', async () => {
     const db = await Database.open(':memory:');
     await db.exec('create table t (x)');
     const ins = await db.prepare('insert into t values (?)');
-    expect(await ins.runMany(Array.from({ length: 2000 }, (_, i) => [i]))).toEqual({ changes: 2000, lastInsertRowid: 2000 });
+    expect(await ins.runMany(Array.from({ length: 2000 }, (_, i) => [i]))).toEqual({
+      changes: 2000,
+      lastInsertRowid: 2000,
+    });
     const stmt = await db.prepare('select x from t order by x');
     let sum = 0;
     for await (const row of stmt.pluck().iterate()) sum += row as number;
@@ -163,7 +259,10 @@ describe('cancellation', () => {
     const db = await Database.open(':memory:');
     const stmt = await db.prepare(INFINITE);
     const started = Date.now();
-    await expect(withCallOptions({ timeout: 100 }, () => stmt.get())).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+    await expect(withCallOptions({ timeout: 100 }, () => stmt.get())).rejects.toMatchObject({
+      name: 'AbortError',
+      state: 'running',
+    });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await (await db.prepare('select 1 as one')).get()).toEqual({ one: 1 });
     await db.close();
@@ -204,7 +303,9 @@ describe('cancellation', () => {
     // Finite: a terminated worker only stops once SQLite returns to JavaScript.
     const stmt = await db.prepare(INFINITE.replace('from c)', 'from c where x < 3000000)'));
     const started = Date.now();
-    await expect(withCallOptions({ timeout: 50 }, () => stmt.get())).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(withCallOptions({ timeout: 50 }, () => stmt.get())).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(1);
     await db.close();
@@ -216,10 +317,17 @@ describe('user functions', () => {
     const db = await Database.open(':memory:');
     db.function('add2', { deterministic: true }, (a: number, b: number) => a + b);
     db.aggregate('addAll', { start: 0, step: (total: number, next: number) => total + next });
-    db.table('series', { columns: ['value'], *rows(n: unknown) { for (let i = 0; i < (n as number); i++) yield [i]; } });
+    db.table('series', {
+      columns: ['value'],
+      *rows(n: unknown) {
+        for (let i = 0; i < (n as number); i++) yield [i];
+      },
+    });
     expect(await (await db.prepare('select add2(1, 2)')).pluck().get()).toBe(3);
     expect(await (await db.prepare('select addAll(value) from series(5)')).pluck().get()).toBe(10);
-    expect(() => db.function('', () => 1)).toThrow('User-defined function name cannot be an empty string');
+    expect(() => db.function('', () => 1)).toThrow(
+      'User-defined function name cannot be an empty string',
+    );
     await db.close();
   });
 });
@@ -234,9 +342,17 @@ describe('createClient', () => {
       await client.query('insert into t (name) values (?)', ['b']);
     });
     const { rows, columns, rowCount } = await client.query('select * from t order by id');
-    expect({ rows, columns, rowCount }).toEqual({ rows: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }], columns: ['id', 'name'], rowCount: 2 });
+    expect({ rows, columns, rowCount }).toEqual({
+      rows: [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ],
+      columns: ['id', 'name'],
+      rowCount: 2,
+    });
     const names: unknown[] = [];
-    for await (const row of client.iterate<{ name: string }>('select name from t')) names.push(row.name);
+    for await (const row of client.iterate<{ name: string }>('select name from t'))
+      names.push(row.name);
     expect(names).toEqual(['a', 'b']);
     expect(client.stats().completed).toBeGreaterThan(0);
     await client.close();

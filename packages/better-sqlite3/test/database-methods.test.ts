@@ -18,7 +18,8 @@ const FILL = `
 `;
 
 async function readersOpen(db: Database, sessions: number): Promise<void> {
-  for (let i = 0; i < 200 && poolOf(db).stats().sessions < sessions; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && poolOf(db).stats().sessions < sessions; i++)
+    await new Promise((r) => setTimeout(r, 10));
   expect(poolOf(db).stats().sessions).toBe(sessions);
 }
 
@@ -34,7 +35,9 @@ describe('backup', () => {
     expect(actual.remainingPages).toBe(0);
     const copy = new Raw(tmp.file('copy.db'), { readonly: true, fileMustExist: true });
     expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(copy.prepare('select id, b from t order by id').all()).toEqual(raw.prepare('select id, b from t order by id').all());
+    expect(copy.prepare('select id, b from t order by id').all()).toEqual(
+      raw.prepare('select id, b from t order by id').all(),
+    );
     copy.close();
     raw.close();
     await db.close();
@@ -47,7 +50,9 @@ describe('backup', () => {
     const stop = (): number => {
       throw new RangeError('stop here');
     };
-    const expected = await outcome(() => raw.backup(tmp.file('raw-stopped.db'), { progress: stop }));
+    const expected = await outcome(() =>
+      raw.backup(tmp.file('raw-stopped.db'), { progress: stop }),
+    );
     const actual = await outcome(() => db.backup(tmp.file('stopped.db'), { progress: stop }));
     expect(expected).toMatchObject({ error: { name: 'RangeError', message: 'stop here' } });
     expect(actual).toEqual(expected);
@@ -116,7 +121,9 @@ describe('loadExtension', () => {
     expect(actual).toEqual(expected);
     expect(await (await db.prepare('select 2 as two')).get()).toEqual({ two: 2 });
     await expect(db.prepare('select testExtensionFunction()')).rejects.toBeInstanceOf(SqliteError);
-    expect(() => db.loadExtension(5 as never)).toThrow(new TypeError('Expected first argument to be a string'));
+    expect(() => db.loadExtension(5 as never)).toThrow(
+      new TypeError('Expected first argument to be a string'),
+    );
     await db.close();
   });
 });
@@ -124,7 +131,8 @@ describe('loadExtension', () => {
 describe('unsafeMode', () => {
   for (const unsafe of [false, true]) {
     it(`${unsafe ? 'allows' : 'refuses'} writes while iterating on the connection, as the driver`, async () => {
-      const sql = 'create table t (x); insert into t select value from json_each(json_array(1, 2, 3, 4, 5));';
+      const sql =
+        'create table t (x); insert into t select value from json_each(json_array(1, 2, 3, 4, 5));';
       const raw = new Raw(':memory:');
       raw.exec(sql);
       if (unsafe) raw.unsafeMode();
@@ -137,13 +145,23 @@ describe('unsafeMode', () => {
       const it = (await db.prepare('select x from t')).iterate();
       await it.next();
       const ops: [string, () => unknown, () => unknown][] = [
-        ['run', () => raw.prepare('insert into t values (6)').run(), async () => (await db.prepare('insert into t values (6)')).run()],
-        ['exec', () => raw.exec('insert into t values (7)') === raw, async () => (await db.exec('insert into t values (7)')) === db],
+        [
+          'run',
+          () => raw.prepare('insert into t values (6)').run(),
+          async () => (await db.prepare('insert into t values (6)')).run(),
+        ],
+        [
+          'exec',
+          () => raw.exec('insert into t values (7)') === raw,
+          async () => (await db.exec('insert into t values (7)')) === db,
+        ],
         ['pragma', () => raw.pragma('user_version = 3'), () => db.pragma('user_version = 3')],
       ];
       for (const [name, rawOp, op] of ops) {
         const expected = await outcome(rawOp);
-        expect(expected, name).toMatchObject(unsafe ? { ok: expect.anything() } : { error: { name: 'TypeError' } });
+        expect(expected, name).toMatchObject(
+          unsafe ? { ok: expect.anything() } : { error: { name: 'TypeError' } },
+        );
         expect(await outcome(op), name).toEqual(expected);
       }
       rawIt.return();
@@ -165,15 +183,23 @@ describe('defaultSafeIntegers', () => {
     await db.exec(schema);
     const results = async (target: 'raw' | 'ours'): Promise<unknown[]> => {
       const out: unknown[] = [];
-      const prepare = async (sql: string): Promise<{ run(...a: unknown[]): unknown; all(): unknown }> =>
+      const prepare = async (
+        sql: string,
+      ): Promise<{ run(...a: unknown[]): unknown; all(): unknown }> =>
         target === 'raw' ? raw.prepare(sql) : db.prepare(sql);
-      const toggle = (...on: [boolean?]): void => void (target === 'raw' ? raw.defaultSafeIntegers(...on) : db.defaultSafeIntegers(...on));
+      const toggle = (...on: [boolean?]): void =>
+        void (target === 'raw' ? raw.defaultSafeIntegers(...on) : db.defaultSafeIntegers(...on));
       const before = await prepare('select n from t order by id');
       const insertBefore = await prepare('insert into t (n) values (?)');
       toggle();
       const after = await prepare('select n from t order by id');
       const insertAfter = await prepare('insert into t (n) values (?)');
-      out.push(await insertBefore.run(2 ** 40), await insertAfter.run(7n), await before.all(), await after.all());
+      out.push(
+        await insertBefore.run(2 ** 40),
+        await insertAfter.run(7n),
+        await before.all(),
+        await after.all(),
+      );
       toggle(false);
       out.push(await (await prepare('select n from t order by id')).all(), await after.all());
       return out;

@@ -21,7 +21,13 @@ describe('differential: raw better-sqlite3 vs @unblock/better-sqlite3', () => {
     await db.close();
   });
 
-  type Op = { sql: string; method: 'run' | 'get' | 'all'; params: unknown[]; mode?: 'pluck' | 'raw' | 'expand'; safe?: boolean };
+  type Op = {
+    sql: string;
+    method: 'run' | 'get' | 'all';
+    params: unknown[];
+    mode?: 'pluck' | 'raw' | 'expand';
+    safe?: boolean;
+  };
 
   async function both(op: Op): Promise<void> {
     const expected = await outcome(() => {
@@ -36,13 +42,24 @@ describe('differential: raw better-sqlite3 vs @unblock/better-sqlite3', () => {
       if (op.safe) stmt = stmt.safeIntegers();
       return stmt[op.method](...op.params);
     });
-    expect(actual, `${op.method} ${op.sql} ${op.params.map((p) => typeof p).join(",")}`).toStrictEqual(expected);
+    expect(
+      actual,
+      `${op.method} ${op.sql} ${op.params.map((p) => typeof p).join(',')}`,
+    ).toStrictEqual(expected);
   }
 
   it('inserts and reads rows with the same values and types', async () => {
     const cases: Op[] = [
-      { sql: 'insert into people (name, age, score, avatar) values (?, ?, ?, ?)', method: 'run', params: ['ada', 36, 1.5, Buffer.from([1, 2, 3])] },
-      { sql: 'insert into people (name, age) values (@name, @age)', method: 'run', params: [{ name: 'bob', age: 7 }] },
+      {
+        sql: 'insert into people (name, age, score, avatar) values (?, ?, ?, ?)',
+        method: 'run',
+        params: ['ada', 36, 1.5, Buffer.from([1, 2, 3])],
+      },
+      {
+        sql: 'insert into people (name, age) values (@name, @age)',
+        method: 'run',
+        params: [{ name: 'bob', age: 7 }],
+      },
       { sql: 'insert into people (name, age) values (?, ?)', method: 'run', params: [['cy', 1n]] },
       { sql: 'select * from people order by id', method: 'all', params: [] },
       { sql: 'select * from people where name = ?', method: 'get', params: ['ada'] },
@@ -105,18 +122,30 @@ describe('differential: raw better-sqlite3 vs @unblock/better-sqlite3', () => {
       const k = rand(50);
       const pick = rand(6);
       const op: Op =
-        pick === 0 ? { sql: 'insert into w values (?, ?, ?)', method: 'run', params: [k, `v${k}`, k / 3] }
-        : pick === 1 ? { sql: 'update w set n = n * 2 where k = ?', method: 'run', params: [k] }
-        : pick === 2 ? { sql: 'delete from w where k = ?', method: 'run', params: [k] }
-        : pick === 3 ? { sql: 'select * from w where k = ?', method: 'get', params: [k] }
-        : pick === 4 ? { sql: 'select * from w where k > ? order by k', method: 'all', params: [k] }
-        : { sql: 'select count(*), sum(n) from w', method: 'get', params: [], mode: 'raw' };
+        pick === 0
+          ? { sql: 'insert into w values (?, ?, ?)', method: 'run', params: [k, `v${k}`, k / 3] }
+          : pick === 1
+            ? { sql: 'update w set n = n * 2 where k = ?', method: 'run', params: [k] }
+            : pick === 2
+              ? { sql: 'delete from w where k = ?', method: 'run', params: [k] }
+              : pick === 3
+                ? { sql: 'select * from w where k = ?', method: 'get', params: [k] }
+                : pick === 4
+                  ? { sql: 'select * from w where k > ? order by k', method: 'all', params: [k] }
+                  : {
+                      sql: 'select count(*), sum(n) from w',
+                      method: 'get',
+                      params: [],
+                      mode: 'raw',
+                    };
       await both(op);
     }
   });
 
   it('agrees on pragma and exec', async () => {
-    expect(await db.pragma('user_version', { simple: true })).toStrictEqual(raw.pragma('user_version', { simple: true }));
+    expect(await db.pragma('user_version', { simple: true })).toStrictEqual(
+      raw.pragma('user_version', { simple: true }),
+    );
     expect(await db.pragma('table_info(people)')).toStrictEqual(raw.pragma('table_info(people)'));
     expect(await outcome(() => db.exec('insert into nope values (1)'))).toStrictEqual(
       await outcome(() => raw.exec('insert into nope values (1)')),
@@ -124,9 +153,9 @@ describe('differential: raw better-sqlite3 vs @unblock/better-sqlite3', () => {
   });
 
   it('agrees on columns()', async () => {
-    expect(await (await db.prepare('select id, name as n, 1 + 1 from people')).columns()).toStrictEqual(
-      raw.prepare('select id, name as n, 1 + 1 from people').columns(),
-    );
+    expect(
+      await (await db.prepare('select id, name as n, 1 + 1 from people')).columns(),
+    ).toStrictEqual(raw.prepare('select id, name as n, 1 + 1 from people').columns());
   });
 
   it('throws the driver constructor errors synchronously', () => {

@@ -25,12 +25,21 @@ describe('edge cases (differential)', () => {
   it('SQL with two statements: prepare rejects with the driver RangeError, exec runs both', async () => {
     const raw = new Raw(':memory:');
     const db = await Database.open(':memory:');
-    for (const sql of ['select 1; select 2', 'select 1; select 2;', 'select 1; -- only a comment', 'select 1;   ']) {
+    for (const sql of [
+      'select 1; select 2',
+      'select 1; select 2;',
+      'select 1; -- only a comment',
+      'select 1;   ',
+    ]) {
       const expected = await outcome(() => raw.prepare(sql).get());
       expect(await outcome(async () => (await db.prepare(sql)).get()), sql).toEqual(expected);
     }
     expect(await outcome(() => db.prepare('select 1; select 2'))).toEqual({
-      error: { name: 'RangeError', message: 'The supplied SQL string contains more than one statement', code: undefined },
+      error: {
+        name: 'RangeError',
+        message: 'The supplied SQL string contains more than one statement',
+        code: undefined,
+      },
     });
     await db.exec('create table a (x); insert into a values (1)');
     expect(await (await db.prepare('select x from a')).pluck().get()).toBe(1);
@@ -44,10 +53,13 @@ describe('edge cases (differential)', () => {
     raw.exec('create table t (x); insert into t values (1)');
     await db.exec('create table t (x); insert into t values (1)');
     const rawStmts = [raw.prepare('select x from t'), raw.prepare('insert into t values (2)')];
-    const stmts = [await db.prepare('select x from t'), await db.prepare('insert into t values (2)')];
+    const stmts = [
+      await db.prepare('select x from t'),
+      await db.prepare('insert into t values (2)'),
+    ];
     raw.close();
     await db.close();
-    const uses: [string, (s: any) => unknown][] = [  
+    const uses: [string, (s: any) => unknown][] = [
       ['run', (s) => s.run()],
       ['get', (s) => s.get()],
       ['all', (s) => s.all()],
@@ -56,12 +68,20 @@ describe('edge cases (differential)', () => {
     ];
     for (const [name, use] of uses) {
       for (let i = 0; i < 2; i++) {
-        expect(await outcome(() => use(stmts[i])), `${name} ${i}`).toEqual(await outcome(() => use(rawStmts[i])));
+        expect(await outcome(() => use(stmts[i])), `${name} ${i}`).toEqual(
+          await outcome(() => use(rawStmts[i])),
+        );
       }
     }
-    await expect(stmts[1].run()).rejects.toThrow(new TypeError('The database connection is not open'));
-    await expect(db.exec('select 1')).rejects.toThrow(new TypeError('The database connection is not open'));
-    expect(() => db.function('f', () => 1)).toThrow(new TypeError('The database connection is not open'));
+    await expect(stmts[1].run()).rejects.toThrow(
+      new TypeError('The database connection is not open'),
+    );
+    await expect(db.exec('select 1')).rejects.toThrow(
+      new TypeError('The database connection is not open'),
+    );
+    expect(() => db.function('f', () => 1)).toThrow(
+      new TypeError('The database connection is not open'),
+    );
     expect(db.open).toBe(false);
     expect(await db.close()).toBe(db); // idempotent
   });

@@ -6,13 +6,17 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 
 /** The real driver, for differential comparisons. */
- 
+
 export const Raw = require('better-sqlite3') as any;
 
 /** A fresh directory for database files, removed by the returned cleanup. */
 export function tempDir(): { dir: string; file(name: string): string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'unblock-bs3-'));
-  return { dir, file: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    file: (name) => join(dir, name),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** What a call produced, in a form both drivers can be compared on. */

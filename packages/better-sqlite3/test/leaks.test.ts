@@ -8,7 +8,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 /** 2000 rows: more than the first batch, so every iterator holds a real cursor in the worker. */
 async function filled(): Promise<Database> {
   const db = await Database.open(':memory:');
-  await db.exec('create table t (x); insert into t select x from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) select x from c)');
+  await db.exec(
+    'create table t (x); insert into t select x from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) select x from c)',
+  );
   return db;
 }
 
@@ -58,7 +60,9 @@ describe('leaks', () => {
     try {
       await openAndDrop(stmt);
       // While the cursor is open, the connection refuses writes (the driver's rule).
-      await expect(insert.run()).rejects.toThrow(new TypeError('This database connection is busy executing a query'));
+      await expect(insert.run()).rejects.toThrow(
+        new TypeError('This database connection is busy executing a query'),
+      );
       expect(stmt.busy).toBe(true);
       await expect(leaks.check()).rejects.toThrow(/cursor collected[\s\S]*openAndDrop/);
       await new Promise((resolve) => setTimeout(resolve, 20)); // warnings are emitted on the next tick

@@ -6,7 +6,7 @@ import { outcome, Raw } from './helpers.js';
 const require = createRequire(import.meta.url);
 const EXTENSION = require.resolve('better-sqlite3/build/Release/test_extension.node');
 
-type Target = { db: any; stmt: any; other: any; insert: any };  
+type Target = { db: any; stmt: any; other: any; insert: any };
 
 /** Every operation of reference §1.8, run while an iterator of `stmt` is open. */
 const OPS: Record<string, (t: Target) => unknown> = {
@@ -26,7 +26,13 @@ const OPS: Record<string, (t: Target) => unknown> = {
   serialize: (t) => Promise.resolve(t.db.serialize()).then(() => 'serialized'),
   function: (t) => void t.db.function('f', () => 1),
   aggregate: (t) => void t.db.aggregate('g', { step: () => 1 }),
-  table: (t) => void t.db.table('v', { columns: ['a'], *rows() { yield [1]; } }),
+  table: (t) =>
+    void t.db.table('v', {
+      columns: ['a'],
+      *rows() {
+        yield [1];
+      },
+    }),
   loadExtension: (t) => void t.db.loadExtension(EXTENSION),
   close: (t) => Promise.resolve(t.db.close()).then(() => 'closed'),
 };
@@ -66,7 +72,9 @@ describe('state matrix while iterating (differential)', () => {
           expect(ours.stmt.busy).toBe(false);
           if (ours.db.open) {
             expect(await ours.insert.run()).toEqual(raw.insert.run());
-            expect(await outcome(() => ours.other.pluck(false).get()), name).toEqual(await outcome(() => raw.other.pluck(false).get()));
+            expect(await outcome(() => ours.other.pluck(false).get()), name).toEqual(
+              await outcome(() => raw.other.pluck(false).get()),
+            );
             await ours.db.close();
           }
           if (raw.db.open) raw.db.close();
@@ -79,10 +87,16 @@ describe('state matrix while iterating (differential)', () => {
     const ours = await setup(3, false, true);
     const it = ours.stmt.iterate();
     await it.next();
-    await expect(ours.stmt.get()).rejects.toThrow(new TypeError('This statement is busy executing a query'));
-    await expect(ours.db.exec('select 1')).rejects.toThrow(new TypeError('This database connection is busy executing a query'));
+    await expect(ours.stmt.get()).rejects.toThrow(
+      new TypeError('This statement is busy executing a query'),
+    );
+    await expect(ours.db.exec('select 1')).rejects.toThrow(
+      new TypeError('This database connection is busy executing a query'),
+    );
     await expect(ours.db.pragma('user_version')).rejects.toBeInstanceOf(TypeError);
-    await expect(ours.db.close()).rejects.toThrow('This database connection is busy executing a query');
+    await expect(ours.db.close()).rejects.toThrow(
+      'This database connection is busy executing a query',
+    );
     expect(ours.db.open).toBe(true);
     await it.return();
     await ours.db.close();

@@ -131,8 +131,8 @@ function packColumn(
     return z ? { t: 's', v, o, z } : { t: 's', v, o };
   }
   const v = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) v[i] = encodeValue(rows[from + i][c], { transfer }, `row[${i}]`);
-  return { t: 'a', v };
+  for (let i = 0; i < n; i++) v[i] = rows[from + i][c];
+  return { t: 'a', v: encodeValue(v, { transfer }, `column ${c}`) as unknown[] };
 }
 
 function columnValues(col: PackedColumn, n: number, ctx: DecodeContext): ArrayLike<unknown> {

@@ -62,10 +62,19 @@ export interface DecodeContext {
   callerStack?: () => string | undefined;
 }
 
+/** Thrown inside the walk; the public entry turns it into a DataCloneError with a path. */
+class Unsendable {
+  constructor(
+    readonly value: unknown,
+    readonly what: string,
+  ) {}
+}
+
 /**
  * Makes a value ready for `postMessage`: walks arrays and plain objects, tags Buffers, errors
  * and registered classes, and throws {@link DataCloneError} naming the path of a value that
- * cannot cross.
+ * cannot cross. The path is worked out only when something fails, so a walk over many values
+ * builds no strings.
  *
  * @example
  * ```ts
@@ -73,6 +82,15 @@ export interface DecodeContext {
  * ```
  */
 export function encodeValue(value: unknown, ctx: EncodeContext, path: string): unknown {
+  try {
+    return encodeAny(value, ctx);
+  } catch (err) {
+    if (!(err instanceof Unsendable)) throw err;
+    throw new DataCloneError(pathTo(value, err.value, path) ?? path, err.what);
+  }
+}
+
+function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -81,23 +99,28 @@ export function encodeValue(value: unknown, ctx: EncodeContext, path: string): u
     case 'undefined':
       return value;
     case 'function':
-      throw new DataCloneError(path, 'a function');
+      throw new Unsendable(value, 'a function');
     case 'symbol':
-      throw new DataCloneError(path, 'a symbol');
+      throw new Unsendable(value, 'a symbol');
   }
   if (value === null) return null;
   const obj = value as object;
   if (Array.isArray(obj)) {
     const out = new Array<unknown>(obj.length);
-    for (let i = 0; i < obj.length; i++) out[i] = encodeValue(obj[i], ctx, `${path}[${i}]`);
+    for (let i = 0; i < obj.length; i++) {
+      const item = obj[i] as unknown;
+      out[i] =
+        typeof item === 'object' || typeof item === 'function' || typeof item === 'symbol'
+          ? encodeAny(item, ctx)
+          : item;
+    }
     return out;
   }
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(obj)) {
-      out[key] = encodeValue((obj as Record<string, unknown>)[key], ctx, `${path}.${key}`);
-    }
+    for (const key of Object.keys(obj))
+      out[key] = encodeAny((obj as Record<string, unknown>)[key], ctx);
     return out;
   }
   if (Buffer.isBuffer(obj)) return { [TAG]: 'B', d: bufferBytes(obj, ctx.transfer) };
@@ -111,7 +134,27 @@ export function encodeValue(value: unknown, ctx: EncodeContext, path: string): u
   }
   const custom = ctx.encodeObject?.(obj);
   if (custom !== undefined) return custom;
-  throw new DataCloneError(path, `an instance of ${obj.constructor?.name ?? 'an unknown class'}`);
+  throw new Unsendable(obj, `an instance of ${obj.constructor?.name ?? 'an unknown class'}`);
+}
+
+/** Where `target` sits inside `root`, as `args[0].fn`; undefined if it is not found. */
+function pathTo(root: unknown, target: unknown, path: string): string | undefined {
+  if (root === target) return path;
+  if (typeof root !== 'object' || root === null) return undefined;
+  if (Array.isArray(root)) {
+    for (let i = 0; i < root.length; i++) {
+      const found = pathTo(root[i], target, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(root) as object | null;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  for (const [key, item] of Object.entries(root)) {
+    const found = pathTo(item, target, `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /**

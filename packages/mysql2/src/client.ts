@@ -65,7 +65,8 @@ const internals = new WeakMap<Client, ClientInternals>();
 /** @internal */
 export function clientInternals(client: Client): ClientInternals {
   const found = internals.get(client);
-  if (found === undefined) throw new TypeError('not a client made by createClient() of @unblock/mysql2');
+  if (found === undefined)
+    throw new TypeError('not a client made by createClient() of @unblock/mysql2');
   return found;
 }
 
@@ -116,11 +117,24 @@ function closedError(err: unknown): unknown {
 
 function toQueryResult<Row>(result: unknown, fields: FieldPacket[] | undefined): QueryResult<Row> {
   if (fields === undefined || !Array.isArray(result)) {
-    const header = (Array.isArray(result) ? result[result.length - 1] : result) as ResultSetHeader | undefined;
-    return { rows: [], rowCount: 0, changes: header?.affectedRows ?? 0, lastInsertId: header?.insertId, columns: [] };
+    const header = (Array.isArray(result) ? result[result.length - 1] : result) as
+      ResultSetHeader | undefined;
+    return {
+      rows: [],
+      rowCount: 0,
+      changes: header?.affectedRows ?? 0,
+      lastInsertId: header?.insertId,
+      columns: [],
+    };
   }
   const rows = result as Row[];
-  return { rows, rowCount: rows.length, changes: 0, lastInsertId: undefined, columns: fields.map((f) => f.name) };
+  return {
+    rows,
+    rowCount: rows.length,
+    changes: 0,
+    lastInsertId: undefined,
+    columns: fields.map((f) => f.name),
+  };
 }
 
 /**
@@ -142,7 +156,8 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   const own = typeof options === 'string' ? {} : options;
   const maxQueue = limit(own.maxQueue, 'maxQueue', Infinity);
   const closeTimeout = own.closeTimeout ?? 5_000;
-  if (!Number.isFinite(closeTimeout) || closeTimeout < 0) throw new RangeError('options.closeTimeout must be a non-negative number');
+  if (!Number.isFinite(closeTimeout) || closeTimeout < 0)
+    throw new RangeError('options.closeTimeout must be a non-negative number');
   const pool = new Pool(options);
   const tx = new AsyncLocalStorage<TxScope>();
   let closed = false;
@@ -151,7 +166,9 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   let drained: (() => void) | undefined;
 
   const scoped = <T>(opts: CallOptions | undefined, fn: () => T): T =>
-    opts !== undefined && (opts.signal !== undefined || opts.timeout !== undefined) ? withCallOptions(opts, fn) : fn();
+    opts !== undefined && (opts.signal !== undefined || opts.timeout !== undefined)
+      ? withCallOptions(opts, fn)
+      : fn();
 
   /** The open transaction this call belongs to, if any. */
   const current = (): TxScope | undefined => {
@@ -175,7 +192,11 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
    * transaction belong to it and are not counted again. No wrapper function sits between the
    * caller and the pool: an error's stack keeps the caller's frames within the trace limit.
    */
-  const run = (sql: string | QueryOptions, params: QueryParams | undefined, opts: CallOptions | undefined): Promise<[unknown, FieldPacket[] | undefined]> => {
+  const run = (
+    sql: string | QueryOptions,
+    params: QueryParams | undefined,
+    opts: CallOptions | undefined,
+  ): Promise<[unknown, FieldPacket[] | undefined]> => {
     const scope = current();
     const target = scope !== undefined ? scope.conn : pool;
     if (scope === undefined) {
@@ -184,9 +205,10 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
     }
     let pending: Promise<[unknown, FieldPacket[]]>;
     try {
-      pending = opts !== undefined && (opts.signal !== undefined || opts.timeout !== undefined)
-        ? withCallOptions(opts, () => target.query(sql, params))
-        : target.query(sql, params);
+      pending =
+        opts !== undefined && (opts.signal !== undefined || opts.timeout !== undefined)
+          ? withCallOptions(opts, () => target.query(sql, params))
+          : target.query(sql, params);
     } catch (err) {
       pending = Promise.reject(err);
     }
@@ -204,6 +226,7 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   };
 
   /** An iterator that rejects on its first `next()`. */
+  // eslint-disable-next-line require-yield -- it only rejects, as iterate() on a closed client must
   async function* refused<Row>(err: Error): AsyncGenerator<Row, void, undefined> {
     throw err;
   }
@@ -222,7 +245,11 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   };
 
   /** A savepoint on the open transaction's connection: an inner rollback undoes only its writes. */
-  async function savepoint<T>(scope: TxScope, fn: () => Promise<T>, opts: CallOptions | undefined): Promise<T> {
+  async function savepoint<T>(
+    scope: TxScope,
+    fn: () => Promise<T>,
+    opts: CallOptions | undefined,
+  ): Promise<T> {
     const name = `unblock_sp_${++scope.savepoints}`;
     const { conn } = scope;
     return scoped(opts, async () => {
@@ -232,7 +259,9 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
         result = await fn();
       } catch (err) {
         // A failed ROLLBACK TO leaves the outer transaction to fail on its own next statement.
-        await outsideScopes(() => conn.query(`ROLLBACK TO SAVEPOINT ${name}`)).catch(() => undefined);
+        await outsideScopes(() => conn.query(`ROLLBACK TO SAVEPOINT ${name}`)).catch(
+          () => undefined,
+        );
         throw err;
       }
       await conn.query(`RELEASE SAVEPOINT ${name}`);
@@ -288,11 +317,19 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   const client: MysqlClient = {
     dialect: 'mysql',
     pool,
-    async query<Row = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: CallOptions): Promise<QueryResult<Row>> {
+    async query<Row = Record<string, unknown>>(
+      sql: string,
+      params?: QueryParams,
+      opts?: CallOptions,
+    ): Promise<QueryResult<Row>> {
       const [result, fields] = await run(sql, params, opts);
       return toQueryResult<Row>(result, fields);
     },
-    iterate<Row = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: IterateOptions): AsyncIterableIterator<Row> {
+    iterate<Row = Record<string, unknown>>(
+      sql: string,
+      params?: QueryParams,
+      opts?: IterateOptions,
+    ): AsyncIterableIterator<Row> {
       // The transaction is looked up now, in the caller's context, not at the first next().
       const scope = current();
       const options = { batchSize: opts?.batchSize, signal: opts?.signal };

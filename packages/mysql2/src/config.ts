@@ -37,7 +37,14 @@ export interface MysqlConfig {
 /** Options of this package that mysql2 does not know; removed before mysql2 sees the options. */
 const OWN_OPTIONS = ['workers', 'leakDetectionThreshold', 'closeTimeout', 'maxQueue'] as const;
 /** Pool options: the pool reads them, connections do not need them. */
-export const POOL_OPTIONS = ['connectionLimit', 'maxIdle', 'idleTimeout', 'queueLimit', 'waitForConnections', 'resetOnRelease'] as const;
+export const POOL_OPTIONS = [
+  'connectionLimit',
+  'maxIdle',
+  'idleTimeout',
+  'queueLimit',
+  'waitForConnections',
+  'resetOnRelease',
+] as const;
 /** Functions or objects that only make sense on the caller's thread, and are ignored. */
 const CALLER_ONLY = ['Promise', 'pool'] as const;
 /** Function-valued options shipped as portable functions. */
@@ -65,13 +72,16 @@ export interface SplitOptions {
 export function splitOptions(input: unknown, forPool = false): SplitOptions {
   let user: Record<string, unknown>;
   if (typeof input === 'string') user = ConnectionConfig.parseUrl(input);
-  else if (typeof input === 'object' && input !== null) user = { ...(input as Record<string, unknown>) };
+  else if (typeof input === 'object' && input !== null)
+    user = { ...(input as Record<string, unknown>) };
   else throw new TypeError('options must be an object or a connection URI string');
   const connection: Record<string, unknown> = { ...user };
   for (const key of [...OWN_OPTIONS, ...CALLER_ONLY]) delete connection[key];
   for (const key of UNSUPPORTED) {
     if (connection[key] !== undefined) {
-      throw new TypeError(`The option "${key}" cannot be used by @unblock/mysql2: mysql2 runs in a worker thread, where a function or stream from this thread cannot go`);
+      throw new TypeError(
+        `The option "${key}" cannot be used by @unblock/mysql2: mysql2 runs in a worker thread, where a function or stream from this thread cannot go`,
+      );
     }
   }
   const open: OpenOptions = { config: {} };

@@ -5,7 +5,7 @@ import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { portableValues } from './raw-codec.js';
-import { toResult } from './results.js';
+import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
 import type { ConnectionInfo } from './wire.js';
 
@@ -24,7 +24,9 @@ export function localFormatter(config: MysqlConfig): LocalFormatter {
 
 /** mysql2's error for a command on a closed connection. */
 export function closedStateError(): Error {
-  const err = new Error("Can't add new command when connection is in closed state") as Error & { fatal: boolean };
+  const err = new Error("Can't add new command when connection is in closed state") as Error & {
+    fatal: boolean;
+  };
   err.fatal = true;
   return err;
 }
@@ -39,7 +41,12 @@ function callbackError(): Error {
  */
 export function splitQuery(sql: string | QueryOptions): [unknown, CallOptions | undefined] {
   if (typeof sql !== 'object' || sql === null) return [sql, undefined];
-  const { signal, typeCast, queryFormat: _ignored, ...rest } = sql as QueryOptions & { queryFormat?: unknown };
+  const {
+    signal,
+    typeCast,
+    queryFormat: _ignored,
+    ...rest
+  } = sql as QueryOptions & { queryFormat?: unknown };
   const wire: Record<string, unknown> = rest;
   if (rest.values !== undefined) wire.values = portableValues(rest.values);
   if (typeof typeCast === 'function') wire.typeCast = toPortableFunction(typeCast, 'typeCast');
@@ -51,7 +58,9 @@ function checkExecuteValues(values: unknown): void {
   if (!Array.isArray(values)) return;
   for (const v of values) {
     if (typeof v === 'function') {
-      throw new TypeError('Bind parameters must not contain function(s). To pass the body of a function as a string call .toString() first');
+      throw new TypeError(
+        'Bind parameters must not contain function(s). To pass the body of a function as a string call .toString() first',
+      );
     }
   }
 }
@@ -78,6 +87,9 @@ export class Connection extends EventEmitter {
   #closed = false;
 
   readonly #onEnd: (() => void) | undefined;
+  readonly #fields: FieldRegistry;
+  /** Made once: a closure per query would be garbage per query. */
+  readonly #toResult: (value: unknown) => unknown;
 
   /** @internal */
   constructor(session: Session, config: MysqlConfig, onEnd?: () => void) {
@@ -87,6 +99,8 @@ export class Connection extends EventEmitter {
     this.#config = config;
     this.#formatter = localFormatter(config);
     this.#threadId = (session.info as ConnectionInfo).threadId;
+    const fields = (this.#fields = fieldRegistryOf(session));
+    this.#toResult = (value) => toResult(value, fields);
   }
 
   /** mysql2's ConnectionConfig of this connection. */
@@ -119,7 +133,10 @@ export class Connection extends EventEmitter {
    * const [rows] = await conn.query({ sql: 'SELECT * FROM t WHERE id = ?', values: [1], rowsAsArray: true });
    * ```
    */
-  query<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
+  query<T extends QueryResult = QueryResult>(
+    sql: string | QueryOptions,
+    values?: unknown,
+  ): Promise<[T, FieldPacket[]]> {
     if (typeof values === 'function') throw callbackError();
     return this.run('query', sql, values) as Promise<[T, FieldPacket[]]>;
   }
@@ -132,13 +149,26 @@ export class Connection extends EventEmitter {
    * const [rows] = await conn.execute('SELECT * FROM t WHERE id = ?', [1]);
    * ```
    */
-  execute<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
+  execute<T extends QueryResult = QueryResult>(
+    sql: string | QueryOptions,
+    values?: unknown,
+  ): Promise<[T, FieldPacket[]]> {
     if (typeof values === 'function') throw callbackError();
     return this.run('execute', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
   /** @internal */
   run(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
+    return this.send(kind, sql, values).then(this.#toResult);
+  }
+
+  /** @internal Turns what {@link send} resolved to into mysql2's `[rows, fields]`. */
+  get decode(): (value: unknown) => unknown {
+    return this.#toResult;
+  }
+
+  /** @internal Sends a statement; resolves with what the worker answered (see {@link decode}). */
+  send(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
     let wire: unknown;
     let options: CallOptions | undefined;
     try {
@@ -147,7 +177,12 @@ export class Connection extends EventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.call('query', [kind, wire, portableValues(values)], options).then(toResult);
+    const acks = this.#fields.takeAcks();
+    const args =
+      acks === undefined
+        ? [kind, wire, portableValues(values)]
+        : [kind, wire, portableValues(values), acks];
+    return this.call('query', args, options);
   }
 
   /**
@@ -159,7 +194,11 @@ export class Connection extends EventEmitter {
    * for await (const row of conn.iterate('SELECT * FROM big', [], { batchSize: 500 })) console.log(row);
    * ```
    */
-  iterate<Row = Record<string, unknown>>(sql: string | QueryOptions, values?: unknown, options: IterateRowsOptions = {}): AsyncIterableIterator<Row> {
+  iterate<Row = Record<string, unknown>>(
+    sql: string | QueryOptions,
+    values?: unknown,
+    options: IterateRowsOptions = {},
+  ): AsyncIterableIterator<Row> {
     return iterateRows<Row>(this, sql, values, options);
   }
 
@@ -262,7 +301,6 @@ export class Connection extends EventEmitter {
     return this.session.close().finally(this.#onEnd);
   }
 
-
   /**
    * Closes the socket at once.
    *
@@ -284,7 +322,9 @@ export class Connection extends EventEmitter {
 
   /** Not available: the socket is in a worker thread. Use `iterate()`, which applies backpressure. */
   pause(): void {
-    throw new Error('pause() is not available with @unblock/mysql2: use iterate(), which pauses the connection while you are behind');
+    throw new Error(
+      'pause() is not available with @unblock/mysql2: use iterate(), which pauses the connection while you are behind',
+    );
   }
 
   /** See `pause()`. */

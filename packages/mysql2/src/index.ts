@@ -14,7 +14,10 @@ const SqlString = mysql2 as unknown as {
   format(sql: string, values?: unknown, stringifyObjects?: boolean, timezone?: string): string;
   raw(sql: string): { toSqlString(): string };
 };
-const parserCache = mysql2 as unknown as { setMaxParserCache(n: number): void; clearParserCache(): void };
+const parserCache = mysql2 as unknown as {
+  setMaxParserCache(n: number): void;
+  clearParserCache(): void;
+};
 
 registerValueCodec<SqlFragment>({
   name: SQL_FRAGMENT_CODEC,
@@ -66,7 +69,9 @@ export function clearParserCache(): void {
  * ```
  */
 export function createPoolCluster(): never {
-  throw new Error('createPoolCluster() is not implemented by @unblock/mysql2 yet: use one createPool() per node');
+  throw new Error(
+    'createPoolCluster() is not implemented by @unblock/mysql2 yet: use one createPool() per node',
+  );
 }
 
 export {

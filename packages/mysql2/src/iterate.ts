@@ -38,7 +38,8 @@ export async function* iterateRows<Row>(
 ): AsyncGenerator<Row, void, undefined> {
   try {
     const batchSize = options.batchSize ?? 256;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('options.batchSize must be a positive integer');
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError('options.batchSize must be a positive integer');
     let wire: unknown = sql;
     let signal = options.signal;
     if (typeof sql === 'object' && sql !== null) {
@@ -48,7 +49,11 @@ export async function* iterateRows<Row>(
     }
     const callOptions = signal === undefined ? undefined : { signal };
     const kind = options.execute ? 'execute' : 'query';
-    const cursor = (await source.call('cursor', [kind, wire, portableValues(values), batchSize * 4], callOptions)) as RemoteHandle;
+    const cursor = (await source.call(
+      'cursor',
+      [kind, wire, portableValues(values), batchSize * 4],
+      callOptions,
+    )) as RemoteHandle;
     let fields: FieldPacket[] = [];
     // The next batch is fetched while the consumer works on this one. If it fails (an abort, a
     // close) before it is awaited, that is reported when it is awaited: marked handled meanwhile.
@@ -63,7 +68,7 @@ export async function* iterateRows<Row>(
         const batch = (await pending) as ReceivedRows;
         const extra = batch.extra as RowsExtra & { done: boolean };
         pending = extra.done ? undefined : prefetch();
-        if (extra.f !== '') fields = fieldsFromJson(extra.f);
+        if (extra.f !== '') fields = fieldsFromJson(extra.f as string);
         const rows = extra.nest === true ? nestRows(batch.rows, fields) : batch.rows;
         for (const row of rows) yield row as Row;
         // When the worker is ahead, every await below is already settled and the consumer's

@@ -79,6 +79,12 @@ export class Pool extends EventEmitter {
   #ending: Promise<void> | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #hooks: PoolHooks;
+  /**
+   * Capture the caller's stack per call. mysql2's `trace` defaults to true, but a stack per
+   * query is a large part of a point select's cost on this thread: only an explicit `trace`
+   * decides, otherwise core's default (on unless NODE_ENV is 'production').
+   */
+  readonly #captureStacks: boolean;
 
   /** @internal Use {@link createPool}. */
   constructor(options: PoolOptions | string) {
@@ -93,7 +99,12 @@ export class Pool extends EventEmitter {
     this.#workers = workers ?? Math.min(limit, defaultWorkers());
     this.#leakDetectionThreshold = leakDetectionThreshold;
     this.#closeTimeout = closeTimeout;
-    this.#formatter = Object.create(BasePool.prototype, { config: { value: this.config } }) as PoolFormatter;
+    const { trace } = this.#split.user;
+    this.#captureStacks =
+      typeof trace === 'boolean' ? trace : process.env.NODE_ENV !== 'production';
+    this.#formatter = Object.create(BasePool.prototype, {
+      config: { value: this.config },
+    }) as PoolFormatter;
     this.#hooks = {
       release: (entry) => this.#release(entry),
       remove: (entry) => this.#remove(entry, true),
@@ -115,7 +126,7 @@ export class Pool extends EventEmitter {
       name: 'mysql2 pool',
       leakDetectionThreshold: this.#leakDetectionThreshold,
       closeTimeout: this.#closeTimeout,
-      captureStacks: this.config.connectionConfig.trace !== false,
+      captureStacks: this.#captureStacks,
     });
     return this.#core;
   }
@@ -146,7 +157,7 @@ export class Pool extends EventEmitter {
    * ```
    */
   getConnection(): Promise<PoolConnection> {
-    const origin = this.config.connectionConfig.trace !== false ? new Error() : undefined;
+    const origin = this.#captureStacks ? new Error() : undefined;
     if (origin !== undefined) Error.captureStackTrace(origin, this.getConnection);
     return this.#acquire(currentCallOptions()).then((entry) => this.#lease(entry, origin));
   }
@@ -156,11 +167,17 @@ export class Pool extends EventEmitter {
     const conn = new PoolConnection(entry, this.#hooks, lease);
     // The release callback holds the lease, never the connection object, so an unreleased
     // PoolConnection can be collected and its entry still comes back to the pool.
-    lease.record = this.#corePool().leaks.track(conn, 'connection', entry.session.threadId, origin, () => {
-      if (lease.released) return;
-      lease.released = true;
-      this.#release(entry);
-    });
+    lease.record = this.#corePool().leaks.track(
+      conn,
+      'connection',
+      entry.session.threadId,
+      origin,
+      () => {
+        if (lease.released) return;
+        lease.released = true;
+        this.#release(entry);
+      },
+    );
     return conn;
   }
 
@@ -184,8 +201,12 @@ export class Pool extends EventEmitter {
    * const [rows, fields] = await pool.query('SELECT * FROM t WHERE id = ?', [1]);
    * ```
    */
-  query<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
-    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
+  query<T extends QueryResult = QueryResult>(
+    sql: string | QueryOptions,
+    values?: unknown,
+  ): Promise<[T, FieldPacket[]]> {
+    if (typeof values === 'function')
+      throw new Error('Callback function is not available with promise clients.');
     return this.#runPooled('query', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -197,28 +218,44 @@ export class Pool extends EventEmitter {
    * const [rows] = await pool.execute('SELECT * FROM t WHERE id = ?', [1]);
    * ```
    */
-  execute<T extends QueryResult = QueryResult>(sql: string | QueryOptions, values?: unknown): Promise<[T, FieldPacket[]]> {
-    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
+  execute<T extends QueryResult = QueryResult>(
+    sql: string | QueryOptions,
+    values?: unknown,
+  ): Promise<[T, FieldPacket[]]> {
+    if (typeof values === 'function')
+      throw new Error('Callback function is not available with promise clients.');
     return this.#runPooled('execute', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
-  #runPooled(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
+  #runPooled(
+    kind: 'query' | 'execute',
+    sql: string | QueryOptions,
+    values: unknown,
+  ): Promise<unknown> {
     const entry = this.#closed ? undefined : this.#takeFree();
     if (entry !== undefined) {
       this.#emitWith('acquire', entry);
       return this.#runOn(entry, kind, sql, values);
     }
-    const signal = typeof sql === 'object' && sql !== null ? (sql as QueryOptions).signal : undefined;
-    return this.#acquire(currentCallOptions(signal === undefined ? undefined : { signal })).then((e) =>
-      this.#runOn(e, kind, sql, values),
+    const signal =
+      typeof sql === 'object' && sql !== null ? (sql as QueryOptions).signal : undefined;
+    return this.#acquire(currentCallOptions(signal === undefined ? undefined : { signal })).then(
+      (e) => this.#runOn(e, kind, sql, values),
     );
   }
 
-  #runOn(entry: PoolEntry, kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
-    return entry.conn.run(kind, sql, values).then(
-      (result) => {
+  #runOn(
+    entry: PoolEntry,
+    kind: 'query' | 'execute',
+    sql: string | QueryOptions,
+    values: unknown,
+  ): Promise<unknown> {
+    // One promise reaction decodes and releases (not one per step): this runs for every query.
+    const { conn } = entry;
+    return conn.send(kind, sql, values).then(
+      (value) => {
         this.#release(entry);
-        return result;
+        return conn.decode(value);
       },
       (err: unknown) => {
         if ((err as { fatal?: unknown }).fatal === true) entry.dead = true;
@@ -236,8 +273,14 @@ export class Pool extends EventEmitter {
    * for await (const row of pool.iterate('SELECT * FROM big')) console.log(row);
    * ```
    */
-  async *iterate<Row = Record<string, unknown>>(sql: string | QueryOptions, values?: unknown, options: IterateRowsOptions = {}): AsyncGenerator<Row, void, undefined> {
-    const entry = await this.#acquire(currentCallOptions(options.signal === undefined ? undefined : { signal: options.signal }));
+  async *iterate<Row = Record<string, unknown>>(
+    sql: string | QueryOptions,
+    values?: unknown,
+    options: IterateRowsOptions = {},
+  ): AsyncGenerator<Row, void, undefined> {
+    const entry = await this.#acquire(
+      currentCallOptions(options.signal === undefined ? undefined : { signal: options.signal }),
+    );
     yield* iterateRows<Row>(entry.conn, sql, values, options, () => this.#release(entry));
   }
 
@@ -251,7 +294,8 @@ export class Pool extends EventEmitter {
     const { connectionLimit, waitForConnections, queueLimit } = this.config;
     if (connectionLimit === 0 || this.#count < connectionLimit) return this.#open();
     if (!waitForConnections) return Promise.reject(poolError('No connections available.'));
-    if (queueLimit && this.#queue.length >= queueLimit) return Promise.reject(poolError('Queue limit reached.'));
+    if (queueLimit && this.#queue.length >= queueLimit)
+      return Promise.reject(poolError('Queue limit reached.'));
     const signal = callOptions?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError('queued', signal.reason));
     this.emit('enqueue');
@@ -268,7 +312,10 @@ export class Pool extends EventEmitter {
         const onAbort = (): void => abort(signal!.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         const timeout = callOptions?.timeout;
-        const timer = timeout === undefined ? undefined : setTimeout(() => abort(new TimeoutError(timeout)), timeout);
+        const timer =
+          timeout === undefined
+            ? undefined
+            : setTimeout(() => abort(new TimeoutError(timeout)), timeout);
         waiter.cleanup = () => {
           signal?.removeEventListener('abort', onAbort);
           clearTimeout(timer);
@@ -295,7 +342,10 @@ export class Pool extends EventEmitter {
     this.#count++;
     const conf = this.config.connectionConfig;
     // A copy per connection, as mysql2 makes, so changeUser() on one does not leak into others.
-    const config = Object.create(Object.getPrototypeOf(conf) as object, Object.getOwnPropertyDescriptors(conf)) as MysqlConfig;
+    const config = Object.create(
+      Object.getPrototypeOf(conf) as object,
+      Object.getOwnPropertyDescriptors(conf),
+    ) as MysqlConfig;
     return this.#corePool()
       .openSession(this.#split.open)
       .then(
@@ -304,7 +354,13 @@ export class Pool extends EventEmitter {
             void session.close();
             throw poolError('Pool is closed.');
           }
-          const entry: PoolEntry = { session, conn: new Connection(session, config), config, lastActive: Date.now(), dead: false };
+          const entry: PoolEntry = {
+            session,
+            conn: new Connection(session, config),
+            config,
+            lastActive: Date.now(),
+            dead: false,
+          };
           this.#all.add(entry);
           this.#emitWith('connection', entry);
           this.#emitWith('acquire', entry);

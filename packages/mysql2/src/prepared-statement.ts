@@ -23,7 +23,12 @@ interface StatementMeta {
  */
 export class PreparedStatementInfo {
   /** The statement's id, SQL, result columns and parameters, as mysql2 reports them. */
-  readonly statement: { id: number; query: string; columns: FieldPacket[]; parameters: FieldPacket[] };
+  readonly statement: {
+    id: number;
+    query: string;
+    columns: FieldPacket[];
+    parameters: FieldPacket[];
+  };
   readonly #handle: RemoteHandle<StatementMeta>;
 
   /** @internal */
@@ -46,8 +51,13 @@ export class PreparedStatementInfo {
    * const [rows, fields] = await stmt.execute([42]);
    * ```
    */
-  async execute<T extends QueryResult = QueryResult>(parameters?: unknown): Promise<[T, FieldPacket[]]> {
-    return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [T, FieldPacket[]];
+  async execute<T extends QueryResult = QueryResult>(
+    parameters?: unknown,
+  ): Promise<[T, FieldPacket[]]> {
+    return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [
+      T,
+      FieldPacket[],
+    ];
   }
 
   /**

@@ -28,7 +28,11 @@ export function portableValues(values: unknown): unknown {
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as unknown;
       if (typeof v !== 'object' || v === null) continue;
-      const mapped = isSqlObject(v) ? new SqlFragment(String(v.toSqlString())) : Array.isArray(v) ? portableValues(v) : v;
+      const mapped = isSqlObject(v)
+        ? new SqlFragment(String(v.toSqlString()))
+        : Array.isArray(v)
+          ? portableValues(v)
+          : v;
       if (mapped !== v) {
         out ??= values.slice();
         out[i] = mapped;
@@ -37,7 +41,11 @@ export function portableValues(values: unknown): unknown {
     return out ?? values;
   }
   if (isSqlObject(values)) return new SqlFragment(String(values.toSqlString()));
-  if (typeof values === 'object' && values !== null && Object.getPrototypeOf(values) === Object.prototype) {
+  if (
+    typeof values === 'object' &&
+    values !== null &&
+    Object.getPrototypeOf(values) === Object.prototype
+  ) {
     let out: Record<string, unknown> | undefined;
     for (const [key, v] of Object.entries(values)) {
       if (isSqlObject(v)) {

@@ -19,7 +19,10 @@ export function columnKeys(fields: readonly WireField[], shape: WireShape): stri
 }
 
 /** Nests row arrays by table (`nestTables: true`): `{ [table]: { [name]: value } }`, plain objects. */
-export function nestRows(rows: unknown[], fields: readonly { table: string; name: string }[]): Record<string, Record<string, unknown>>[] {
+export function nestRows(
+  rows: unknown[],
+  fields: readonly { table: string; name: string }[],
+): Record<string, Record<string, unknown>>[] {
   const tables = fields.map((f) => f.table);
   const names = fields.map((f) => f.name);
   const distinct = [...new Set(tables)];
@@ -35,7 +38,11 @@ export function nestRows(rows: unknown[], fields: readonly { table: string; name
 }
 
 /** Builds the final rows from row arrays in the worker (used for multi-statement results). */
-export function shapeRows(rows: unknown[][], fields: readonly WireField[], shape: WireShape): unknown[] {
+export function shapeRows(
+  rows: unknown[][],
+  fields: readonly WireField[],
+  shape: WireShape,
+): unknown[] {
   if (shape.kind === 'array') return rows;
   if (shape.kind === 'nest') return nestRows(rows, fields);
   const keys = columnKeys(fields, shape);

@@ -34,7 +34,8 @@ export interface WireField {
 }
 
 /** How rows are shaped: as mysql2 decides from `rowsAsArray` and `nestTables`. */
-export type WireShape = { kind: 'object' } | { kind: 'array' } | { kind: 'nest' } | { kind: 'prefix'; sep: string };
+export type WireShape =
+  { kind: 'object' } | { kind: 'array' } | { kind: 'nest' } | { kind: 'prefix'; sep: string };
 
 /**
  * The `extra` of a RowSet: the fields as one JSON string (a string clones as one copy, where an
@@ -42,9 +43,26 @@ export type WireShape = { kind: 'object' } | { kind: 'array' } | { kind: 'nest' 
  * the string), and whether the rows still need nesting by table.
  */
 export interface RowsExtra {
-  f: string;
+  /**
+   * The fields: their JSON, or (query results of a session) the id of a field list the session
+   * registered. A session sends each distinct list once: the id alone once the caller has
+   * acknowledged it (see {@link FIELD_ACKS_ARG}), id and JSON (`d`) until then.
+   */
+  f: string | number;
+  /** The JSON of field list `f`, while the caller has not acknowledged it. */
+  d?: string;
   nest?: true;
 }
+
+/**
+ * The position, in the `query` operation's arguments, of the field-list ids the caller learned
+ * since its last call. Acknowledged rather than assumed: an answer can be dropped on the way (a
+ * call aborted while running), so the worker only trusts what the caller confirmed.
+ */
+export const FIELD_ACKS_ARG = 3;
+
+/** Distinct field lists a session registers; beyond that, results carry their JSON. */
+export const SESSION_FIELD_LISTS = 256;
 
 /** A result without rows: the OK packet as a plain object. */
 export interface HeaderResult {

@@ -40,7 +40,10 @@ let shared: { pool: CorePool; users: number } | undefined;
  * so an idle process can exit.
  */
 export function acquireSharedPool(): CorePool {
-  shared ??= { pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections' }), users: 0 };
+  shared ??= {
+    pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections' }),
+    users: 0,
+  };
   shared.users++;
   return shared.pool;
 }

@@ -12,7 +12,16 @@ import {
 import { mysql2Internal } from './mysql2-internals.js';
 import { SQL_FRAGMENT_CODEC } from './raw-codec.js';
 import { columnKeys, shapeOf, shapeRows } from './row-shape.js';
-import type { ConnectionInfo, HeaderResult, MultiResult, OpenOptions, RowsExtra, WireField, WireShape } from './wire.js';
+import { FIELD_ACKS_ARG, SESSION_FIELD_LISTS } from './wire.js';
+import type {
+  ConnectionInfo,
+  HeaderResult,
+  MultiResult,
+  OpenOptions,
+  RowsExtra,
+  WireField,
+  WireShape,
+} from './wire.js';
 
 const require = createRequire(import.meta.url);
 
@@ -59,7 +68,8 @@ interface Mysql2 {
 }
 
 const mysql = require('mysql2') as Mysql2;
-const Execute = mysql2Internal<new (options: object, cb: Callback) => unknown>('lib/commands/execute.js');
+const Execute =
+  mysql2Internal<new (options: object, cb: Callback) => unknown>('lib/commands/execute.js');
 
 registerValueCodec<unknown>({
   name: SQL_FRAGMENT_CODEC,
@@ -78,6 +88,10 @@ interface Conn {
   options: OpenOptions;
   /** The last error the connection emitted while idle (a lost connection, say). */
   fatal: Error | undefined;
+  /** Field lists registered with the caller, by their JSON (see RowsExtra). */
+  fieldIds: Map<string, number>;
+  /** Ids the caller confirmed it holds: their results carry the id alone. */
+  fieldsAcked: Set<number>;
 }
 
 function wireField(f: Record<string, unknown>): WireField {
@@ -111,7 +125,10 @@ const FIELDS_CACHE_LIMIT = 1024;
 function fieldKey(f: Record<string, unknown>): string | undefined {
   const buf = f._buf as Buffer | undefined;
   const start = f._catalogStart as number | undefined;
-  const end = (f._orgNameStart as number | undefined) !== undefined ? (f._orgNameStart as number) + (f._orgNameLength as number) : undefined;
+  const end =
+    (f._orgNameStart as number | undefined) !== undefined
+      ? (f._orgNameStart as number) + (f._orgNameLength as number)
+      : undefined;
   if (!Buffer.isBuffer(buf) || start === undefined || end === undefined) return undefined;
   return `${buf.toString('latin1', start, end)}|${String(f._clientEncoding)}|${f.characterSet as number},${f.columnLength as number},${f.columnType as number},${f.flags as number},${f.decimals as number},${String(f.extendedTypeName)},${String(f.extendedFormat)}`;
 }
@@ -137,16 +154,37 @@ function cachedFields(fields: Record<string, unknown>[]): [WireField[], string] 
 }
 
 function isColumnDefinition(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'columnType' in value;
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && 'columnType' in value
+  );
 }
 
 function plainHeader(header: unknown): Record<string, unknown> {
   return { ...(header as Record<string, unknown>) };
 }
 
+/** The fields of a result as the caller gets them: a registered id where the session has one. */
+function fieldsExtra(json: string, conn: Conn | undefined): RowsExtra {
+  if (conn === undefined) return { f: json };
+  let id = conn.fieldIds.get(json);
+  if (id === undefined) {
+    if (conn.fieldIds.size >= SESSION_FIELD_LISTS) return { f: json };
+    id = conn.fieldIds.size + 1;
+    conn.fieldIds.set(json, id);
+  }
+  return conn.fieldsAcked.has(id) ? { f: id } : { f: id, d: json };
+}
+
 /** Turns what mysql2 called back with into what crosses to the caller. */
-function encodeResult(rows: unknown, fields: unknown, shape: WireShape): RowSet | HeaderResult | MultiResult {
-  const multi = Array.isArray(fields) ? fields.length > 0 && !isColumnDefinition(fields[0]) : Array.isArray(rows);
+function encodeResult(
+  rows: unknown,
+  fields: unknown,
+  shape: WireShape,
+  conn?: Conn,
+): RowSet | HeaderResult | MultiResult {
+  const multi = Array.isArray(fields)
+    ? fields.length > 0 && !isColumnDefinition(fields[0])
+    : Array.isArray(rows);
   if (multi) {
     const all = rows as unknown[];
     const allFields = (Array.isArray(fields) ? fields : []) as (object[] | undefined)[];
@@ -154,33 +192,63 @@ function encodeResult(rows: unknown, fields: unknown, shape: WireShape): RowSet 
       const f = allFields[i];
       return Array.isArray(f) ? f.map((x) => wireField(x as Record<string, unknown>)) : null;
     });
-    const m = all.map((r, i) => (Array.isArray(r) ? shapeRows(r as unknown[][], wire[i] ?? [], shape) : plainHeader(r)));
+    const m = all.map((r, i) =>
+      Array.isArray(r) ? shapeRows(r as unknown[][], wire[i] ?? [], shape) : plainHeader(r),
+    );
     return { m, f: JSON.stringify(wire) };
   }
   if (!Array.isArray(fields)) return { h: plainHeader(rows) };
   const [wire, json] = cachedFields(fields as Record<string, unknown>[]);
-  const extra: RowsExtra = { f: json };
+  const extra = fieldsExtra(json, conn);
   if (shape.kind === 'nest') {
     extra.nest = true;
-    return new RowSet(wire.map((f) => f.name), rows as unknown[][], 'array', extra);
+    return new RowSet(
+      wire.map((f) => f.name),
+      rows as unknown[][],
+      'array',
+      extra,
+    );
   }
-  return new RowSet(columnKeys(wire, shape), rows as unknown[][], shape.kind === 'array' ? 'array' : 'object', extra);
+  return new RowSet(
+    columnKeys(wire, shape),
+    rows as unknown[][],
+    shape.kind === 'array' ? 'array' : 'object',
+    extra,
+  );
 }
 
 /** mysql2's own resolution of the row-shape options, so the shape can be rebuilt on the caller's side. */
-function commandOptions(conn: Conn, kind: 'query' | 'execute', sql: unknown): { opts: Record<string, unknown>; shape: WireShape } {
+function commandOptions(
+  conn: Conn,
+  kind: 'query' | 'execute',
+  sql: unknown,
+): { opts: Record<string, unknown>; shape: WireShape } {
   const { config } = conn.c;
+  if (typeof sql === 'string') {
+    // The common case, kept to one small object of a fixed shape: mysql2 spreads it again.
+    return { opts: { sql, rowsAsArray: true, nestTables: false }, shape: shapeOf(config) };
+  }
   let opts: Record<string, unknown>;
   if (kind === 'query') {
-    opts = typeof sql === 'object' && sql !== null ? { rowsAsArray: config.rowsAsArray, ...sql } : { rowsAsArray: config.rowsAsArray, sql };
+    opts =
+      typeof sql === 'object' && sql !== null
+        ? { rowsAsArray: config.rowsAsArray, ...sql }
+        : { rowsAsArray: config.rowsAsArray, sql };
   } else {
     opts = typeof sql === 'object' && sql !== null ? { ...sql } : { sql };
   }
-  const shape = shapeOf({ rowsAsArray: config.rowsAsArray, nestTables: config.nestTables, ...opts });
+  const shape = shapeOf({
+    rowsAsArray: config.rowsAsArray,
+    nestTables: config.nestTables,
+    ...opts,
+  });
   return { opts: { ...opts, rowsAsArray: true, nestTables: false }, shape };
 }
 
-function callback<T>(run: (cb: Callback) => void, map: (rows: unknown, fields: unknown) => T): Promise<T> {
+function callback<T>(
+  run: (cb: Callback) => void,
+  map: (rows: unknown, fields: unknown) => T,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     try {
       run((err, rows, fields) => (err ? reject(err) : resolve(map(rows, fields))));
@@ -192,8 +260,10 @@ function callback<T>(run: (cb: Callback) => void, map: (rows: unknown, fields: u
 
 async function loadFunctions(options: OpenOptions): Promise<Record<string, unknown>> {
   const extra: Record<string, unknown> = {};
-  if (options.typeCast !== undefined) extra.typeCast = await loadPortableFunction(options.typeCast as never);
-  if (options.queryFormat !== undefined) extra.queryFormat = await loadPortableFunction(options.queryFormat as never);
+  if (options.typeCast !== undefined)
+    extra.typeCast = await loadPortableFunction(options.typeCast as never);
+  if (options.queryFormat !== undefined)
+    extra.queryFormat = await loadPortableFunction(options.queryFormat as never);
   return extra;
 }
 
@@ -225,7 +295,10 @@ async function killQuery(conn: Conn): Promise<void> {
     connectTimeout: 5000,
   });
   try {
-    await callback((cb) => side.query({ sql: `KILL QUERY ${Number(conn.c.threadId)}` }, undefined, cb), () => undefined);
+    await callback(
+      (cb) => side.query({ sql: `KILL QUERY ${Number(conn.c.threadId)}` }, undefined, cb),
+      () => undefined,
+    );
   } finally {
     side.end(() => undefined);
   }
@@ -255,7 +328,11 @@ class Cursor {
       this.waiter = undefined;
       w?.();
     };
-    const query = (kind === 'execute' ? conn.c.execute(opts, values, undefined as never) : conn.c.query(opts, values, undefined as never)) as {
+    const query = (
+      kind === 'execute'
+        ? conn.c.execute(opts, values, undefined as never)
+        : conn.c.query(opts, values, undefined as never)
+    ) as {
       on(event: string, fn: (...args: unknown[]) => void): unknown;
     };
     void sql;
@@ -293,14 +370,25 @@ class Cursor {
     const fields = this.fields ?? [];
     const extra: RowsExtra & { done: boolean } = {
       f: this.sentFields ? '' : JSON.stringify(fields),
-      done: this.done && this.buffer.length === 0 && (this.error === undefined || rows.length === 0),
+      done:
+        this.done && this.buffer.length === 0 && (this.error === undefined || rows.length === 0),
     };
     this.sentFields = true;
     if (this.shape.kind === 'nest') {
       extra.nest = true;
-      return new RowSet(fields.map((f) => f.name), rows, 'array', extra);
+      return new RowSet(
+        fields.map((f) => f.name),
+        rows,
+        'array',
+        extra,
+      );
     }
-    return new RowSet(columnKeys(fields, this.shape), rows, this.shape.kind === 'array' ? 'array' : 'object', extra);
+    return new RowSet(
+      columnKeys(fields, this.shape),
+      rows,
+      this.shape.kind === 'array' ? 'array' : 'object',
+      extra,
+    );
   }
 
   /**
@@ -332,7 +420,12 @@ class Cursor {
  */
 function withTypeCast<T>(opts: Record<string, unknown>, run: () => T): T | Promise<T> {
   const spec = opts.typeCast as { kind?: unknown } | undefined;
-  if (typeof spec !== 'object' || spec === null || (spec.kind !== 'source' && spec.kind !== 'module')) return run();
+  if (
+    typeof spec !== 'object' ||
+    spec === null ||
+    (spec.kind !== 'source' && spec.kind !== 'module')
+  )
+    return run();
   return loadPortableFunction(spec as never).then((fn) => {
     opts.typeCast = fn;
     return run();
@@ -342,9 +435,16 @@ function withTypeCast<T>(opts: Record<string, unknown>, run: () => T): T | Promi
 export default defineDriver({
   async open(options: OpenOptions): Promise<Conn> {
     const functions = await loadFunctions(options);
-    const config = typeof options.config === 'string' ? options.config : { ...options.config, ...functions };
+    const config =
+      typeof options.config === 'string' ? options.config : { ...options.config, ...functions };
     const c = await connect(config);
-    const conn: Conn = { c, options, fatal: undefined };
+    const conn: Conn = {
+      c,
+      options,
+      fatal: undefined,
+      fieldIds: new Map(),
+      fieldsAcked: new Set(),
+    };
     // An error while no command runs (the server went away) is emitted, not called back; without
     // a listener it would be thrown in the worker. The next command reports it.
     c.on('error', (err) => (conn.fatal = err as Error));
@@ -364,20 +464,44 @@ export default defineDriver({
   },
 
   operations: {
-    query(conn: Conn, [kind, sql, values]: unknown[]) {
+    query(conn: Conn, args: unknown[]) {
+      const [kind, sql, values] = args;
+      const acks = args[FIELD_ACKS_ARG] as number[] | undefined;
+      if (acks !== undefined) for (const id of acks) conn.fieldsAcked.add(id);
       const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
       return withTypeCast(opts, () =>
         callback(
-          (cb) => (kind === 'execute' ? conn.c.execute(opts, values, cb) : conn.c.query(opts, values, cb)),
-          (rows, fields) => encodeResult(rows, fields, shape),
+          (cb) =>
+            kind === 'execute' ? conn.c.execute(opts, values, cb) : conn.c.query(opts, values, cb),
+          (rows, fields) => encodeResult(rows, fields, shape, conn),
         ),
       );
     },
-    ping: (conn: Conn) => callback((cb) => conn.c.ping(cb), () => true),
-    reset: (conn: Conn) => callback((cb) => conn.c.reset(cb), () => undefined),
-    beginTransaction: (conn: Conn) => callback((cb) => conn.c.beginTransaction(cb), () => undefined),
-    commit: (conn: Conn) => callback((cb) => conn.c.commit(cb), () => undefined),
-    rollback: (conn: Conn) => callback((cb) => conn.c.rollback(cb), () => undefined),
+    ping: (conn: Conn) =>
+      callback(
+        (cb) => conn.c.ping(cb),
+        () => true,
+      ),
+    reset: (conn: Conn) =>
+      callback(
+        (cb) => conn.c.reset(cb),
+        () => undefined,
+      ),
+    beginTransaction: (conn: Conn) =>
+      callback(
+        (cb) => conn.c.beginTransaction(cb),
+        () => undefined,
+      ),
+    commit: (conn: Conn) =>
+      callback(
+        (cb) => conn.c.commit(cb),
+        () => undefined,
+      ),
+    rollback: (conn: Conn) =>
+      callback(
+        (cb) => conn.c.rollback(cb),
+        () => undefined,
+      ),
     changeUser: (conn: Conn, [options]: unknown[]) =>
       callback(
         (cb) => conn.c.changeUser(options as object, cb),
@@ -401,8 +525,12 @@ export default defineDriver({
             ctx.handle({ conn, stmt }, 'statement', {
               id: stmt.id,
               query: stmt.query,
-              columns: JSON.stringify((stmt.columns ?? []).map((f) => wireField(f as Record<string, unknown>))),
-              parameters: JSON.stringify((stmt.parameters ?? []).map((f) => wireField(f as Record<string, unknown>))),
+              columns: JSON.stringify(
+                (stmt.columns ?? []).map((f) => wireField(f as Record<string, unknown>)),
+              ),
+              parameters: JSON.stringify(
+                (stmt.parameters ?? []).map((f) => wireField(f as Record<string, unknown>)),
+              ),
             }),
           );
         });
@@ -411,7 +539,18 @@ export default defineDriver({
     cursor(conn: Conn, [kind, sql, values, highWater]: unknown[], ctx: OperationContext) {
       const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
       return withTypeCast(opts, () =>
-        ctx.handle(new Cursor(conn, kind as 'query' | 'execute', sql, values, shape, opts, highWater as number), 'cursor'),
+        ctx.handle(
+          new Cursor(
+            conn,
+            kind as 'query' | 'execute',
+            sql,
+            values,
+            shape,
+            opts,
+            highWater as number,
+          ),
+          'cursor',
+        ),
       );
     },
   },
@@ -420,9 +559,18 @@ export default defineDriver({
     statement: {
       methods: {
         execute({ conn, stmt }: { conn: Conn; stmt: PreparedStatement }, [values]: unknown[]) {
-          const shape = shapeOf({ rowsAsArray: conn.c.config.rowsAsArray, nestTables: conn.c.config.nestTables });
+          const shape = shapeOf({
+            rowsAsArray: conn.c.config.rowsAsArray,
+            nestTables: conn.c.config.nestTables,
+          });
           return callback(
-            (cb) => conn.c.addCommand(new Execute({ statement: stmt, values: values ?? [], rowsAsArray: true, nestTables: false }, cb)),
+            (cb) =>
+              conn.c.addCommand(
+                new Execute(
+                  { statement: stmt, values: values ?? [], rowsAsArray: true, nestTables: false },
+                  cb,
+                ),
+              ),
             (rows, fields) => encodeResult(rows, fields, shape),
           );
         },

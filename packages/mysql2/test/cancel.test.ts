@@ -8,7 +8,9 @@ const T = `ub_cancel_${process.pid}`;
 
 async function runningOn(threadId: number): Promise<string[]> {
   const c = await rawMysql.createConnection(DB);
-  const [rows] = await c.query('SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+  const [rows] = await c.query('SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = ?', [
+    threadId,
+  ]);
   await c.end();
   return (rows as { INFO: string | null }[]).map((r) => r.INFO ?? '').filter((s) => s !== '');
 }
@@ -56,7 +58,9 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
     const first = new AbortController();
     const second = new AbortController();
     const running = settle(conn.query({ sql: 'SELECT SLEEP(10)', signal: first.signal }));
-    const queued = settle(conn.query({ sql: `INSERT INTO ${T} VALUES (1)`, signal: second.signal }));
+    const queued = settle(
+      conn.query({ sql: `INSERT INTO ${T} VALUES (1)`, signal: second.signal }),
+    );
     await new Promise((r) => setTimeout(r, 100));
     second.abort();
     first.abort();
@@ -72,7 +76,9 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
     const ours = await mysql.createConnection(DB);
     const a = await settle(raw.query({ sql: 'SELECT SLEEP(1)', timeout: 100 }));
     const b = await settle(ours.query({ sql: 'SELECT SLEEP(1)', timeout: 100 }));
-    expect((b as { error: { code: string } }).error.code).toBe((a as { error: { code: string } }).error.code);
+    expect((b as { error: { code: string } }).error.code).toBe(
+      (a as { error: { code: string } }).error.code,
+    );
     expect((b as { error: { code: string } }).error.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
     const a2 = await settle(raw.query('SELECT 2 AS two'));
     const b2 = await settle(ours.query('SELECT 2 AS two'));
@@ -83,7 +89,9 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
 
   it('pool.query with a signal is killed too, and the pool connection is reused', async () => {
     const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
-    const r = await settle(pool.query({ sql: 'SELECT SLEEP(10)', signal: AbortSignal.timeout(100) }));
+    const r = await settle(
+      pool.query({ sql: 'SELECT SLEEP(10)', signal: AbortSignal.timeout(100) }),
+    );
     expect((r as { error: Error }).error.name).toBe('AbortError');
     const [[row]] = (await pool.query('SELECT 3 AS three')) as [{ three: number }[], unknown];
     expect(row.three).toBe(3);
@@ -95,7 +103,8 @@ describe.skipIf(!dbAvailable)('leak detection', () => {
   it('warns about a connection held past leakDetectionThreshold, with the stack of getConnection()', async () => {
     const pool = mysql.createPool({ ...DB, connectionLimit: 1, leakDetectionThreshold: 100 });
     const warnings: Error[] = [];
-    const onWarning = (w: Error): void => void ((w as { code?: string }).code?.startsWith('UNBLOCK_WARN_LEAK') && warnings.push(w));
+    const onWarning = (w: Error): void =>
+      void ((w as { code?: string }).code?.startsWith('UNBLOCK_WARN_LEAK') && warnings.push(w));
     process.on('warning', onWarning);
     const conn = await pool.getConnection();
     await new Promise((r) => setTimeout(r, 300));
@@ -126,7 +135,9 @@ describe.skipIf(!dbAvailable)('leak detection', () => {
     process.off('warning', onWarning);
     expect(events.map((e) => e.reason)).toContain('collected');
     expect(events[0].stack).toContain('cancel.test.ts');
-    const [[row]] = (await withCallOptions({ timeout: 5000 }, () => pool.query('SELECT 4 AS four'))) as [{ four: number }[], unknown];
+    const [[row]] = (await withCallOptions({ timeout: 5000 }, () =>
+      pool.query('SELECT 4 AS four'),
+    )) as [{ four: number }[], unknown];
     expect(row.four).toBe(4);
     await pool.end();
   });

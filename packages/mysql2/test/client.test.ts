@@ -33,26 +33,42 @@ describe.skipIf(!dbAvailable)('createClient()', () => {
   it("rejects calls after close() with core's PoolClosedError, the drop-in pool keeps mysql2's error", async () => {
     const client = await fresh();
     await client.close();
-    await expect(client.query('SELECT 1')).rejects.toMatchObject({ code: 'UNBLOCK_ERR_POOL_CLOSED' });
+    await expect(client.query('SELECT 1')).rejects.toMatchObject({
+      code: 'UNBLOCK_ERR_POOL_CLOSED',
+    });
     let called = false;
-    await expect(client.transaction(async () => void (called = true))).rejects.toMatchObject({ code: 'UNBLOCK_ERR_POOL_CLOSED' });
+    await expect(client.transaction(async () => void (called = true))).rejects.toMatchObject({
+      code: 'UNBLOCK_ERR_POOL_CLOSED',
+    });
     expect(called).toBe(false);
-    await expect(client.iterate('SELECT 1').next()).rejects.toMatchObject({ code: 'UNBLOCK_ERR_POOL_CLOSED' });
+    await expect(client.iterate('SELECT 1').next()).rejects.toMatchObject({
+      code: 'UNBLOCK_ERR_POOL_CLOSED',
+    });
     await expect(client.pool.query('SELECT 1')).rejects.toThrow('Pool is closed.');
   });
 
   it('close() lets calls waiting for a connection finish', async () => {
     const client = await fresh();
-    const calls = Array.from({ length: 50 }, (_, i) => client.query<{ v: number }>('SELECT ? AS v', [i]));
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      client.query<{ v: number }>('SELECT ? AS v', [i]),
+    );
     await client.close();
-    expect((await Promise.all(calls)).map((r) => Number(r.rows[0].v))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect((await Promise.all(calls)).map((r) => Number(r.rows[0].v))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 
   it('refuses calls past maxQueue with QueueFullError and answers the accepted ones', async () => {
     await using client = await fresh({ maxQueue: 3 });
-    const done = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => client.query('SELECT ? AS v', [i])));
-    expect(done.map((d) => d.status)).toEqual([...Array(3).fill('fulfilled'), ...Array(7).fill('rejected')]);
-    for (const d of done.slice(3)) expect((d as PromiseRejectedResult).reason).toMatchObject({ code: 'UNBLOCK_ERR_QUEUE_FULL' });
+    const done = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => client.query('SELECT ? AS v', [i])),
+    );
+    expect(done.map((d) => d.status)).toEqual([
+      ...Array(3).fill('fulfilled'),
+      ...Array(7).fill('rejected'),
+    ]);
+    for (const d of done.slice(3))
+      expect((d as PromiseRejectedResult).reason).toMatchObject({ code: 'UNBLOCK_ERR_QUEUE_FULL' });
     expect(() => createClient({ ...DB, maxQueue: 0 })).toThrow(RangeError);
   });
 
@@ -66,12 +82,14 @@ describe.skipIf(!dbAvailable)('createClient()', () => {
           throw new Error('inner');
         }),
       ).rejects.toThrow('inner');
-      await client.transaction(async () => void (await client.query(`INSERT INTO ${T} VALUES (3)`)));
+      await client.transaction(
+        async () => void (await client.query(`INSERT INTO ${T} VALUES (3)`)),
+      );
     });
     expect(await values(client)).toEqual([1, 3]);
   });
 
-  it("rolls back a transaction whose signal aborted while its query ran, and the connection stays usable", async () => {
+  it('rolls back a transaction whose signal aborted while its query ran, and the connection stays usable', async () => {
     await using client = await fresh({ connectionLimit: 1 });
     const ac = new AbortController();
     const tx = client.transaction(

@@ -32,7 +32,9 @@ async function same(
   const mine = await settle(run(ours));
   expect(mine.ok).toBe(theirs.ok);
   if (!theirs.ok || !mine.ok) {
-    expect(errorView((mine as { error: unknown }).error)).toEqual(errorView((theirs as { error: unknown }).error));
+    expect(errorView((mine as { error: unknown }).error)).toEqual(
+      errorView((theirs as { error: unknown }).error),
+    );
     return (mine as { error: unknown }).error;
   }
   const [rowsA, fieldsA] = theirs.value as [unknown, unknown];
@@ -102,7 +104,10 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
   it('per-query rowsAsArray and nestTables (true and a separator)', async () => {
     const sql = `SELECT a.id, a.vc, b.id, b.big, 1 + 1 AS two FROM ${T} a JOIN ${T} b ON b.id = a.id ORDER BY a.id`;
     await same((c) => c.query({ sql, rowsAsArray: true }));
-    const nested = (await same((c) => c.query({ sql, nestTables: true }))) as Record<string, unknown>[];
+    const nested = (await same((c) => c.query({ sql, nestTables: true }))) as Record<
+      string,
+      unknown
+    >[];
     expect(Object.keys(nested[0])).toEqual(['a', 'b', '']);
     await same((c) => c.query({ sql, nestTables: '_' }));
     await same((c) => c.execute({ sql, nestTables: true }));
@@ -114,7 +119,14 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
 
   it('values: placeholders, Buffers, Dates, NULL, arrays, raw()', async () => {
     await same((c) =>
-      c.query('SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, ? AS f', ['x', Buffer.from([1, 2, 3]), new Date(Date.UTC(2020, 0, 2, 3, 4, 5)), null, 12.5, 'emoji 😀']),
+      c.query('SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, ? AS f', [
+        'x',
+        Buffer.from([1, 2, 3]),
+        new Date(Date.UTC(2020, 0, 2, 3, 4, 5)),
+        null,
+        12.5,
+        'emoji 😀',
+      ]),
     );
     await same((c) => c.query('SELECT ? IN (?) AS hit', [2, [1, 2, 3]]));
     await same((c) => c.query('SELECT ? AS now_is_raw', [mysql.raw('1 + 1')]));
@@ -122,19 +134,26 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
   });
 
   it('namedPlaceholders, per connection and per query', async () => {
-    await same((c) => c.query('SELECT :a AS a, :b AS b', { a: 1, b: 'two' }), { namedPlaceholders: true });
+    await same((c) => c.query('SELECT :a AS a, :b AS b', { a: 1, b: 'two' }), {
+      namedPlaceholders: true,
+    });
     await same((c) => c.execute('SELECT :a AS a', { a: 5 }), { namedPlaceholders: true });
     await same((c) => c.query({ sql: 'SELECT :a AS a', namedPlaceholders: true }, { a: 3 }));
   });
 
   it('multipleStatements and CALL results', async () => {
-    await same((c) => c.query(`SELECT 1 AS a; SELECT * FROM ${T} WHERE id = 1; SET @x = 1`), { multipleStatements: true });
+    await same((c) => c.query(`SELECT 1 AS a; SELECT * FROM ${T} WHERE id = 1; SET @x = 1`), {
+      multipleStatements: true,
+    });
     await same((c) => c.query(`SET @y = 1; SET @z = 2`), { multipleStatements: true });
   });
 
   it('INSERT / UPDATE / DELETE headers (insertId, affectedRows, changedRows, info)', async () => {
     const { raw, ours } = await pair();
-    for (const c of [raw, ours]) await c.query(`CREATE TEMPORARY TABLE IF NOT EXISTS tmp_h (id INT PRIMARY KEY AUTO_INCREMENT, v INT)`);
+    for (const c of [raw, ours])
+      await c.query(
+        `CREATE TEMPORARY TABLE IF NOT EXISTS tmp_h (id INT PRIMARY KEY AUTO_INCREMENT, v INT)`,
+      );
     await same((c) => c.query(`INSERT INTO tmp_h (v) VALUES (1), (2), (3)`));
     await same((c) => c.query(`UPDATE tmp_h SET v = 2 WHERE v <= 2`));
     await same((c) => c.execute(`DELETE FROM tmp_h WHERE v = ?`, [3]));
@@ -143,7 +162,8 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
 
   it('transactions', async () => {
     const { raw, ours } = await pair();
-    for (const c of [raw, ours]) await c.query(`CREATE TEMPORARY TABLE IF NOT EXISTS tmp_tx (v INT) ENGINE=InnoDB`);
+    for (const c of [raw, ours])
+      await c.query(`CREATE TEMPORARY TABLE IF NOT EXISTS tmp_tx (v INT) ENGINE=InnoDB`);
     await same(async (c) => {
       await c.beginTransaction();
       await c.query('INSERT INTO tmp_tx VALUES (1)');
@@ -163,7 +183,9 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     const [rb, fb] = await b.execute([1]);
     expectSameRows(rb, ra);
     expect(fieldView(fb)).toEqual(fieldView(fa));
-    expect(fieldView(b.statement.columns)).toEqual(fieldView((a as unknown as { statement: { columns: unknown } }).statement.columns));
+    expect(fieldView(b.statement.columns)).toEqual(
+      fieldView((a as unknown as { statement: { columns: unknown } }).statement.columns),
+    );
     await a.close();
     await b.close();
     ours.unprepare(`SELECT id FROM ${T} WHERE id = ?`);
@@ -174,19 +196,32 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     const parse = await same((c) => c.query('SELEC 1'));
     expect(errorView(parse).code).toBe('ER_PARSE_ERROR');
     expect((parse as Error).stack).toContain('differential.test.ts');
-    expect(errorView(await same((c) => c.query('SELECT * FROM no_such_table_xyz'))).code).toBe('ER_NO_SUCH_TABLE');
-    expect(errorView(await same((c) => c.execute('SELECT nope FROM ' + T))).code).toBe('ER_BAD_FIELD_ERROR');
-    expect(errorView(await same((c) => c.query(`INSERT INTO ${T} (vc) VALUES ('second')`))).code).toBe('ER_DUP_ENTRY');
-    expect(errorView(await same((c) => c.execute('SELECT ?', [() => 1] as never))).class).toBe('TypeError');
+    expect(errorView(await same((c) => c.query('SELECT * FROM no_such_table_xyz'))).code).toBe(
+      'ER_NO_SUCH_TABLE',
+    );
+    expect(errorView(await same((c) => c.execute('SELECT nope FROM ' + T))).code).toBe(
+      'ER_BAD_FIELD_ERROR',
+    );
+    expect(
+      errorView(await same((c) => c.query(`INSERT INTO ${T} (vc) VALUES ('second')`))).code,
+    ).toBe('ER_DUP_ENTRY');
+    expect(errorView(await same((c) => c.execute('SELECT ?', [() => 1] as never))).class).toBe(
+      'TypeError',
+    );
   });
 
   it('connect errors: ER_ACCESS_DENIED_ERROR and ER_BAD_DB_ERROR', async () => {
-    for (const options of [{ ...DB, password: 'wrong-password' }, { ...DB, database: 'no_such_db_xyz' }]) {
+    for (const options of [
+      { ...DB, password: 'wrong-password' },
+      { ...DB, database: 'no_such_db_xyz' },
+    ]) {
       const a = await settle(rawMysql.createConnection(options));
       const b = await settle(mysql.createConnection(options));
       expect(a.ok).toBe(false);
       expect(b.ok).toBe(false);
-      expect(errorView((b as { error: unknown }).error)).toEqual(errorView((a as { error: unknown }).error));
+      expect(errorView((b as { error: unknown }).error)).toEqual(
+        errorView((a as { error: unknown }).error),
+      );
     }
   });
 
@@ -199,7 +234,9 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     expect(mysql.Types).toBe(rawMysql.Types);
     expect(ours.config.database).toBe('test');
     expect(typeof ours.threadId).toBe('number');
-    expect(() => ours.query('SELECT 1', (() => undefined) as never)).toThrow('Callback function is not available with promise clients.');
+    expect(() => ours.query('SELECT 1', (() => undefined) as never)).toThrow(
+      'Callback function is not available with promise clients.',
+    );
   });
 
   it('end() never rejects, and commands after it fail like mysql2', async () => {
@@ -210,6 +247,9 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     await expect(b.end()).resolves.toBeUndefined();
     const ea = await settle(a.query('SELECT 1'));
     const eb = await settle(b.query('SELECT 1'));
-    expect(errorView((eb as { error: unknown }).error)).toMatchObject({ message: errorView((ea as { error: unknown }).error).message, fatal: true });
+    expect(errorView((eb as { error: unknown }).error)).toMatchObject({
+      message: errorView((ea as { error: unknown }).error).message,
+      fatal: true,
+    });
   });
 });

@@ -9,9 +9,13 @@ const ROWS = 5000;
 describe.skipIf(!dbAvailable)('iterate, changeUser, typeCast, createClient', () => {
   beforeAll(async () => {
     const c = await rawMysql.createConnection(DB);
-    await c.query(`CREATE TABLE IF NOT EXISTS ${T} (id INT PRIMARY KEY, name VARCHAR(40), b VARBINARY(4)) ENGINE=InnoDB`);
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS ${T} (id INT PRIMARY KEY, name VARCHAR(40), b VARBINARY(4)) ENGINE=InnoDB`,
+    );
     await c.query(`DELETE FROM ${T}`);
-    await c.query(`INSERT INTO ${T} SELECT seq, CONCAT('name ', seq), x'0a0b' FROM seq_1_to_${ROWS}`);
+    await c.query(
+      `INSERT INTO ${T} SELECT seq, CONCAT('name ', seq), x'0a0b' FROM seq_1_to_${ROWS}`,
+    );
     await c.end();
   });
   afterAll(async () => {
@@ -26,15 +30,20 @@ describe.skipIf(!dbAvailable)('iterate, changeUser, typeCast, createClient', () 
     await raw.end();
     await using conn = await mysql.createConnection(DB);
     const got: unknown[] = [];
-    for await (const row of conn.iterate(`SELECT * FROM ${T} ORDER BY id`, [], { batchSize: 100 })) got.push(row);
+    for await (const row of conn.iterate(`SELECT * FROM ${T} ORDER BY id`, [], { batchSize: 100 }))
+      got.push(row);
     expectSameRows(got, expected);
     // Breaking early leaves the connection usable.
     let n = 0;
-    for await (const _row of conn.iterate(`SELECT * FROM ${T} ORDER BY id`, [], { batchSize: 50 })) if (++n === 10) break;
+    for await (const _row of conn.iterate(`SELECT * FROM ${T} ORDER BY id`, [], { batchSize: 50 }))
+      if (++n === 10) break;
     expect(await conn.ping()).toBe(true);
     const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
     let count = 0;
-    for await (const row of pool.iterate<number[]>({ sql: `SELECT id FROM ${T} WHERE id <= ?`, rowsAsArray: true }, [300])) {
+    for await (const row of pool.iterate<number[]>(
+      { sql: `SELECT id FROM ${T} WHERE id <= ?`, rowsAsArray: true },
+      [300],
+    )) {
       expect(Array.isArray(row)).toBe(true);
       count++;
     }
@@ -54,8 +63,10 @@ describe.skipIf(!dbAvailable)('iterate, changeUser, typeCast, createClient', () 
   });
 
   it('a self-contained typeCast function runs in the worker as in mysql2', async () => {
-    const typeCast = (field: { type: string; string(): string | null }, next: () => unknown): unknown =>
-      field.type === 'VAR_STRING' ? (field.string() ?? '').toUpperCase() : next();
+    const typeCast = (
+      field: { type: string; string(): string | null },
+      next: () => unknown,
+    ): unknown => (field.type === 'VAR_STRING' ? (field.string() ?? '').toUpperCase() : next());
     const raw = await rawMysql.createConnection({ ...DB, typeCast: typeCast as never });
     const ours = await mysql.createConnection({ ...DB, typeCast: typeCast as never });
     const sql = `SELECT id, name FROM ${T} WHERE id <= 3 ORDER BY id`;
@@ -77,12 +88,17 @@ describe.skipIf(!dbAvailable)('iterate, changeUser, typeCast, createClient', () 
     await expect(
       client.transaction(async () => {
         await client.query(`DELETE FROM ${T} WHERE id = ?`, [ROWS + 1]);
-        const inside = await client.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${T} WHERE id = ?`, [ROWS + 1]);
+        const inside = await client.query<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM ${T} WHERE id = ?`,
+          [ROWS + 1],
+        );
         expect(inside.rows[0].n).toBe(0);
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    const after = await client.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${T} WHERE id = ?`, [ROWS + 1]);
+    const after = await client.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${T} WHERE id = ?`, [
+      ROWS + 1,
+    ]);
     expect(after.rows[0].n).toBe(1);
     let seen = 0;
     for await (const _row of client.iterate(`SELECT id FROM ${T}`, [], { batchSize: 500 })) seen++;

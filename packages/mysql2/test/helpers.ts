@@ -27,8 +27,22 @@ export const dbAvailable = problem === undefined;
 
 /** The FieldPacket properties both sides must agree on. */
 export const FIELD_PROPS = [
-  'catalog', 'schema', 'db', 'table', 'orgTable', 'name', 'orgName', 'characterSet', 'encoding',
-  'columnLength', 'columnType', 'type', 'flags', 'decimals', 'extendedTypeName', 'extendedFormat',
+  'catalog',
+  'schema',
+  'db',
+  'table',
+  'orgTable',
+  'name',
+  'orgName',
+  'characterSet',
+  'encoding',
+  'columnLength',
+  'columnType',
+  'type',
+  'flags',
+  'decimals',
+  'extendedTypeName',
+  'extendedFormat',
 ] as const;
 
 export function fieldView(fields: unknown): unknown {
@@ -50,7 +64,11 @@ export function expectSameRows(ours: unknown, theirs: unknown): void {
 /** mysql2's ResultSetHeader is a class instance; ours is a plain object with the same fields. */
 function normalise(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalise);
-  if (value !== null && typeof value === 'object' && value.constructor?.name === 'ResultSetHeader') {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    value.constructor?.name === 'ResultSetHeader'
+  ) {
     return { ...(value as object) };
   }
   return value;
@@ -70,7 +88,9 @@ export function errorView(err: unknown): Record<string, unknown> {
   };
 }
 
-export async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export async function settle<T>(
+  p: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   try {
     return { ok: true, value: await p };
   } catch (error) {

@@ -9,7 +9,9 @@ const T = `ub_pool_${process.pid}`;
 describe.skipIf(!dbAvailable)('pool', () => {
   beforeAll(async () => {
     const c = await rawMysql.createConnection(DB);
-    await c.query(`CREATE TABLE IF NOT EXISTS ${T} (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB`);
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS ${T} (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB`,
+    );
     await c.query(`REPLACE INTO ${T} VALUES (1, 'one'), (2, 'two')`);
     await c.end();
   });
@@ -29,8 +31,14 @@ describe.skipIf(!dbAvailable)('pool', () => {
     const [ea] = await raw.execute(`SELECT v FROM ${T} WHERE id = ?`, [2]);
     const [eb] = await pool.execute(`SELECT v FROM ${T} WHERE id = ?`, [2]);
     expectSameRows(eb, ea);
-    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => pool.query('SELECT ? AS i, CONNECTION_ID() AS cid', [i])));
-    expect(results.map(([rows]) => (rows as { i: number }[])[0].i)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        pool.query('SELECT ? AS i, CONNECTION_ID() AS cid', [i]),
+      ),
+    );
+    expect(results.map(([rows]) => (rows as { i: number }[])[0].i)).toEqual(
+      Array.from({ length: 64 }, (_, i) => i),
+    );
     expect(new Set(results.map(([rows]) => (rows as { cid: number }[])[0].cid)).size).toBe(4);
     expect(pool.stats()?.threads).toBe(2);
     const err = await settle(pool.query('SELECT * FROM nope_nope'));
@@ -39,15 +47,48 @@ describe.skipIf(!dbAvailable)('pool', () => {
     await pool.end();
   });
 
+  it('fields stay right when a session reuses field lists, mixes them, and loses an answer', async () => {
+    const raw = await rawMysql.createConnection(DB);
+    const pool = createPool({ ...DB, connectionLimit: 1 });
+    const [, fa] = await raw.query(`SELECT * FROM ${T} WHERE id = ?`, [1]);
+    const [, fb] = await raw.query(`SELECT v AS w, id FROM ${T}`);
+    for (let i = 0; i < 3; i++) {
+      const [rows, fields] = await pool.query(`SELECT * FROM ${T} WHERE id = ?`, [1]);
+      expect(rows).toEqual([{ id: 1, v: 'one' }]);
+      expect(fieldView(fields)).toEqual(fieldView(fa));
+      const [, other] = await pool.query(`SELECT v AS w, id FROM ${T}`);
+      expect(fieldView(other)).toEqual(fieldView(fb));
+    }
+    // An answer dropped on the way (the call is aborted while running, just as it ends) may
+    // carry a field list the caller never saw: the next results of that list must still arrive
+    // with their fields. Each round uses a new list, aborted at a different moment.
+    for (let i = 0; i < 16; i++) {
+      const sql = `SELECT SLEEP(?) AS s${i}, v AS q FROM ${T} WHERE id = 1`;
+      const ac = new AbortController();
+      const slow = pool.query({ sql, signal: ac.signal }, [0.02]);
+      setTimeout(() => ac.abort(), 14 + i);
+      await settle(slow);
+      const [, fs] = await raw.query(sql, [0]);
+      const [rows, fields] = await pool.query(sql, [0]);
+      expect(rows).toEqual([{ [`s${i}`]: 0, q: 'one' }]);
+      expect(fieldView(fields)).toEqual(fieldView(fs));
+    }
+    await raw.end();
+    await pool.end();
+  });
+
   it('getConnection pins a connection; transactions; release and events', async () => {
     const pool = createPool({ ...DB, connectionLimit: 2 });
     const events: string[] = [];
-    for (const e of ['acquire', 'connection', 'enqueue', 'release'] as const) pool.on(e, () => events.push(e));
+    for (const e of ['acquire', 'connection', 'enqueue', 'release'] as const)
+      pool.on(e, () => events.push(e));
     const conn = await pool.getConnection();
     const id = conn.threadId;
     await conn.beginTransaction();
     await conn.query(`UPDATE ${T} SET v = 'changed' WHERE id = 1`);
-    const [[inside]] = (await conn.query(`SELECT CONNECTION_ID() AS cid, v FROM ${T} WHERE id = 1`)) as [{ cid: number; v: string }[], unknown];
+    const [[inside]] = (await conn.query(
+      `SELECT CONNECTION_ID() AS cid, v FROM ${T} WHERE id = 1`,
+    )) as [{ cid: number; v: string }[], unknown];
     expect(inside).toEqual({ cid: id, v: 'changed' });
     await conn.rollback();
     conn.release();
@@ -111,7 +152,10 @@ describe.skipIf(!dbAvailable)('pool', () => {
 
   it('require() works from CommonJS', () => {
     const script = `const m = require('@unblock/mysql2'); if (typeof m.createPool !== 'function' || typeof m.default.createConnection !== 'function' || m.escape('x') !== "'x'") process.exit(1); console.log('ok')`;
-    const out = spawnSync(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
+    const out = spawnSync(process.execPath, ['-e', script], {
+      cwd: new URL('..', import.meta.url),
+      encoding: 'utf8',
+    });
     expect(out.stderr).toBe('');
     expect(out.stdout.trim()).toBe('ok');
   });
