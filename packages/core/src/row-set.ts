@@ -43,7 +43,7 @@ export interface PackedRows {
 
 /** Rows per chunk so that decoding one chunk on the caller's thread stays near a millisecond. */
 export function chunkRowCount(columnCount: number): number {
-  return Math.max(64, Math.floor(32_768 / Math.max(1, columnCount)));
+  return Math.max(64, Math.floor(8_192 / Math.max(1, columnCount)));
 }
 
 /**
