@@ -39,19 +39,33 @@ describe('row sets', () => {
     expect(got[0].a).toBe(3);
   });
 
-  it('packs dates, numbers and strings with nulls, and mixed columns', async () => {
-    const d = new Date(1_700_000_000_123);
-    const rows = [
-      [d, 1.5, 'a', 1n],
-      [null, null, null, Buffer.from('b')],
-      [new Date(Number.NaN), -0, '', 'mixed'],
-    ];
-    const got = (await roundTrip(['d', 'n', 's', 'm'], rows, 'array')) as unknown[][];
-    expect(got[0]).toEqual([d, 1.5, 'a', 1n]);
-    expect(got[0][0]).toBeInstanceOf(Date);
-    expect(got[1]).toEqual([null, null, null, Buffer.from('b')]);
-    expect(Number.isNaN((got[2][0] as Date).getTime())).toBe(true);
-    expect(Object.is(got[2][1], -0)).toBe(true);
-    expect(got[2][2]).toBe('');
-  });
+  // 3 rows travel as rows, 30 packed by column: both must give the same values.
+  it.each([1, 10])(
+    'keeps dates, numbers, strings, nulls and mixed columns (x%i)',
+    async (times) => {
+      const d = new Date(1_700_000_000_123);
+      const base = [
+        [d, 1.5, 'a', 1n],
+        [null, null, null, Buffer.from('b')],
+        [new Date(Number.NaN), -0, '', 'mixed'],
+      ];
+      const rows = Array.from({ length: times }, () => base).flat();
+      const got = (await roundTrip(['d', 'n', 's', 'm'], rows, 'array')) as unknown[][];
+      expect(got).toHaveLength(3 * times);
+      const last = got.slice(-3);
+      expect(last[0]).toEqual([d, 1.5, 'a', 1n]);
+      expect(last[0][0]).toBeInstanceOf(Date);
+      expect(last[1]).toEqual([null, null, null, Buffer.from('b')]);
+      expect(Number.isNaN((last[2][0] as Date).getTime())).toBe(true);
+      expect(Object.is(last[2][1], -0)).toBe(true);
+      expect(last[2][2]).toBe('');
+      const objects = (await roundTrip(['d', 'n', 's', 'm'], rows, 'object')) as Record<
+        string,
+        unknown
+      >[];
+      expect(objects[objects.length - 3]).toEqual({ d, n: 1.5, s: 'a', m: 1n });
+      const plucked = await roundTrip(['d', 'n', 's', 'm'], rows, 'pluck');
+      expect(plucked[plucked.length - 2]).toBeNull();
+    },
+  );
 });
