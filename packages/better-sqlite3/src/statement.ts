@@ -10,7 +10,7 @@ import {
 } from './database.js';
 import { SqliteError } from './errors.js';
 import type { ColumnDefinition } from './native-types.js';
-import { Mode, MODE_MASK, SAFE_INTEGERS, type SmallRows } from './wire.js';
+import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
 
 /** @internal Only `db.prepare()` makes statements. */
 export const kCreate = Symbol('unblock.better-sqlite3.create');
@@ -136,26 +136,13 @@ export class Statement {
    * ```
    */
   all<Row = unknown>(...params: unknown[]): Promise<Row[]> {
-    return this.#exec('all', params, true, this.#allRows) as Promise<Row[]>;
+    return this.#exec('all', params, true, rowsOf) as Promise<Row[]>;
   }
 
   /** @internal `all()` with the column names (for the client). */
   allWithColumns(params: unknown[]): Promise<ReceivedRows | unknown[]> {
-    return this.#exec('all', params, true, this.#allReply) as Promise<ReceivedRows | unknown[]>;
+    return this.#exec('all', params, true) as Promise<ReceivedRows | unknown[]>;
   }
-
-  #allRows = (reply: unknown, mode: number): unknown => rowsOf(this.#allReply(reply, mode));
-
-  /** `mode`: the row mode the call was sent with (it may have changed since). */
-  #allReply = (reply: unknown, mode: number): unknown => {
-    if (Array.isArray(reply) || !('r' in (reply as object))) return reply;
-    const { c: columns, r: rows } = reply as SmallRows;
-    return {
-      columns,
-      rows: shapeRows(columns, rows, mode),
-      extra: undefined,
-    } satisfies ReceivedRows;
-  };
 
   /**
    * Runs the statement once per entry of `paramsList` in one round trip (an entry that is an
@@ -326,7 +313,7 @@ export class Statement {
     op: string,
     params: unknown[],
     readable: boolean,
-    shape?: (reply: unknown, mode: number) => unknown,
+    shape?: (reply: unknown) => unknown,
   ): Promise<unknown> {
     if (this.#cursors > 0) return Promise.reject(busyStatement());
     // Checked here, before the open state, in the driver's order (and without a round trip).
@@ -345,12 +332,7 @@ export class Statement {
     db.verbose?.call(this.database, this.source);
     const flags = this.#flags;
     const callArgs = [this.source, flags, args];
-    let map: ((reply: unknown) => unknown) | undefined;
-    if (shape !== undefined) {
-      // The mode can change before the answer comes: shape the rows by the one sent.
-      const mode = flags & MODE_MASK;
-      map = (reply) => shape(reply, mode);
-    } else if (op === 'run') map = runResultOf;
+    const map = shape ?? (op === 'run' ? runResultOf : undefined);
     const target = db.target(readable ? this.#route() : Route.write);
     if (target instanceof Promise) return target.then((t) => this.#send(t, op, callArgs, map));
     return this.#send(target, op, callArgs, map);
@@ -491,28 +473,6 @@ function packRows(list: readonly unknown[]): { values: unknown[]; width: number 
 export function runResultOf(reply: unknown): RunResult {
   const [changes, lastInsertRowid] = reply as [number, number | bigint];
   return { changes, lastInsertRowid };
-}
-
-/** Rows of a {@link SmallRows} answer in the statement's mode, as core shapes a RowSet's. */
-function shapeRows(columns: string[], rows: unknown[][], mode: number): unknown[] {
-  if (mode === Mode.raw) return rows;
-  if (mode === Mode.pluck) return rows.map((row) => row[0]);
-  return rows.map((row) => {
-    const object: Record<string, unknown> = {};
-    for (let c = 0; c < columns.length; c++) {
-      const name = columns[c];
-      // Assignment to `__proto__` would set the prototype: the driver makes an own property.
-      if (name === '__proto__') {
-        Object.defineProperty(object, name, {
-          value: row[c],
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      } else object[name] = row[c];
-    }
-    return object;
-  });
 }
 
 function rowsOf(result: unknown): unknown[] {

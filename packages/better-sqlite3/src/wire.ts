@@ -9,15 +9,6 @@ export const MODE_MASK = 3;
 /** The safe-integers bit of `flags`. */
 export const SAFE_INTEGERS = 4;
 
-/** `all()` answers with at most this many rows as {@link SmallRows} instead of a RowSet. */
-export const SMALL_RESULT = 8;
-
-/** A few rows of `all()`, as arrays with their column names (the caller shapes them). */
-export interface SmallRows {
-  c: string[];
-  r: unknown[][];
-}
-
 /** Slots of the writer's shared Int32Array, written by the worker after each call. */
 export const StateSlot = { inTransaction: 0, wal: 1 } as const;
 export const STATE_SLOTS = 2;
