@@ -28,6 +28,14 @@ export interface CursorSource {
   call(op: string, args: unknown[], options?: CallOptions): Promise<unknown>;
 }
 
+/**
+ * @internal Where iterateRows() publishes its open cursor, for an owner that must be able to
+ * stop it without the iterator (the pool, when an iterator is collected unfinished).
+ */
+export interface CursorSlot {
+  cursor: RemoteHandle | undefined;
+}
+
 /** Internal: the iterator over a worker-side cursor, one batch ahead of the consumer. */
 export async function* iterateRows<Row>(
   source: CursorSource,
@@ -35,6 +43,7 @@ export async function* iterateRows<Row>(
   values: unknown,
   options: IterateRowsOptions,
   done?: () => void,
+  slot?: CursorSlot,
 ): AsyncGenerator<Row, void, undefined> {
   try {
     const batchSize = options.batchSize ?? 256;
@@ -54,6 +63,7 @@ export async function* iterateRows<Row>(
       [kind, wire, portableValues(values), batchSize * 4],
       callOptions,
     )) as RemoteHandle;
+    if (slot !== undefined) slot.cursor = cursor;
     let fields: FieldPacket[] = [];
     // The next batch is fetched while the consumer works on this one. If it fails (an abort, a
     // close) before it is awaited, that is reported when it is awaited: marked handled meanwhile.
@@ -80,6 +90,7 @@ export async function* iterateRows<Row>(
       await pending?.catch(() => undefined);
       await cursor.call('close', []).catch(() => undefined);
       await cursor.close();
+      if (slot !== undefined) slot.cursor = undefined;
     }
   } finally {
     done?.();

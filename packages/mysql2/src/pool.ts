@@ -11,7 +11,7 @@ import {
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
 import { Connection } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
-import { iterateRows, type IterateRowsOptions } from './iterate.js';
+import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
 import { defaultWorkers, workerPool } from './worker-pool.js';
@@ -33,6 +33,16 @@ interface PoolFormatter {
   format(sql: string, values?: unknown): string;
   escape(value: unknown): string;
   escapeId(value: unknown): string;
+}
+
+/** What a pool iterator's collection needs to give its connection back; never the iterator. */
+interface IteratorLease extends CursorSlot {
+  /** The iterator, only until its body starts and registers it. */
+  iterator: AsyncGenerator<unknown, void, undefined> | undefined;
+  /** Where iterate() was called, for the leak report; dropped once registered. */
+  origin: Error | undefined;
+  entry: PoolEntry | undefined;
+  record: ReturnType<CorePool['leaks']['track']> | undefined;
 }
 
 interface Waiter {
@@ -267,21 +277,92 @@ export class Pool extends EventEmitter {
 
   /**
    * Streams the rows of a statement on a pooled connection, which goes back when the loop ends.
+   * An iterator dropped unfinished (never run to its end, no `return()`) is reported as a leak
+   * when it is garbage-collected, and its connection is drained and goes back to the pool.
    *
    * @example
    * ```ts
    * for await (const row of pool.iterate('SELECT * FROM big')) console.log(row);
    * ```
    */
-  async *iterate<Row = Record<string, unknown>>(
+  iterate<Row = Record<string, unknown>>(
     sql: string | QueryOptions,
     values?: unknown,
     options: IterateRowsOptions = {},
   ): AsyncGenerator<Row, void, undefined> {
+    const origin = this.#captureStacks ? new Error() : undefined;
+    if (origin !== undefined) Error.captureStackTrace(origin, this.iterate);
+    const lease: IteratorLease = {
+      iterator: undefined,
+      origin,
+      entry: undefined,
+      cursor: undefined,
+      record: undefined,
+    };
+    const iterator = this.#iterate<Row>(lease, sql, values, options);
+    // Handed to the body once, to register it when it takes a connection, and then forgotten:
+    // the lease must not keep the iterator alive, or it could never be collected.
+    lease.iterator = iterator;
+    return iterator;
+  }
+
+  async *#iterate<Row>(
+    lease: IteratorLease,
+    sql: string | QueryOptions,
+    values: unknown,
+    options: IterateRowsOptions,
+  ): AsyncGenerator<Row, void, undefined> {
+    const self = lease.iterator!;
+    lease.iterator = undefined;
     const entry = await this.#acquire(
       currentCallOptions(options.signal === undefined ? undefined : { signal: options.signal }),
     );
-    yield* iterateRows<Row>(entry.conn, sql, values, options, () => this.#release(entry));
+    const leaks = this.#corePool().leaks;
+    lease.entry = entry;
+    // Watches the iterator, not the cursor: the lease holds the cursor (so core's own finalizer
+    // for it cannot run first and race the connection's return), and the callback holds only
+    // the lease. 'iterator' is not a lease kind, so a long loop is not reported twice as
+    // overdue: the cursor's handle already is.
+    lease.record = leaks.track(self, 'iterator', entry.session.threadId, lease.origin, () =>
+      this.#reclaim(lease),
+    );
+    lease.origin = undefined;
+    const done = (): void => {
+      lease.entry = undefined;
+      if (lease.record !== undefined) leaks.closed(lease.record);
+      this.#release(entry);
+    };
+    yield* iterateRows<Row>(entry.conn, sql, values, options, done, lease);
+  }
+
+  /**
+   * An iterator was collected unfinished. Its connection may be in the middle of a result
+   * stream, paused: the rest is read away first (in order after the calls already made on the
+   * session, as `return()` would), then it goes back. If that fails, it is dropped instead,
+   * since nobody can tell what state it is in.
+   */
+  #reclaim(lease: IteratorLease): void {
+    const { entry, cursor } = lease;
+    lease.entry = undefined;
+    lease.cursor = undefined;
+    if (entry === undefined) return;
+    if (cursor === undefined || cursor.closed) {
+      this.#release(entry);
+      return;
+    }
+    cursor
+      .call('close', [])
+      .then(
+        () => undefined,
+        () => {
+          entry.dead = true;
+        },
+      )
+      .then(() => cursor.close())
+      .catch(() => {
+        entry.dead = true;
+      })
+      .finally(() => this.#release(entry));
   }
 
   #acquire(callOptions: CallOptions | undefined): Promise<PoolEntry> {

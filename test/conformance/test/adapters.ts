@@ -146,7 +146,7 @@ export const mysql: AdapterDescriptor = {
     leakReports: true,
     crashRecovery: true,
   },
-  leaks: { pool: (client) => mysqlTesting!.corePoolOf(client), cursorKind: 'cursor' },
+  leaks: { pool: (client) => mysqlTesting!.corePoolOf(client), cursorKind: 'iterator' },
   crash: (client) => mysqlTesting!.crashWorker(client),
   async available() {
     const ready = await packageReady('@unblock/mysql2', 'packages/mysql2/dist/index.js');
