@@ -20,6 +20,29 @@ function gate(): { open: () => void; wait: Promise<void> } {
   return { open, wait };
 }
 
+/**
+ * Starts a transaction that runs `before`, then stays open until `release()` is called, then
+ * runs `after`; resolves once `before` has run, so the test can act while it is open.
+ */
+async function heldTransaction(
+  ctx: CaseContext,
+  before: () => Promise<unknown>,
+  after: () => Promise<unknown> = async () => undefined,
+): Promise<{ tx: Promise<unknown>; release: () => void }> {
+  const inside = gate();
+  const resume = gate();
+  const tx = ctx.client.transaction(async () => {
+    await before();
+    inside.open();
+    await resume.wait;
+    await after();
+  });
+  // Until the caller awaits it, a rejection must not count as unhandled.
+  tx.catch(() => undefined);
+  await inside.wait;
+  return { tx, release: resume.open };
+}
+
 export const transactionsCases = defineCases('transactions', [
   {
     id: 'transactions.commit.visible',
@@ -154,21 +177,16 @@ export const transactionsCases = defineCases('transactions', [
     title: 'a write made outside an open transaction is not part of it (survives its rollback)',
     run: async (ctx) => {
       const t = await items(ctx);
-      const inside = gate();
-      const resume = gate();
-      const tx = settle(
-        ctx.client.transaction(async () => {
-          await insert(ctx, t, 1);
-          inside.open();
-          await resume.wait;
-          throw new Error('roll back');
-        }),
+      const held = await heldTransaction(
+        ctx,
+        () => insert(ctx, t, 1),
+        () => Promise.reject(new Error('roll back')),
       );
-      await inside.wait;
+      const tx = settle(held.tx);
       // Started from the test's own async context, not from inside fn.
       const outside = settle(insert(ctx, t, 2));
       await sleep(50);
-      resume.open();
+      held.release();
       ctx.expect((await within(tx, 10_000, 'the transaction')).ok).toBe(false);
       ctx.expect((await within(outside, 10_000, 'the outside write')).ok).toBe(true);
       ctx.expect(await values(ctx, t)).toEqual([2]);
@@ -180,20 +198,18 @@ export const transactionsCases = defineCases('transactions', [
     requires: ['serializedWrites'],
     run: async (ctx) => {
       const t = await items(ctx);
-      const inside = gate();
-      const resume = gate();
       let committedAt = 0;
-      const tx = ctx.client.transaction(async () => {
-        await insert(ctx, t, 1);
-        inside.open();
-        await resume.wait;
-        await insert(ctx, t, 2);
-        committedAt = performance.now();
-      });
-      await inside.wait;
+      const { tx, release } = await heldTransaction(
+        ctx,
+        () => insert(ctx, t, 1),
+        async () => {
+          await insert(ctx, t, 2);
+          committedAt = performance.now();
+        },
+      );
       const outside = settle(insert(ctx, t, 3));
       await sleep(150);
-      resume.open();
+      release();
       await tx;
       const done = await outside;
       ctx.expect(done.ok).toBe(true);
@@ -206,20 +222,15 @@ export const transactionsCases = defineCases('transactions', [
     title: 'a read from outside never sees the writes of an open transaction',
     run: async (ctx) => {
       const t = await items(ctx);
-      const inside = gate();
-      const resume = gate();
-      const tx = settle(
-        ctx.client.transaction(async () => {
-          await insert(ctx, t, 1);
-          inside.open();
-          await resume.wait;
-          throw new Error('roll back');
-        }),
+      const held = await heldTransaction(
+        ctx,
+        () => insert(ctx, t, 1),
+        () => Promise.reject(new Error('roll back')),
       );
-      await inside.wait;
+      const tx = settle(held.tx);
       const read = settle(values(ctx, t));
       await sleep(50);
-      resume.open();
+      held.release();
       await within(tx, 10_000, 'the transaction');
       const seen = await within(read, 10_000, 'the outside read');
       ctx.expect(seen.ok).toBe(true);
@@ -233,20 +244,13 @@ export const transactionsCases = defineCases('transactions', [
     run: async (ctx) => {
       const t = await items(ctx);
       await insert(ctx, t, 1);
-      const inside = gate();
-      const resume = gate();
-      const tx = ctx.client.transaction(async () => {
-        await insert(ctx, t, 2);
-        inside.open();
-        await resume.wait;
-      });
-      await inside.wait;
+      const { tx, release } = await heldTransaction(ctx, () => insert(ctx, t, 2));
       try {
         ctx
           .expect(await within(values(ctx, t), 5_000, 'a read during the transaction'))
           .toEqual([1]);
       } finally {
-        resume.open();
+        release();
         await tx;
       }
       ctx.expect(await values(ctx, t)).toEqual([1, 2]);
