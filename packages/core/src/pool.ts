@@ -17,6 +17,7 @@ import {
   type OpenSessionMessage,
   type WorkerHello,
 } from './protocol.js';
+import { PortMux, type SessionPort } from './port-mux.js';
 import { Session, type SessionEnvironment } from './session.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 
@@ -58,6 +59,14 @@ export interface PoolOptions<O = unknown> {
   execArgv?: string[];
   /** Names the pool in warnings and diagnostics events. */
   name?: string;
+  /**
+   * Sessions on one worker share one port: what they send in one tick travels as one message,
+   * and their answers come back together once per turn of the worker's event loop. For
+   * asynchronous drivers with many sessions per worker (a pool of network connections), where
+   * each session has one call in flight at a time. Sequential callers lose the fast path of a
+   * port of their own (the brief wait for the answer). Default: false.
+   */
+  multiplexSessions?: boolean;
 }
 
 /**
@@ -87,6 +96,8 @@ interface WorkerSlot {
   worker: Worker | undefined;
   sessions: Set<Session>;
   defaultSession: Promise<Session> | undefined;
+  /** The port its sessions share, with `multiplexSessions`. */
+  mux: PortMux | undefined;
 }
 
 let poolCount = 0;
@@ -210,6 +221,7 @@ export class Pool<O = unknown> {
       worker,
       sessions: new Set(),
       defaultSession: undefined,
+      mux: undefined,
     };
     this.slots.set(threadId, slot);
     inbox.unref();
@@ -275,36 +287,30 @@ export class Pool<O = unknown> {
     // (the caller's suspended async functions), and closures made below would retain it.
     let origin: Error | undefined = new Error();
     const slot = await this.pickSlot(placement.threadId);
-    const { port1, port2 } = new MessageChannel();
-    const state = new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT);
     const sessionId = this.nextSessionId++;
-    const message: OpenSessionMessage = {
-      k: 'open',
-      sessionId,
-      port: port2,
-      state,
-      options: encodeValue(options, {}, 'options'),
-    };
+    const { port, message, transfer } = this.sessionPort(slot, sessionId);
+    message.options = encodeValue(options, {}, 'options');
     const reply = new Promise<FromWorker>((resolve) => {
-      port1.once('message', resolve);
-      port1.once('close', () =>
+      port.once('message', (message) => resolve(message as FromWorker));
+      port.once('close', () =>
         resolve({
           k: 'openFailed',
           error: encodeValue(new WorkerExitedError(undefined, 'while opening a session'), {}, 'e'),
         }),
       );
     });
-    slot.inbox.postMessage(message, [port2]);
+    slot.inbox.postMessage(message, transfer);
     const opened = await reply;
     if (opened.k !== 'opened') {
-      port1.close();
+      port.close();
       const error = opened.k === 'openFailed' ? opened.error : undefined;
       const stack = origin.stack;
       throw decodeValue(error, { callerStack: () => stack });
     }
     origin = undefined;
-    port1.removeAllListeners('close');
-    const session = new Session(sessionId, port1, new Int32Array(state), this.env, opened, () =>
+    port.removeAllListeners('close');
+    const state = new Int32Array(message.state);
+    const session = new Session(sessionId, port, state, this.env, opened, () =>
       slot.sessions.delete(session),
     );
     if (this.closing !== undefined || this.destroyed) {
@@ -313,6 +319,36 @@ export class Pool<O = unknown> {
     }
     slot.sessions.add(session);
     return session;
+  }
+
+  /** The port of a new session (its own, or an end of its worker's mux) and the open message. */
+  private sessionPort(
+    slot: WorkerSlot,
+    sessionId: number,
+  ): { port: SessionPort; message: OpenSessionMessage; transfer: MessagePort[] } {
+    const message: OpenSessionMessage = {
+      k: 'open',
+      sessionId,
+      port: undefined,
+      muxPort: undefined,
+      state: new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT),
+      options: undefined,
+    };
+    if (this.options.multiplexSessions !== true) {
+      const { port1, port2 } = new MessageChannel();
+      message.port = port2;
+      return { port: port1, message, transfer: [port2] };
+    }
+    if (slot.mux === undefined) {
+      // The worker's first muxed session brings the mux port along.
+      const { port1, port2 } = new MessageChannel();
+      slot.mux = new PortMux(port1, queueMicrotask);
+      message.muxPort = port2;
+    }
+    const port = slot.mux.open(sessionId);
+    // As a port of its own would, the end keeps the process alive until the session is open.
+    port.ref();
+    return { port, message, transfer: message.muxPort === undefined ? [] : [message.muxPort] };
   }
 
   /**

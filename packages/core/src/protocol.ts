@@ -55,7 +55,10 @@ export interface WorkerHello {
 export interface OpenSessionMessage {
   k: 'open';
   sessionId: number;
-  port: import('node:worker_threads').MessagePort;
+  /** The session's own port; undefined when it shares its worker's mux. */
+  port: import('node:worker_threads').MessagePort | undefined;
+  /** The worker's mux port, sent with its first muxed session. */
+  muxPort: import('node:worker_threads').MessagePort | undefined;
   state: SharedArrayBuffer;
   options: unknown;
 }

@@ -1,4 +1,4 @@
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { AbortError } from './abort-error.js';
 import type { CallStats } from './call-stats.js';
 import { currentCallOptions, type CallOptions } from './call-options.js';
@@ -19,6 +19,7 @@ import {
   type ResultMessage,
   type ToWorker,
 } from './protocol.js';
+import type { SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
 import { unpackRows, type PackedRows, type RowShape } from './row-set.js';
 import { decodeValue, encodeValue, type DecodeContext, type EncodeContext } from './value-codec.js';
@@ -132,7 +133,7 @@ export class Session {
   constructor(
     /** A pool-wide id. */
     readonly id: number,
-    private readonly port: MessagePort,
+    private readonly port: SessionPort,
     private readonly state: Int32Array,
     private readonly env: SessionEnvironment,
     opened: Extract<FromWorker, { k: 'opened' }>,
@@ -153,7 +154,7 @@ export class Session {
       callerStack: () => this.decoding?.origin?.stack,
     };
     this.info = decodeValue(opened.info, this.decodeCtx);
-    port.on('message', (message: FromWorker) => this.receive(message));
+    port.on('message', (message) => this.receive(message as FromWorker));
     // A port closes when its worker dies; the pool's exit handler then fails the session with
     // the exit code. Should no exit event come, the session still fails instead of hanging.
     port.on('close', () => {
@@ -392,12 +393,15 @@ export class Session {
    * and I/O still run at least once a millisecond.
    */
   private spinForAnswers(): void {
+    const { port } = this;
+    // Over a mux, answers of other sessions share the port: only a port of its own is pulled.
+    if (!(port instanceof MessagePort)) return;
     if (Atomics.load(this.state, Slot.awake) !== 1 || !spinBudget.available()) return;
     const start = performance.now();
     const deadline = start + SPIN_US / 1000;
     let now = start;
     while (now < deadline) {
-      const entry = receiveMessageOnPort(this.port);
+      const entry = receiveMessageOnPort(port);
       if (entry !== undefined) {
         this.receive(entry.message as FromWorker);
         break;

@@ -29,6 +29,9 @@ export function workerPool(options: WorkerPoolOptions): CorePool {
     closeTimeout: options.closeTimeout,
     leaseKinds: ['connection', 'cursor'],
     captureStacks: options.captureStacks,
+    // Each connection has one query in flight at a time: over a port each, nearly every
+    // answer would cross alone. Shared, the answers of one turn of the worker cross together.
+    multiplexSessions: true,
   });
 }
 

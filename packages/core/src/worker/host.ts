@@ -11,6 +11,7 @@ import {
   type TaskResult,
   type WorkerHello,
 } from '../protocol.js';
+import { PortMux } from '../port-mux.js';
 import { decodeValue, encodeValue } from '../value-codec.js';
 import type { Driver } from './driver.js';
 import { argsDecodeContext, invoke, operationContext, resultEncodeContext } from './invoke.js';
@@ -60,8 +61,13 @@ async function loadDriver(specifier: string): Promise<Driver<unknown, unknown>> 
   }
 }
 
+/** The port the sessions of a `multiplexSessions` pool share: answers go out once per turn. */
+let mux: PortMux | undefined;
+
 async function openSession(message: OpenSessionMessage): Promise<void> {
-  const { port, sessionId } = message;
+  const { sessionId } = message;
+  if (message.muxPort !== undefined) mux = new PortMux(message.muxPort, setImmediate);
+  const port = message.port ?? mux!.open(sessionId);
   let connection: unknown;
   try {
     connection = await driver.open(decodeValue(message.options, argsDecodeContext));

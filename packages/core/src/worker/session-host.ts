@@ -1,4 +1,5 @@
-import { receiveMessageOnPort, type MessagePort, type Transferable } from 'node:worker_threads';
+import { MessagePort, receiveMessageOnPort, type Transferable } from 'node:worker_threads';
+import type { SessionPort } from '../port-mux.js';
 import {
   Outcome,
   Slot,
@@ -56,14 +57,14 @@ export class SessionHost {
   constructor(
     private readonly driver: Driver<unknown, unknown>,
     private readonly connection: unknown,
-    private readonly port: MessagePort,
+    private readonly port: SessionPort,
     private readonly state: Int32Array,
     private readonly sessionId: number,
     private readonly onClosed: () => void,
     private readonly soleSession: () => boolean,
   ) {
     this.ctx = operationContext(sessionId);
-    port.on('message', (message: ToWorker) => this.receive(message));
+    port.on('message', (message) => this.receive(message as ToWorker));
   }
 
   private receive(message: ToWorker): void {
@@ -98,19 +99,22 @@ export class SessionHost {
    * just after posting it, and it may have arrived through the event loop already.)
    */
   private pullPosted(): boolean {
+    const { port } = this;
+    // A mux end is not pulled: the mux port carries other sessions' messages too.
+    if (!(port instanceof MessagePort)) return false;
     if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return false;
     let got = false;
     let entry;
-    while ((entry = receiveMessageOnPort(this.port)) !== undefined) {
+    while ((entry = receiveMessageOnPort(port)) !== undefined) {
       got = true;
       this.receive(entry.message as ToWorker);
     }
     return got;
   }
 
-  /** Only a worker serving this session alone may hold its event loop for it. */
+  /** Only a worker serving this session alone, over a port of its own, may hold its event loop for it. */
   private mayWait(): boolean {
-    return this.soleSession();
+    return this.port instanceof MessagePort && this.soleSession();
   }
 
   /**

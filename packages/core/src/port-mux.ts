@@ -1,0 +1,125 @@
+// Many sessions over one MessagePort. Every message on a port costs a wake-up and a
+// deserialisation on the receiving thread; sessions of an asynchronous driver (a pool of
+// network connections on one worker) each answer one call at a time, so with a port each
+// nearly every answer would travel alone. Over a mux, what the sessions of one worker send in
+// the same tick (caller) or the same turn of the event loop (worker) travels as one message.
+import { EventEmitter } from 'node:events';
+import type { MessagePort, Transferable } from 'node:worker_threads';
+
+/**
+ * What a session and its host need of the port between them: a MessagePort, or one end of a
+ * {@link PortMux}.
+ */
+export interface SessionPort {
+  postMessage(message: unknown, transfer?: readonly Transferable[]): void;
+  on(event: 'message' | 'close', listener: (message: unknown) => void): unknown;
+  once(event: 'message' | 'close', listener: (message: unknown) => void): unknown;
+  removeAllListeners(event: 'message' | 'close'): unknown;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** One mux message: each session's messages, in the order they were sent. */
+export type MuxMessage = [sessionId: number, message: unknown][];
+
+/** When a side sends what its sessions queued: caller, at the end of the tick; worker, once per turn. */
+export type MuxSchedule = (send: () => void) => void;
+
+/** Carries the messages of many sessions over one port. */
+export class PortMux {
+  private readonly ends = new Map<number, MuxEnd>();
+  private outbox: MuxMessage = [];
+  private transfer: Transferable[] = [];
+  private sendQueued = false;
+  private refs = 0;
+  private closed = false;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly schedule: MuxSchedule,
+  ) {
+    port.on('message', (items: MuxMessage) => {
+      for (const [id, message] of items) this.ends.get(id)?.emit('message', message);
+    });
+    port.on('close', () => {
+      this.closed = true;
+      for (const end of [...this.ends.values()]) end.emit('close');
+    });
+    port.unref();
+  }
+
+  /** The end of session `id`; what arrives for it before this call is dropped. */
+  open(id: number): MuxEnd {
+    const end = new MuxEnd(this, id);
+    this.ends.set(id, end);
+    return end;
+  }
+
+  /** @internal */
+  queue(id: number, message: unknown, transfer: readonly Transferable[] | undefined): void {
+    if (this.closed) return;
+    this.outbox.push([id, message]);
+    if (transfer !== undefined) for (const t of transfer) this.transfer.push(t);
+    if (!this.sendQueued) {
+      this.sendQueued = true;
+      this.schedule(this.send);
+    }
+  }
+
+  private readonly send = (): void => {
+    this.sendQueued = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const items = this.outbox;
+    const transfer = this.transfer;
+    this.outbox = [];
+    this.transfer = [];
+    this.port.postMessage(items, transfer);
+  };
+
+  /** @internal An end keeps the process alive while it is ref'd. */
+  setRef(end: MuxEnd, ref: boolean): void {
+    if (end.refd === ref) return;
+    end.refd = ref;
+    this.refs += ref ? 1 : -1;
+    if (this.refs === 0) this.port.unref();
+    else if (this.refs === 1 && ref) this.port.ref();
+  }
+
+  /** @internal */
+  remove(end: MuxEnd): void {
+    if (this.ends.get(end.id) !== end) return;
+    this.setRef(end, false);
+    this.ends.delete(end.id);
+  }
+}
+
+/** One session's end of a {@link PortMux}; behaves as the session's own port. */
+export class MuxEnd extends EventEmitter implements SessionPort {
+  /** @internal */
+  refd = false;
+
+  constructor(
+    private readonly mux: PortMux,
+    readonly id: number,
+  ) {
+    super();
+  }
+
+  postMessage(message: unknown, transfer?: readonly Transferable[]): void {
+    this.mux.queue(this.id, message, transfer);
+  }
+
+  ref(): void {
+    this.mux.setRef(this, true);
+  }
+
+  unref(): void {
+    this.mux.setRef(this, false);
+  }
+
+  /** Leaves the mux (what was posted before still goes out); the other sessions carry on. */
+  close(): void {
+    this.mux.remove(this);
+  }
+}
