@@ -45,7 +45,16 @@ export type PackedRows = { n: number; cols: PackedColumn[] } | { n: number; rows
  */
 const FEW_ROWS = 8;
 
-/** Rows per chunk so that decoding one chunk on the caller's thread stays near a millisecond. */
+/**
+ * Rows per chunk so that decoding one chunk on the caller's thread stays near a millisecond.
+ * Results with more rows than this travel in chunks; a driver can use it to tell whether a
+ * result is worth a {@link RowStream}.
+ *
+ * @example
+ * ```ts
+ * if (rows.length >= chunkRowCount(columns.length)) return new RowStream(columns, rows);
+ * ```
+ */
 export function chunkRowCount(columnCount: number): number {
   return Math.max(64, Math.floor(8_192 / Math.max(1, columnCount)));
 }

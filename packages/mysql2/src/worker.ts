@@ -3,10 +3,12 @@
 // for, because core packs them by column; the caller's thread rebuilds mysql2's row shape.
 import { createRequire } from 'node:module';
 import {
+  chunkRowCount,
   defineDriver,
   loadPortableFunction,
   registerValueCodec,
   RowSet,
+  RowStream,
   type OperationContext,
 } from '@unblock/core/worker';
 import { mysql2Internal } from './mysql2-internals.js';
@@ -33,8 +35,10 @@ interface CbConnection {
   config: Record<string, unknown>;
   connection?: unknown;
   _handshakePacket?: { serverVersion?: string };
-  query(options: object, values: unknown, cb: Callback): { stream?: unknown };
-  execute(options: object, values: unknown, cb: Callback): unknown;
+  /** The socket mysql2 reads from. */
+  stream: { on(event: 'data', listener: () => void): unknown };
+  query(options: object, values: unknown, cb: Callback): Command;
+  execute(options: object, values: unknown, cb: Callback): Command;
   prepare(options: object, cb: (err: Error | null, stmt: PreparedStatement) => void): unknown;
   unprepare(sql: unknown): unknown;
   ping(cb: Callback): void;
@@ -51,6 +55,15 @@ interface CbConnection {
   once(event: string, listener: (...args: unknown[]) => void): unknown;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/** The parts of a running mysql2 query or execute command read while its rows arrive. */
+interface Command {
+  /** Rows of the result set being read (mysql2 fills it in place). */
+  _currentRows?: unknown[][] | null;
+  _resultIndex?: number;
+  /** Fields of each result set. */
+  _fields?: Record<string, unknown>[][];
 }
 
 interface PreparedStatement {
@@ -92,6 +105,8 @@ interface Conn {
   fieldIds: Map<string, number>;
   /** Ids the caller confirmed it holds: their results carry the id alone. */
   fieldsAcked: Set<number>;
+  /** Runs after mysql2 has parsed each chunk read from the socket, while a query runs. */
+  onData: (() => void) | undefined;
 }
 
 function wireField(f: Record<string, unknown>): WireField {
@@ -133,15 +148,41 @@ function fieldKey(f: Record<string, unknown>): string | undefined {
   return `${buf.toString('latin1', start, end)}|${String(f._clientEncoding)}|${f.characterSet as number},${f.columnLength as number},${f.columnType as number},${f.flags as number},${f.decimals as number},${String(f.extendedTypeName)},${String(f.extendedFormat)}`;
 }
 
-function cachedFields(fields: Record<string, unknown>[]): [WireField[], string] {
-  let key = '';
+/**
+ * One key for all the fields of a result when they were parsed, in order, from one buffer (a
+ * result's column definitions usually arrive in one network chunk): the bytes from the first
+ * field's catalog to the last field's orgName hold every field but the last one's fixed part,
+ * which is added from its properties. One string instead of one per field.
+ */
+function contiguousFieldsKey(fields: Record<string, unknown>[]): string | undefined {
+  const first = fields[0];
+  const last = fields[fields.length - 1];
+  const buf = first._buf as Buffer | undefined;
+  if (!Buffer.isBuffer(buf)) return undefined;
+  let end = -1;
   for (const f of fields) {
-    const k = fieldKey(f);
-    if (k === undefined) {
-      const wire = fields.map(wireField);
-      return [wire, JSON.stringify(wire)];
+    const start = f._catalogStart as number | undefined;
+    const nameStart = f._orgNameStart as number | undefined;
+    if (f._buf !== buf || start === undefined || nameStart === undefined || start <= end) {
+      return undefined;
     }
-    key += k + '\u0000';
+    end = nameStart + (f._orgNameLength as number);
+  }
+  return `\u0001${fields.length}|${first._catalogLength as number}|${buf.toString('latin1', first._catalogStart as number, end)}|${String(first._clientEncoding)}|${last.characterSet as number},${last.columnLength as number},${last.columnType as number},${last.flags as number},${last.decimals as number},${String(last.extendedTypeName)},${String(last.extendedFormat)}`;
+}
+
+function cachedFields(fields: Record<string, unknown>[]): [WireField[], string] {
+  let key = fields.length === 0 ? '' : contiguousFieldsKey(fields);
+  if (key === undefined) {
+    key = '';
+    for (const f of fields) {
+      const k = fieldKey(f);
+      if (k === undefined) {
+        const wire = fields.map(wireField);
+        return [wire, JSON.stringify(wire)];
+      }
+      key += k + '\u0000';
+    }
   }
   let hit = fieldsCache.get(key);
   if (hit === undefined) {
@@ -255,6 +296,56 @@ function callback<T>(
     } catch (err) {
       reject(err);
     }
+  });
+}
+
+/**
+ * Runs a query or execute. A result that grows past a chunk while mysql2 is still reading it
+ * becomes a RowStream: its rows go to the caller while the rest is parsed, instead of after.
+ * Not with `multipleStatements`, where a later result set would turn it into a multi result.
+ */
+function runCommand(
+  conn: Conn,
+  kind: 'query' | 'execute',
+  opts: Record<string, unknown>,
+  values: unknown,
+  shape: WireShape,
+): Promise<RowSet | HeaderResult | MultiResult> {
+  return new Promise((resolve, reject) => {
+    let stream: RowStream | undefined;
+    const done: Callback = (err, rows, fields) => {
+      conn.onData = undefined;
+      if (stream !== undefined) {
+        if (err) stream.fail(err);
+        else stream.end();
+        return;
+      }
+      if (err) return reject(err);
+      try {
+        resolve(encodeResult(rows, fields, shape, conn));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    let cmd: Command;
+    try {
+      cmd =
+        kind === 'execute' ? conn.c.execute(opts, values, done) : conn.c.query(opts, values, done);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    if (conn.c.config.multipleStatements === true) return;
+    conn.onData = () => {
+      if (stream !== undefined) return stream.grew();
+      const rows = cmd._currentRows;
+      const fields = cmd._fields?.[0];
+      if (cmd._resultIndex !== 0 || !Array.isArray(rows) || !Array.isArray(fields)) return;
+      if (rows.length < chunkRowCount(fields.length)) return;
+      const set = encodeResult(rows, fields, shape, conn) as RowSet;
+      stream = new RowStream(set.columns, set.rows, set.shape, set.extra);
+      resolve(stream);
+    };
   });
 }
 
@@ -444,7 +535,10 @@ export default defineDriver({
       fatal: undefined,
       fieldIds: new Map(),
       fieldsAcked: new Set(),
+      onData: undefined,
     };
+    // After mysql2's own listener: what this chunk held is parsed.
+    c.stream.on('data', () => conn.onData?.());
     // An error while no command runs (the server went away) is emitted, not called back; without
     // a listener it would be thrown in the worker. The next command reports it.
     c.on('error', (err) => (conn.fatal = err as Error));
@@ -470,11 +564,7 @@ export default defineDriver({
       if (acks !== undefined) for (const id of acks) conn.fieldsAcked.add(id);
       const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
       return withTypeCast(opts, () =>
-        callback(
-          (cb) =>
-            kind === 'execute' ? conn.c.execute(opts, values, cb) : conn.c.query(opts, values, cb),
-          (rows, fields) => encodeResult(rows, fields, shape, conn),
-        ),
+        runCommand(conn, kind as 'query' | 'execute', opts, values, shape),
       );
     },
     ping: (conn: Conn) =>

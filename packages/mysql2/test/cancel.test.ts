@@ -44,6 +44,25 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('an abort while the rows of a large result are crossing kills the query, and the connection stays usable', async () => {
+    // About 1 ms a row, 8 columns: the server sends a burst every few hundred rows, and once a
+    // chunk's worth (1024 rows) has arrived, chunks cross while the rest is still coming.
+    const sql = `WITH RECURSIVE d (k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM d WHERE k < 199),
+      seq (n) AS (SELECT a.k * 200 + b.k + 1 FROM d a CROSS JOIN d b)
+      SELECT n, n + 1 AS a, n + 2 AS b, n + 3 AS c, n + 4 AS e, n + 5 AS f, n + 6 AS g,
+        SLEEP(0.001) AS z FROM seq WHERE n <= 20000`;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 2_500);
+    const started = Date.now();
+    const r = await settle(conn.query({ sql, signal: ac.signal }));
+    expect(r.ok).toBe(false);
+    expect((r as { error: Error }).error.name).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(6_000);
+    const [[row]] = (await conn.query('SELECT 2 AS two')) as [{ two: number }[], unknown];
+    expect(row.two).toBe(2);
+    expect((await runningOn(conn.threadId)).filter((s) => s.includes('SLEEP(0.001)'))).toEqual([]);
+  });
+
   it("withCallOptions({ timeout }) times out a running query, with core's TimeoutError as the cause", async () => {
     const started = Date.now();
     const r = await settle(withCallOptions({ timeout: 100 }, () => conn.query('SELECT SLEEP(10)')));

@@ -113,6 +113,19 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     await same((c) => c.execute({ sql, nestTables: true }));
   });
 
+  it('large results, which cross while mysql2 still reads them, in every row shape', async () => {
+    const sql = `WITH RECURSIVE d (k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM d WHERE k < 199),
+      seq (n) AS (SELECT a.k * 200 + b.k + 1 FROM d a CROSS JOIN d b)
+      SELECT n, CONCAT('row ', n) AS s, n / 7 AS q, TIMESTAMP('2024-01-01') + INTERVAL n SECOND AS t,
+        IF(n % 3 = 0, NULL, n * 1.5) AS maybe FROM seq WHERE n <= 20000 ORDER BY n`;
+    const rows = (await same((c) => c.query(sql))) as { n: number }[];
+    expect(rows).toHaveLength(20_000);
+    expect(rows[19_999].n).toBe(20_000);
+    await same((c) => c.query({ sql, rowsAsArray: true }));
+    await same((c) => c.query({ sql, nestTables: true }));
+    await same((c) => c.execute(sql));
+  });
+
   it('duplicate column names keep the last value, as mysql2 does', async () => {
     await same((c) => c.query(`SELECT 1 AS x, 2 AS x, 'three' AS y`));
   });

@@ -9,6 +9,7 @@ import {
   type ToWorker,
 } from '../protocol.js';
 import { RowSet, chunkRowCount, packRows } from '../row-set.js';
+import { RowStream } from './row-stream.js';
 import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
 import type { Driver, OperationContext } from './driver.js';
 import { handlesOfSession } from './handle-table.js';
@@ -231,6 +232,13 @@ export class SessionHost {
       outcome = Outcome.error;
       value = err;
     }
+    if (outcome === Outcome.ok && value instanceof RowStream) {
+      // Still running while its rows come: a cancel reaches the driver, not the next call.
+      await this.streamRows(id, value);
+      this.executing = 0;
+      this.finishRunning(id);
+      return;
+    }
     this.executing = 0;
     this.finishRunning(id);
     if (
@@ -277,12 +285,25 @@ export class SessionHost {
     Atomics.store(this.state, Slot.running, 0);
   }
 
+  /**
+   * Sends a large or growing row set in chunks, each once the caller has credit for it; the
+   * last part goes with the answer. A RowStream's chunks go as its rows come.
+   */
   private async streamRows(id: number, set: RowSet): Promise<void> {
     this.flush();
+    const stream = set instanceof RowStream ? set : undefined;
     const step = chunkRowCount(set.columns.length);
-    const total = set.rows.length;
     let from = 0;
-    while (total - from > step) {
+    for (;;) {
+      const complete = stream === undefined || stream.ended;
+      const available = set.rows.length - from;
+      if (complete ? available <= step : available < step) {
+        if (complete) break;
+        Atomics.store(this.state, Slot.awake, 0);
+        await stream.changed();
+        Atomics.store(this.state, Slot.awake, 1);
+        continue;
+      }
       while (this.credits === 0) {
         await new Promise<void>((resolve) => (this.creditWaiter = resolve));
         this.creditWaiter = undefined;
@@ -293,7 +314,10 @@ export class SessionHost {
       this.post({ k: 'chunk', id, part }, transfer);
       from += step;
     }
-    this.outbox.push([id, Outcome.ok, encodeRowSet(set, from, total, this.transfer)]);
+    const failure = stream?.error;
+    if (failure !== undefined) this.push(id, Outcome.error, failure.error);
+    else
+      this.outbox.push([id, Outcome.ok, encodeRowSet(set, from, set.rows.length, this.transfer)]);
     this.flush();
   }
 

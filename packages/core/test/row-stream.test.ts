@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { AbortError, createPool, type ReceivedRows } from '@unblock/core';
+import { cancellableDriver, pool as makePool, sleep } from './helpers.js';
+
+describe('RowStream', () => {
+  // One worker: the session that opens the gate counts the posts of the streaming one.
+  const pool = makePool({ threads: 1 });
+  afterAll(() => pool.close());
+
+  it('sends rows in chunks while they are still being produced, and all of them in order', async () => {
+    const [streaming, other] = await Promise.all([pool.openSession(), pool.openSession()]);
+    await other.call('countPosts');
+    await other.call('takePostCount');
+    const result = streaming.call('growingRows', [5_000, 3_000]) as Promise<ReceivedRows>;
+    await sleep(100);
+    // 5000 rows of 2 columns are more than a chunk: some went out before the source finished.
+    const postsBeforeEnd = (await other.call('takePostCount')) as number;
+    expect(postsBeforeEnd).toBeGreaterThan(1);
+    await other.call('openGate');
+    const { rows, columns } = await result;
+    expect(columns).toEqual(['id', 'name']);
+    expect(rows).toHaveLength(8_000);
+    expect(rows.every((row, i) => (row as { id: number }).id === i)).toBe(true);
+    expect(rows[7_999]).toEqual({ id: 7_999, name: 'row 7999' });
+    await Promise.all([streaming.close(), other.close()]);
+  });
+
+  it('rejects with the source error when the stream fails after chunks went out, and the session goes on', async () => {
+    const [streaming, other] = await Promise.all([pool.openSession(), pool.openSession()]);
+    const result = streaming.call('growingRows', [5_000, 0, true]).catch((e: unknown) => e);
+    await sleep(50);
+    await other.call('openGate');
+    const err = (await result) as Error & { code?: string };
+    expect(err.message).toBe('source failed');
+    expect(err.code).toBe('E_SOURCE');
+    expect(await streaming.call('echo', ['after'])).toBe('after');
+    await Promise.all([streaming.close(), other.close()]);
+  });
+});
+
+describe('RowStream cancelled', () => {
+  const pool = createPool({ driver: cancellableDriver, threads: 1 });
+  afterAll(() => pool.close());
+
+  it('counts as running until it ends: an abort reaches the driver and the session stays usable', async () => {
+    const s = await pool.openSession();
+    const controller = new AbortController();
+    const rows = s.call('endlessRows', [], { signal: controller.signal }).catch((e: unknown) => e);
+    await sleep(60);
+    controller.abort();
+    const err = (await rows) as AbortError;
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err.message).toMatch(/running/);
+    expect(await s.call('record', ['next'])).toBe(1);
+    await s.close();
+  });
+});
