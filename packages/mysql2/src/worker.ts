@@ -37,8 +37,8 @@ interface CbConnection {
   _handshakePacket?: { serverVersion?: string };
   /** The socket mysql2 reads from. */
   stream: { on(event: 'data', listener: () => void): unknown };
-  query(options: object, values: unknown, cb: Callback): Command;
-  execute(options: object, values: unknown, cb: Callback): Command;
+  query(options: string | object, values: unknown, cb: Callback): Command;
+  execute(options: string | object, values: unknown, cb: Callback): Command;
   prepare(options: object, cb: (err: Error | null, stmt: PreparedStatement) => void): unknown;
   unprepare(sql: unknown): unknown;
   ping(cb: Callback): void;
@@ -107,6 +107,14 @@ interface Conn {
   fieldsAcked: Set<number>;
   /** Runs after mysql2 has parsed each chunk read from the socket, while a query runs. */
   onData: (() => void) | undefined;
+  /**
+   * The row-shape options the caller's config gave. The worker's own mysql2 config says
+   * `rowsAsArray: true` instead, so a plain SQL string takes mysql2's fast path and still
+   * yields arrays (core packs them by column).
+   */
+  defaults: { rowsAsArray: unknown; nestTables: unknown };
+  /** The row shape of a plain SQL string under those options. */
+  shape: WireShape;
 }
 
 function wireField(f: Record<string, unknown>): WireField {
@@ -263,11 +271,15 @@ function commandOptions(
   conn: Conn,
   kind: 'query' | 'execute',
   sql: unknown,
-): { opts: Record<string, unknown>; shape: WireShape } {
-  const { config } = conn.c;
+): { opts: string | Record<string, unknown>; shape: WireShape } {
+  const config = conn.defaults;
   if (typeof sql === 'string') {
-    // The common case, kept to one small object of a fixed shape: mysql2 spreads it again.
-    return { opts: { sql, rowsAsArray: true, nestTables: false }, shape: shapeOf(config) };
+    // The common case. A string is what mysql2's query() handles fastest (an options object is
+    // spread into a new one); execute() reads rowsAsArray from its options only.
+    return {
+      opts: kind === 'query' ? sql : { sql, rowsAsArray: true, nestTables: false },
+      shape: conn.shape,
+    };
   }
   let opts: Record<string, unknown>;
   if (kind === 'query') {
@@ -307,7 +319,7 @@ function callback<T>(
 function runCommand(
   conn: Conn,
   kind: 'query' | 'execute',
-  opts: Record<string, unknown>,
+  opts: string | Record<string, unknown>,
   values: unknown,
   shape: WireShape,
 ): Promise<RowSet | HeaderResult | MultiResult> {
@@ -411,7 +423,7 @@ class Cursor {
     sql: unknown,
     values: unknown,
     private readonly shape: WireShape,
-    opts: Record<string, unknown>,
+    opts: string | Record<string, unknown>,
     private readonly highWater: number,
   ) {
     const wake = (): void => {
@@ -509,7 +521,8 @@ class Cursor {
  * A per-query `typeCast` function arrives as a portable function spec (see splitQuery): mysql2
  * needs the function itself. Only then is the call asynchronous; the hot path stays as it was.
  */
-function withTypeCast<T>(opts: Record<string, unknown>, run: () => T): T | Promise<T> {
+function withTypeCast<T>(opts: string | Record<string, unknown>, run: () => T): T | Promise<T> {
+  if (typeof opts === 'string') return run();
   const spec = opts.typeCast as { kind?: unknown } | undefined;
   if (
     typeof spec !== 'object' ||
@@ -536,7 +549,10 @@ export default defineDriver({
       fieldIds: new Map(),
       fieldsAcked: new Set(),
       onData: undefined,
+      defaults: { rowsAsArray: c.config.rowsAsArray, nestTables: c.config.nestTables },
+      shape: shapeOf(c.config),
     };
+    c.config.rowsAsArray = true;
     // After mysql2's own listener: what this chunk held is parsed.
     c.stream.on('data', () => conn.onData?.());
     // An error while no command runs (the server went away) is emitted, not called back; without
@@ -649,10 +665,7 @@ export default defineDriver({
     statement: {
       methods: {
         execute({ conn, stmt }: { conn: Conn; stmt: PreparedStatement }, [values]: unknown[]) {
-          const shape = shapeOf({
-            rowsAsArray: conn.c.config.rowsAsArray,
-            nestTables: conn.c.config.nestTables,
-          });
+          const shape = shapeOf(conn.defaults);
           return callback(
             (cb) =>
               conn.c.addCommand(
