@@ -42,7 +42,9 @@ export type FromWorker =
   | { k: 'results'; results: ResultMessage[] }
   /** Part of a large result of call `id`; the caller answers each with a credit. */
   | { k: 'chunk'; id: number; part: unknown }
-  | { k: 'closed'; error?: unknown };
+  | { k: 'closed'; error?: unknown }
+  /** Something the driver reported about the connection on its own (see `OpenContext.notify`). */
+  | { k: 'notice'; event: string; data: unknown };
 
 /** Sent from a worker to the pool once, when it starts: its inbox for new sessions. */
 export interface WorkerHello {

@@ -126,6 +126,7 @@ export class Session {
     encodeObject: (value) =>
       value instanceof RemoteHandle ? { __unblock: 'H', id: value.id } : undefined,
   };
+  private noticeListener: ((event: string, data: unknown) => void) | undefined;
   /** The call whose answer is being decoded (its stack joins errors, its rows gather chunks). */
   private decoding: PendingCall | undefined;
 
@@ -253,6 +254,19 @@ export class Session {
         queueMicrotask(() => this.flush());
       }
     });
+  }
+
+  /**
+   * Receives what the driver reports about the connection on its own (`ctx.notify` in the
+   * driver's `open`), in order with the answers; one listener per session, `undefined` removes it.
+   *
+   * @example
+   * ```ts
+   * session.onNotice((event) => { if (event === 'end') console.log('the server closed it'); });
+   * ```
+   */
+  onNotice(listener: ((event: string, data: unknown) => void) | undefined): void {
+    this.noticeListener = listener;
   }
 
   /** @internal Releases a handle after the calls already made on it. */
@@ -432,6 +446,12 @@ export class Session {
         // The credit goes back after this turn of the event loop, so chunks arrive one turn
         // apart instead of all at once (Node delivers every queued message in one go).
         setImmediate(() => this.post({ k: 'credit' }));
+        break;
+      }
+      case 'notice': {
+        const listener = this.noticeListener;
+        if (listener !== undefined)
+          listener(message.event, decodeValue(message.data, this.decodeCtx));
         break;
       }
       case 'closed':

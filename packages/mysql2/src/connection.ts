@@ -85,14 +85,19 @@ export class Connection extends EventEmitter {
   #threadId: number;
   #ending: Promise<void> | undefined;
   #closed = false;
+  #lost = false;
+  #onLost: (() => void) | undefined;
 
   readonly #onEnd: (() => void) | undefined;
   readonly #fields: FieldRegistry;
   /** Made once: a closure per query would be garbage per query. */
   readonly #toResult: (value: unknown) => unknown;
 
-  /** @internal */
-  constructor(session: Session, config: MysqlConfig, onEnd?: () => void) {
+  /**
+   * @internal `notices`: this object re-emits the connection's events (a session has one
+   * listener: the pool's own Connection of an entry, not each PoolConnection wrapped around it).
+   */
+  constructor(session: Session, config: MysqlConfig, onEnd?: () => void, notices = true) {
     super();
     this.session = session;
     this.#onEnd = onEnd;
@@ -101,6 +106,33 @@ export class Connection extends EventEmitter {
     this.#threadId = (session.info as ConnectionInfo).threadId;
     const fields = (this.#fields = fieldRegistryOf(session));
     this.#toResult = (value) => toResult(value, fields);
+    if (notices) session.onNotice((event, data) => this.#onNotice(event, data));
+  }
+
+  /**
+   * What mysql2's connection emitted in the worker. As mysql2/promise does, 'error' and 'end'
+   * are re-emitted ('error' only to listeners: with none, it stays unthrown, as it is in the
+   * worker); either means the connection is gone, and a pool drops it.
+   */
+  #onNotice(event: string, data: unknown): void {
+    if (event !== 'error' && event !== 'end') return;
+    const fatal = event === 'end' || (data as { fatal?: unknown } | undefined)?.fatal === true;
+    if (fatal && !this.#lost) {
+      this.#lost = true;
+      this.#onLost?.();
+    }
+    if (event === 'end') this.emit('end');
+    else if (this.listenerCount('error') > 0) this.emit('error', data);
+  }
+
+  /** @internal Called once when the server side of the connection is gone. */
+  set onLost(listener: (() => void) | undefined) {
+    this.#onLost = listener;
+  }
+
+  /** @internal True once the connection was lost (the server closed it, a fatal error). */
+  get lost(): boolean {
+    return this.#lost;
   }
 
   /** mysql2's ConnectionConfig of this connection. */

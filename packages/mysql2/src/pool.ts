@@ -442,6 +442,12 @@ export class Pool extends EventEmitter {
             lastActive: Date.now(),
             dead: false,
           };
+          // The server closed it or it failed (mysql2's pool drops such a connection on its
+          // 'end' or 'error'): an idle one goes now, one in use when it comes back.
+          entry.conn.onLost = () => {
+            entry.dead = true;
+            if (this.#free.includes(entry)) this.#remove(entry, true);
+          };
           this.#all.add(entry);
           this.#emitWith('connection', entry);
           this.#emitWith('acquire', entry);

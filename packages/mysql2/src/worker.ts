@@ -9,6 +9,7 @@ import {
   registerValueCodec,
   RowSet,
   RowStream,
+  type OpenContext,
   type OperationContext,
 } from '@unblock/core/worker';
 import { mysql2Internal } from './mysql2-internals.js';
@@ -99,8 +100,6 @@ for (const [name, code] of Object.entries(mysql.Types)) typeNames[code] ??= name
 interface Conn {
   c: CbConnection;
   options: OpenOptions;
-  /** The last error the connection emitted while idle (a lost connection, say). */
-  fatal: Error | undefined;
   /** Field lists registered with the caller, by their JSON (see RowsExtra). */
   fieldIds: Map<string, number>;
   /** Ids the caller confirmed it holds: their results carry the id alone. */
@@ -537,7 +536,7 @@ function withTypeCast<T>(opts: string | Record<string, unknown>, run: () => T): 
 }
 
 export default defineDriver({
-  async open(options: OpenOptions): Promise<Conn> {
+  async open(options: OpenOptions, ctx: OpenContext): Promise<Conn> {
     const functions = await loadFunctions(options);
     const config =
       typeof options.config === 'string' ? options.config : { ...options.config, ...functions };
@@ -545,7 +544,6 @@ export default defineDriver({
     const conn: Conn = {
       c,
       options,
-      fatal: undefined,
       fieldIds: new Map(),
       fieldsAcked: new Set(),
       onData: undefined,
@@ -555,9 +553,12 @@ export default defineDriver({
     c.config.rowsAsArray = true;
     // After mysql2's own listener: what this chunk held is parsed.
     c.stream.on('data', () => conn.onData?.());
-    // An error while no command runs (the server went away) is emitted, not called back; without
-    // a listener it would be thrown in the worker. The next command reports it.
-    c.on('error', (err) => (conn.fatal = err as Error));
+    // An error while no command runs (the server went away) is emitted, not called back.
+    c.on('error', (err) => {
+      // Without a listener it would be thrown in the worker. mysql2/promise re-emits its connection's 'error' and 'end'; so does the caller's side.
+      ctx.notify('error', err);
+    });
+    c.on('end', () => ctx.notify('end'));
     return conn;
   },
 

@@ -25,6 +25,27 @@ export interface OperationContext {
   readonly sessionId: number;
 }
 
+/**
+ * What `open` receives besides the options.
+ *
+ * @example
+ * ```ts
+ * open(options, ctx) {
+ *   const conn = connect(options);
+ *   conn.on('end', () => ctx.notify('end'));
+ *   return conn;
+ * },
+ * ```
+ */
+export interface OpenContext {
+  /**
+   * Tells the caller's side something about the connection that no call asked for (the server
+   * closed it, say): the session's notice listener gets `event` and `data` (cloneable), in
+   * order with the answers. Dropped for the per-worker default connection.
+   */
+  notify(event: string, data?: unknown): void;
+}
+
 /** One operation of a driver: runs in the worker with the session's connection. */
 export type Operation<C> = (connection: C, args: unknown[], ctx: OperationContext) => unknown;
 
@@ -58,7 +79,7 @@ export interface HandleKind<T = never> {
  */
 export interface Driver<C = unknown, O = unknown> {
   /** Opens a session's connection (also the worker's default connection for stateless calls). */
-  open(options: O): C | Promise<C>;
+  open(options: O, ctx: OpenContext): C | Promise<C>;
   /** The operations callers may name. */
   operations: Record<string, Operation<C>>;
   /** Handle kinds by name; an object without a kind entry has its own methods called. */

@@ -26,7 +26,7 @@ let defaultConnection: Promise<unknown> | undefined;
 /** The connection stateless calls use; a failed open is tried again by the next call. */
 function openDefaultConnection(): Promise<unknown> {
   defaultConnection ??= Promise.resolve()
-    .then(() => driver.open(data.defaultOptions))
+    .then(() => driver.open(data.defaultOptions, { notify: () => undefined }))
     .catch((err: unknown) => {
       defaultConnection = undefined;
       throw err;
@@ -69,26 +69,31 @@ async function openSession(message: OpenSessionMessage): Promise<void> {
   if (message.muxPort !== undefined) mux = new PortMux(message.muxPort, setImmediate);
   const port = message.port ?? mux!.open(sessionId);
   let connection: unknown;
+  // Notices of a connection still opening wait for its session.
+  const opened: { host?: SessionHost } = {};
+  const early: [string, unknown][] = [];
+  const notify = (event: string, data?: unknown): void => {
+    if (opened.host === undefined) early.push([event, data]);
+    else opened.host.notify(event, data);
+  };
   try {
-    connection = await driver.open(decodeValue(message.options, argsDecodeContext));
+    connection = await driver.open(decodeValue(message.options, argsDecodeContext), { notify });
   } catch (err) {
     port.postMessage({ k: 'openFailed', error: encodeErr(err) });
     port.close();
     return;
   }
   const state = new Int32Array(message.state);
-  sessions.set(
+  const host = (opened.host = new SessionHost(
+    driver,
+    connection,
+    port,
+    state,
     sessionId,
-    new SessionHost(
-      driver,
-      connection,
-      port,
-      state,
-      sessionId,
-      () => sessions.delete(sessionId),
-      () => sessions.size === 1,
-    ),
-  );
+    () => sessions.delete(sessionId),
+    () => sessions.size === 1,
+  ));
+  sessions.set(sessionId, host);
   let info: unknown;
   let interruptToken: unknown;
   try {
@@ -105,6 +110,7 @@ async function openSession(message: OpenSessionMessage): Promise<void> {
     threadId,
     hasCancel: driver.cancel !== undefined,
   });
+  for (const [event, data] of early) host.notify(event, data);
 }
 
 const inbox = new MessageChannel();

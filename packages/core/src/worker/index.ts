@@ -1,6 +1,6 @@
 // @unblock/core/worker: what an adapter's worker module imports.
 export { defineDriver, HandleRef } from './driver.js';
-export type { Driver, HandleKind, Operation, OperationContext } from './driver.js';
+export type { Driver, HandleKind, OpenContext, Operation, OperationContext } from './driver.js';
 export { RowSet, chunkRowCount } from '../row-set.js';
 export { RowStream } from './row-stream.js';
 export type { RowShape } from '../row-set.js';

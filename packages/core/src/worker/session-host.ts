@@ -46,6 +46,7 @@ export class SessionHost {
   private draining = false;
   private seenPosted = 0;
   private closing = false;
+  private closed = false;
   private credits = CHUNK_WINDOW;
   private creditWaiter: (() => void) | undefined;
   private pendingCancel: Promise<void> | undefined;
@@ -66,6 +67,17 @@ export class SessionHost {
   ) {
     this.ctx = operationContext(sessionId);
     port.on('message', (message) => this.receive(message as ToWorker));
+  }
+
+  /** Sends a notice of the driver's, after the answers already queued (they happened first). */
+  notify(event: string, data: unknown): void {
+    if (this.closed) return;
+    this.flush();
+    const transfer: Transferable[] = [];
+    this.post(
+      { k: 'notice', event, data: encodeValue(data, resultEncodeContext(transfer), 'notice') },
+      transfer,
+    );
   }
 
   private receive(message: ToWorker): void {
@@ -345,6 +357,7 @@ export class SessionHost {
       error = encodeValue(err, {}, 'error');
     }
     this.post(error === undefined ? { k: 'closed' } : { k: 'closed', error });
+    this.closed = true;
     this.port.close();
     this.onClosed();
   }

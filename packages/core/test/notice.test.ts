@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { pool as makePool, sleep } from './helpers.js';
+
+describe('notices (OpenContext.notify)', () => {
+  const pool = makePool({ threads: 1 });
+  const muxed = makePool({ threads: 1, multiplexSessions: true });
+  afterAll(() => Promise.all([pool.close(), muxed.close()]));
+
+  for (const [name, p] of [
+    ['a port of its own', pool],
+    ['a mux', muxed],
+  ] as const) {
+    it(`reach the session's listener in order with the answers, values kept (${name})`, async () => {
+      const s = await p.openSession();
+      const seen: string[] = [];
+      const data: unknown[] = [];
+      // Calls still unanswered when each notice arrives: the one before it was answered first,
+      // the one that sent it is answered after it.
+      s.onNotice((event, value) => {
+        seen.push(`${event}, ${s.inFlight} in flight`);
+        data.push(value);
+      });
+      const first = s.call('echo', [1]);
+      const second = s.call('notify', [
+        'lost',
+        { buf: Buffer.from('x'), err: new RangeError('gone') },
+        20,
+      ]);
+      expect(await Promise.all([first, second])).toEqual([1, 'answered']);
+      await sleep(100);
+      expect(seen).toEqual(['lost, 1 in flight', 'lost later, 0 in flight']);
+      const { buf, err } = data[0] as { buf: Buffer; err: RangeError };
+      expect(Buffer.isBuffer(buf)).toBe(true);
+      expect(err).toBeInstanceOf(RangeError);
+      expect(err.message).toBe('gone');
+      s.onNotice(undefined);
+      await s.call('notify', ['ignored']);
+      expect(seen).toHaveLength(2);
+      await s.close();
+    });
+  }
+
+  it('keeps a notice sent while the connection opens until the session exists', async () => {
+    const seen: unknown[] = [];
+    const s = await pool.openSession({ notifyAtOpen: 'early' });
+    s.onNotice((event, value) => seen.push([event, value]));
+    await s.call('echo', [0]);
+    await sleep(20);
+    expect(seen).toEqual([['opening', 'early']]);
+    await s.close();
+  });
+});

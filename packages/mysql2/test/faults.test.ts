@@ -1,0 +1,128 @@
+// Server faults, through mysql2/promise directly and through @unblock/mysql2: the same errors,
+// the same connection events, nothing hangs, and a pool recovers. "The server goes away" is a
+// KILL of the connection from a side connection (restarting the shared server would disturb
+// the other test files).
+import rawMysql from 'mysql2/promise';
+import mysql from '@unblock/mysql2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB, dbAvailable, errorView, settle } from './helpers.js';
+
+interface Subject {
+  createConnection(options: object): Promise<rawMysql.Connection>;
+  createPool(options: object): rawMysql.Pool;
+}
+const SUBJECTS: [string, Subject][] = [
+  ['mysql2/promise', rawMysql as unknown as Subject],
+  ['@unblock/mysql2', mysql as unknown as Subject],
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(!dbAvailable)('server faults, as mysql2 reports them', () => {
+  let side: rawMysql.Connection;
+  beforeAll(async () => {
+    side = await rawMysql.createConnection(DB);
+  });
+  afterAll(() => side.end());
+
+  /** Kills every idle connection of this test's server user except `side`. */
+  async function killIdle(threadIds: number[]): Promise<void> {
+    for (const id of threadIds) await side.query(`KILL ${Number(id)}`).catch(() => undefined);
+  }
+
+  /** What each subject gives for `run`, side by side. */
+  async function both<T>(run: (subject: Subject) => Promise<T>): Promise<[T, T]> {
+    const out: T[] = [];
+    for (const [, subject] of SUBJECTS) out.push(await run(subject));
+    return [out[0], out[1]];
+  }
+
+  it('a server that is down: the same connect error', async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const r = await settle(m.createConnection({ ...DB, port: 1, connectTimeout: 2000 }));
+      return errorView((r as { error: unknown }).error);
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours.code).toBe('ECONNREFUSED');
+  });
+
+  it('a connection killed mid-query: the same error, events and closed state after it', async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const conn = await m.createConnection(DB);
+      const events: string[] = [];
+      conn.on('error', (err: Error & { code?: string }) => events.push(`error ${err.code}`));
+      conn.on('end', () => events.push('end'));
+      const running = settle(conn.query('SELECT SLEEP(5)'));
+      await sleep(200);
+      await side.query(`KILL ${conn.threadId}`);
+      const r = await running;
+      const next = await settle(conn.query('SELECT 1'));
+      await sleep(50);
+      conn.destroy();
+      return {
+        error: errorView((r as { error: unknown }).error),
+        next: errorView((next as { error: unknown }).error),
+        events,
+      };
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours.error.code).toBe('PROTOCOL_CONNECTION_LOST');
+  });
+
+  it('a statement larger than max_allowed_packet: the same error, and nothing hangs', async () => {
+    const [[{ limit }]] = (await side.query(
+      'SELECT @@max_allowed_packet AS `limit`',
+    )) as unknown as [{ limit: number }[]];
+    const big = 'x'.repeat(Number(limit) + 1024);
+    const [theirs, ours] = await both(async (m) => {
+      const conn = await m.createConnection(DB);
+      const r = await settle(conn.query('SELECT LENGTH(?) AS n', [big]));
+      conn.destroy();
+      return errorView((r as { error: unknown }).error);
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours.code).toBe('ER_NET_PACKET_TOO_LARGE');
+  });
+
+  it('a pool whose idle connections the server closed recovers at once', async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const pool = m.createPool({ ...DB, connectionLimit: 2 });
+      const ids = await Promise.all([0, 1].map(() => pool.getConnection()));
+      const threadIds = ids.map((c) => c.threadId);
+      for (const c of ids) c.release();
+      await killIdle(threadIds);
+      await sleep(100);
+      const results = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await settle(pool.query('SELECT ? AS i', [i]));
+        results.push(r.ok ? (r.value as [unknown])[0] : errorView(r.error));
+      }
+      await pool.end();
+      return results;
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours).toEqual([[{ i: 0 }], [{ i: 1 }], [{ i: 2 }]]);
+  });
+
+  it('a pool connection killed mid-query: that query fails as in mysql2, the next ones run', async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const pool = m.createPool({ ...DB, connectionLimit: 1 });
+      const conn = await pool.getConnection();
+      const threadId = conn.threadId;
+      conn.release();
+      const running = settle(pool.query('SELECT SLEEP(5)'));
+      await sleep(200);
+      await side.query(`KILL ${threadId}`);
+      const r = await running;
+      await sleep(50);
+      const after = await settle(pool.query('SELECT 7 AS seven'));
+      await pool.end();
+      return {
+        error: errorView((r as { error: unknown }).error),
+        after: after.ok ? (after.value as [unknown])[0] : errorView(after.error),
+      };
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours.after).toEqual([{ seven: 7 }]);
+  });
+});
