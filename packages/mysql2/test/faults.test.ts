@@ -2,6 +2,7 @@
 // the same connection events, nothing hangs, and a pool recovers. "The server goes away" is a
 // KILL of the connection from a side connection (restarting the shared server would disturb
 // the other test files).
+import net from 'node:net';
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,5 +125,73 @@ describe.skipIf(!dbAvailable)('server faults, as mysql2 reports them', () => {
     });
     expect(ours).toEqual(theirs);
     expect(ours.after).toEqual([{ seven: 7 }]);
+  });
+});
+
+/** A TCP proxy in front of the server that the test can take down and bring back. */
+class Outage {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  async up(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(DB.port, DB.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Stops listening and cuts every connection, as a server that went down. */
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+describe.skipIf(!dbAvailable)('a server that goes down and comes back', () => {
+  it('a pool fails as mysql2 does while it is down, and recovers when it is back', async () => {
+    const outcomes: unknown[] = [];
+    for (const [, m] of SUBJECTS) {
+      const outage = new Outage();
+      await outage.up();
+      const pool = m.createPool({
+        ...DB,
+        port: outage.port,
+        connectionLimit: 2,
+        connectTimeout: 2000,
+      });
+      const steps: unknown[] = [];
+      const run = async (): Promise<unknown> => {
+        const r = await settle(pool.query('SELECT 1 AS one'));
+        return r.ok ? (r.value as [unknown])[0] : (errorView(r.error).code ?? 'no code');
+      };
+      steps.push(await run());
+      await outage.down();
+      await sleep(100);
+      steps.push(await run(), await run());
+      await outage.up();
+      steps.push(await run(), await run());
+      await pool.end();
+      await outage.down();
+      outcomes.push(steps);
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    expect(outcomes[1]).toEqual([
+      [{ one: 1 }],
+      'ECONNREFUSED',
+      'ECONNREFUSED',
+      [{ one: 1 }],
+      [{ one: 1 }],
+    ]);
   });
 });
