@@ -5,6 +5,7 @@
 // the same tick (caller) or the same turn of the event loop (worker) travels as one message.
 import { EventEmitter } from 'node:events';
 import type { MessagePort, Transferable } from 'node:worker_threads';
+import { onMessagesPaced } from './paced-listener.js';
 
 /**
  * What a session and its host need of the port between them: a MessagePort, or one end of a
@@ -39,9 +40,16 @@ export class PortMux {
     private readonly port: MessagePort,
     private readonly schedule: MuxSchedule,
   ) {
-    port.on('message', (items: MuxMessage) => {
-      for (const [id, message] of items) this.ends.get(id)?.emit('message', message);
-    });
+    onMessagesPaced(
+      port,
+      (items) => {
+        for (const [id, message] of items as MuxMessage)
+          this.ends.get(id)?.emit('message', message);
+      },
+      () => {
+        if (this.refs === 0) port.unref();
+      },
+    );
     port.on('close', () => {
       this.closed = true;
       for (const end of [...this.ends.values()]) end.emit('close');

@@ -19,6 +19,7 @@ import {
   type ResultMessage,
   type ToWorker,
 } from './protocol.js';
+import { onMessagesPaced } from './paced-listener.js';
 import type { SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
 import { unpackRows, type PackedRows, type RowShape } from './row-set.js';
@@ -155,7 +156,14 @@ export class Session {
       callerStack: () => this.decoding?.origin?.stack,
     };
     this.info = decodeValue(opened.info, this.decodeCtx);
-    port.on('message', (message) => this.receive(message as FromWorker));
+    const receive = (message: unknown): void => this.receive(message as FromWorker);
+    if (port instanceof MessagePort) {
+      onMessagesPaced(port, receive, () => {
+        if (this.pending.size === 0 && this.closing === undefined) port.unref();
+      });
+    } else {
+      port.on('message', receive);
+    }
     // A port closes when its worker dies; the pool's exit handler then fails the session with
     // the exit code. Should no exit event come, the session still fails instead of hanging.
     port.on('close', () => {
