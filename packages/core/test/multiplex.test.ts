@@ -7,9 +7,13 @@ import { cancellableDriver, pool as makePool, sleep } from './helpers.js';
 async function callerPosts(fn: () => Promise<unknown>): Promise<number> {
   const original = MessagePort.prototype.postMessage;
   let posts = 0;
-  MessagePort.prototype.postMessage = function (this: MessagePort, ...args: never[]) {
+  MessagePort.prototype.postMessage = function (
+    this: MessagePort,
+    message: unknown,
+    ...rest: never[]
+  ) {
     posts++;
-    return original.apply(this, args);
+    return original.call(this, message, ...rest);
   };
   try {
     await fn();

@@ -4,6 +4,7 @@ import { Connection } from './connection.js';
 import { createConnection } from './create-connection.js';
 import { Pool, createPool } from './pool.js';
 import { PoolConnection } from './pool-connection.js';
+import { PoolCluster, PoolNamespace, createPoolCluster } from './pool-cluster.js';
 import { mysql2 } from './mysql2-internals.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { SQL_FRAGMENT_CODEC, SqlFragment } from './raw-codec.js';
@@ -60,24 +61,14 @@ export function clearParserCache(): void {
   parserCache.clearParserCache();
 }
 
-/**
- * Not provided: PoolCluster is not implemented by @unblock/mysql2 yet.
- *
- * @example
- * ```ts
- * // use one createPool() per node instead
- * ```
- */
-export function createPoolCluster(): never {
-  throw new Error(
-    'createPoolCluster() is not implemented by @unblock/mysql2 yet: use one createPool() per node',
-  );
-}
-
 export {
   createConnection,
   createPool,
+  createPoolCluster,
   createClient,
+  PoolCluster,
+  PoolCluster as PromisePoolCluster,
+  PoolNamespace,
   Connection,
   PoolConnection,
   Pool,
@@ -87,6 +78,7 @@ export {
   PreparedStatementInfo,
 };
 export type { MysqlClient, MysqlClientOptions } from './client.js';
+export type { PoolClusterOptions, PoolClusterSelector } from './pool-cluster.js';
 export type { IterateRowsOptions } from './iterate.js';
 export type {
   ConnectionOptions,
@@ -129,5 +121,6 @@ const mysql = {
   PromisePool: Pool,
   PromiseConnection: Connection,
   PromisePoolConnection: PoolConnection,
+  PromisePoolCluster: PoolCluster,
 };
 export default mysql;

@@ -96,7 +96,7 @@ describe.skipIf(!dbAvailable)('server faults, as mysql2 reports them', () => {
       const results = [];
       for (let i = 0; i < 3; i++) {
         const r = await settle(pool.query('SELECT ? AS i', [i]));
-        results.push(r.ok ? (r.value as [unknown])[0] : errorView(r.error));
+        results.push(r.ok ? (r.value as unknown as [unknown])[0] : errorView(r.error));
       }
       await pool.end();
       return results;
@@ -120,7 +120,7 @@ describe.skipIf(!dbAvailable)('server faults, as mysql2 reports them', () => {
       await pool.end();
       return {
         error: errorView((r as { error: unknown }).error),
-        after: after.ok ? (after.value as [unknown])[0] : errorView(after.error),
+        after: after.ok ? (after.value as unknown as [unknown])[0] : errorView(after.error),
       };
     });
     expect(ours).toEqual(theirs);
@@ -173,7 +173,7 @@ describe.skipIf(!dbAvailable)('a server that goes down and comes back', () => {
       const steps: unknown[] = [];
       const run = async (): Promise<unknown> => {
         const r = await settle(pool.query('SELECT 1 AS one'));
-        return r.ok ? (r.value as [unknown])[0] : (errorView(r.error).code ?? 'no code');
+        return r.ok ? (r.value as unknown as [unknown])[0] : (errorView(r.error).code ?? 'no code');
       };
       steps.push(await run());
       await outage.down();
