@@ -130,11 +130,6 @@ export class Connection extends EventEmitter {
     this.#onLost = listener;
   }
 
-  /** @internal True once the connection was lost (the server closed it, a fatal error). */
-  get lost(): boolean {
-    return this.#lost;
-  }
-
   /** mysql2's ConnectionConfig of this connection. */
   get config(): MysqlConfig {
     return this.#config;

@@ -541,14 +541,15 @@ export default defineDriver({
     const config =
       typeof options.config === 'string' ? options.config : { ...options.config, ...functions };
     const c = await connect(config);
+    const defaults = { rowsAsArray: c.config.rowsAsArray, nestTables: c.config.nestTables };
     const conn: Conn = {
       c,
       options,
       fieldIds: new Map(),
       fieldsAcked: new Set(),
       onData: undefined,
-      defaults: { rowsAsArray: c.config.rowsAsArray, nestTables: c.config.nestTables },
-      shape: shapeOf(c.config),
+      defaults,
+      shape: shapeOf(defaults),
     };
     c.config.rowsAsArray = true;
     // After mysql2's own listener: what this chunk held is parsed.
@@ -666,7 +667,7 @@ export default defineDriver({
     statement: {
       methods: {
         execute({ conn, stmt }: { conn: Conn; stmt: PreparedStatement }, [values]: unknown[]) {
-          const shape = shapeOf(conn.defaults);
+          const { shape } = conn;
           return callback(
             (cb) =>
               conn.c.addCommand(

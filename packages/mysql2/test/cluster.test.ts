@@ -45,6 +45,11 @@ async function both<T>(run: (make: (options?: object) => Cluster) => Promise<T>)
 
 const SQL = 'SELECT NOW() AS d';
 
+/** An error as `code: message`. */
+function described(err: unknown): string {
+  return `${(err as { code?: string }).code}: ${(err as Error).message}`;
+}
+
 describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
   it("cluster.query() and execute() run on of('*') (mysql2/promise's reject: its core cluster has no query)", async () => {
     const cluster = mysql.createPoolCluster();
@@ -74,7 +79,7 @@ describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
       seen.push(await nodeOf(() => conn.query(SQL)));
       conn.release();
       const missing = await cluster.getConnection('X*').catch((e: Error & { code?: string }) => e);
-      seen.push(`${(missing as { code?: string }).code}: ${(missing as Error).message}`);
+      seen.push(described(missing));
       cluster.remove('A');
       seen.push(await nodeOf(() => cluster.of('*').query(SQL)));
       await cluster.end();
@@ -132,7 +137,7 @@ describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
         .of('BAD')
         .getConnection()
         .catch((e: Error) => e);
-      events.push(`${(offline as { code?: string }).code}: ${(offline as Error).message}`);
+      events.push(described(offline));
       await new Promise((resolve) => setTimeout(resolve, 350));
       const again = await cluster
         .of('BAD')
