@@ -11,7 +11,7 @@ import { CallStats, type DurationSummary } from './call-stats.js';
 import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } from './errors.js';
 import { LeakDetector } from './leak-detector.js';
 import {
-  SLOT_COUNT,
+  stateBytes,
   type FromWorker,
   type HostData,
   type OpenSessionMessage,
@@ -331,7 +331,7 @@ export class Pool<O = unknown> {
       sessionId,
       port: undefined,
       muxPort: undefined,
-      state: new SharedArrayBuffer(SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT),
+      state: new SharedArrayBuffer(stateBytes(this.options.multiplexSessions !== true)),
       options: undefined,
     };
     if (this.options.multiplexSessions !== true) {

@@ -13,8 +13,20 @@ export const Slot = {
   posted: 3,
   /** 1 while the worker is running or briefly waiting for this session's calls. */
   awake: 4,
+  /** Sequence number of the last caller's lane message the worker has taken. */
+  laneTaken: 5,
+  /** Id of the call the caller is waiting for on its lane; the worker negates it to answer there. */
+  waiting: 6,
 } as const;
-export const SLOT_COUNT = 5;
+export const SLOT_COUNT = 7;
+
+/** Bytes of one lane (a one-message mailbox in the session's shared state, see shared-lane.ts). */
+export const LANE_BYTES = 8192;
+/** Where the slots end and the caller's lane (to the worker) begins; the worker's lane follows. */
+export const LANES_OFFSET = 64;
+/** Size of a session's shared state: its slots, and the two lanes of a session with its own port. */
+export const stateBytes = (lanes: boolean): number =>
+  lanes ? LANES_OFFSET + 2 * LANE_BYTES : SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT;
 
 /** The `target` of a call on the session's own connection (anything else is a handle id). */
 export const CONNECTION_TARGET = 0;
@@ -34,7 +46,9 @@ export type ToWorker =
   | { k: 'cancel'; id: number }
   | { k: 'release'; ids: number[] }
   | { k: 'credit' }
-  | { k: 'close' };
+  | { k: 'close' }
+  /** Not counted in `posted`: a lane message may be waiting (the worker went idle as it came). */
+  | { k: 'wake' };
 
 export type FromWorker =
   | { k: 'opened'; info: unknown; interruptToken: unknown; threadId: number; hasCancel: boolean }

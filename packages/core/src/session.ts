@@ -22,6 +22,7 @@ import {
 import { onMessagesPaced } from './paced-listener.js';
 import type { SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
+import { SharedLane } from './shared-lane.js';
 import { unpackRows, type PackedRows, type RowShape } from './row-set.js';
 import { decodeValue, encodeValue, type DecodeContext, type EncodeContext } from './value-codec.js';
 
@@ -75,6 +76,8 @@ const CALLER_STACK_FRAMES = 24;
 
 /** Longest wait for one answer on the caller's thread (µs). */
 const SPIN_US = 50;
+/** Longest wait for an answer the worker has begun to write in the lane (ms). */
+const LANE_WRITE_WAIT_MS = 1_000;
 /** Most time spent waiting for answers per turn of the event loop (ms). */
 const SPIN_BUDGET_MS = 0.5;
 
@@ -130,6 +133,14 @@ export class Session {
   private noticeListener: ((event: string, data: unknown) => void) | undefined;
   /** The call whose answer is being decoded (its stack joins errors, its rows gather chunks). */
   private decoding: PendingCall | undefined;
+  /** The lanes to and from the worker (a session with its own port), see shared-lane.ts. */
+  private readonly lanes: [toWorker: SharedLane, toCaller: SharedLane] | undefined;
+  /** Sequence number of the last call sent by lane. */
+  private laneSent = 0;
+  /** Messages received from the worker (by port and by lane), to take lane answers in order. */
+  private received = 0;
+  /** Sequence number of the last answer taken from the lane. */
+  private laneTaken = 0;
 
   /** @internal */
   constructor(
@@ -156,6 +167,7 @@ export class Session {
       callerStack: () => this.decoding?.origin?.stack,
     };
     this.info = decodeValue(opened.info, this.decodeCtx);
+    this.lanes = port instanceof MessagePort ? SharedLane.of(state) : undefined;
     const receive = (message: unknown): void => this.receive(message as FromWorker);
     if (port instanceof MessagePort) {
       onMessagesPaced(port, receive, () => {
@@ -404,8 +416,79 @@ export class Session {
         entry.sentAt = now;
       }
     }
+    if (calls.length === 1 && this.sendByLane(calls[0])) {
+      this.awaitLaneAnswer(calls[0][0]);
+      return;
+    }
     this.post({ k: 'calls', calls });
     this.spinForAnswers();
+  }
+
+  /**
+   * Sends the only call in flight through the lane when the worker is awake to take it; false
+   * when it must go by the port (the lane is busy, the call is not a plain value, ...).
+   */
+  private sendByLane(call: CallMessage): boolean {
+    const { lanes, state } = this;
+    if (lanes === undefined || this.pending.size !== 1 || !spinBudget.available()) return false;
+    if (Atomics.load(state, Slot.awake) !== 1) return false;
+    // The worker has not taken the previous lane message yet (its call was aborted): wait.
+    if (Atomics.load(state, Slot.laneTaken) !== this.laneSent) return false;
+    const length = lanes[0].prepare(call);
+    if (length < 0) return false;
+    const seq = Atomics.load(state, Slot.posted) + 1;
+    Atomics.store(state, Slot.waiting, call[0]);
+    lanes[0].publish(seq, length);
+    this.laneSent = seq;
+    Atomics.add(state, Slot.posted, 1);
+    // The worker may have gone idle just before it could see the call: wake it up.
+    if (Atomics.load(state, Slot.awake) !== 1) this.port.postMessage({ k: 'wake' });
+    return true;
+  }
+
+  /**
+   * Waits (at most SPIN_US) for the answer to the call sent by lane, by lane or by port. When
+   * the wait ends first, the answer comes by port, unless the worker has begun to write it in
+   * the lane: then it is read from there.
+   */
+  private awaitLaneAnswer(id: number): void {
+    const { state } = this;
+    const start = performance.now();
+    const deadline = start + SPIN_US / 1000;
+    let now = start;
+    while (this.pending.has(id) && now < deadline) {
+      if (this.pullAnswer()) continue;
+      // Gone idle (its operation is asynchronous, or it missed the call and must be woken).
+      if (Atomics.load(state, Slot.awake) !== 1) break;
+      now = performance.now();
+    }
+    if (Atomics.compareExchange(state, Slot.waiting, id, 0) === -id) {
+      const limit = performance.now() + LANE_WRITE_WAIT_MS;
+      while (this.pending.has(id) && performance.now() < limit) this.pullAnswer();
+    }
+    spinBudget.spend(performance.now() - start);
+  }
+
+  /** Takes one message from the worker by lane or port; false when there was none. */
+  private pullAnswer(): boolean {
+    const lane = this.lanes![1];
+    const seq = lane.seq;
+    if (seq !== this.laneTaken) {
+      this.laneTaken = seq;
+      // What the worker posted before this answer is on the port already: it comes first.
+      while (this.received < seq - 1) {
+        const entry = receiveMessageOnPort(this.port as MessagePort);
+        if (entry === undefined) break;
+        this.receive(entry.message as FromWorker);
+      }
+      this.received++;
+      this.answer(lane.take() as ResultMessage);
+      return true;
+    }
+    const entry = receiveMessageOnPort(this.port as MessagePort);
+    if (entry === undefined) return false;
+    this.receive(entry.message as FromWorker);
+    return true;
   }
 
   /**
@@ -441,6 +524,7 @@ export class Session {
   }
 
   private receive(message: FromWorker): void {
+    this.received++;
     switch (message.k) {
       case 'results':
         for (const result of message.results) this.answer(result);

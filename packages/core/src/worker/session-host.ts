@@ -9,6 +9,7 @@ import {
   type ToWorker,
 } from '../protocol.js';
 import { RowSet, chunkRowCount, packRows } from '../row-set.js';
+import { SharedLane } from '../shared-lane.js';
 import { RowStream } from './row-stream.js';
 import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
 import type { Driver, OperationContext } from './driver.js';
@@ -55,6 +56,12 @@ export class SessionHost {
   private readonly ctx: OperationContext;
   /** Encodes results into the current `transfer` list; renewed with it at each flush. */
   private encodeCtx: EncodeContext | undefined;
+  /** The lanes from and to the caller (a session with its own port), see shared-lane.ts. */
+  private readonly lanes: [fromCaller: SharedLane, toCaller: SharedLane] | undefined;
+  /** Id of the call that came by lane: its answer may go back the same way. */
+  private laneCall = 0;
+  /** Messages posted to the caller (by port and by lane): a lane answer carries its number. */
+  private sent = 0;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -66,6 +73,7 @@ export class SessionHost {
     private readonly soleSession: () => boolean,
   ) {
     this.ctx = operationContext(sessionId);
+    this.lanes = port instanceof MessagePort ? SharedLane.of(state) : undefined;
     port.on('message', (message) => this.receive(message as ToWorker));
   }
 
@@ -81,6 +89,9 @@ export class SessionHost {
   }
 
   private receive(message: ToWorker): void {
+    // A lane message numbered before this one is taken first.
+    this.takeLane();
+    if (message.k === 'wake') return;
     this.seenPosted++;
     switch (message.k) {
       case 'calls':
@@ -117,12 +128,29 @@ export class SessionHost {
     if (!(port instanceof MessagePort)) return false;
     if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return false;
     let got = false;
-    let entry;
-    while ((entry = receiveMessageOnPort(port)) !== undefined) {
+    for (;;) {
+      if (this.takeLane()) {
+        got = true;
+        continue;
+      }
+      const entry = receiveMessageOnPort(port);
+      if (entry === undefined) return got;
       got = true;
       this.receive(entry.message as ToWorker);
     }
-    return got;
+  }
+
+  /** Takes the caller's lane message if it is the next one; true when it did. */
+  private takeLane(): boolean {
+    const lane = this.lanes?.[0];
+    if (lane === undefined || lane.seq !== this.seenPosted + 1) return false;
+    const call = lane.take() as CallMessage;
+    this.seenPosted++;
+    Atomics.store(this.state, Slot.laneTaken, this.seenPosted);
+    this.laneCall = call[0];
+    this.queue.push(call);
+    this.kick();
+    return true;
   }
 
   /** Only a worker serving this session alone, over a port of its own, may hold its event loop for it. */
@@ -198,6 +226,8 @@ export class SessionHost {
       this.flush();
       this.draining = false;
     }
+    // A call sent by lane as we went idle: the caller saw us awake, so it may not wake us.
+    if (!this.closed) this.takeLane();
   }
 
   private async run([id, target, op, args]: CallMessage): Promise<void> {
@@ -280,8 +310,25 @@ export class SessionHost {
       outcome = Outcome.error;
       encoded = encodeValue(err, ctx, 'error');
     }
+    if (id === this.laneCall) {
+      this.laneCall = 0;
+      if (this.answerByLane([id, outcome, encoded])) return;
+    }
     this.outbox.push([id, outcome, encoded]);
     if (this.outbox.length >= PARTIAL_REPLY) this.flush();
+  }
+
+  /** Answers a call that came by lane the same way, if the caller is still waiting there. */
+  private answerByLane(result: ResultMessage): boolean {
+    const lane = this.lanes![1];
+    const id = result[0];
+    const length = lane.prepare(result);
+    if (length < 0) return false;
+    // Earlier answers (of calls the caller gave up on) go first, so the numbering holds.
+    this.flush();
+    if (Atomics.compareExchange(this.state, Slot.waiting, id, -id) !== id) return false;
+    lane.publish(++this.sent, length);
+    return true;
   }
 
   /** Ends the `running` mark; if the caller is interrupting this call, waits until it has. */
@@ -345,6 +392,7 @@ export class SessionHost {
 
   private post(message: FromWorker, transfer?: Transferable[]): void {
     this.port.postMessage(message, transfer as Transferable[]);
+    this.sent++;
   }
 
   private async close(): Promise<void> {

@@ -1,0 +1,178 @@
+import { MessagePort } from 'node:worker_threads';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AbortError } from '@unblock/core';
+import { LaneCodec } from '../src/lane-codec.js';
+import { interruptibleDriver, pool as makePool, raiseFlag } from './helpers.js';
+
+describe('LaneCodec', () => {
+  const codec = new LaneCodec(new SharedArrayBuffer(4096), 0, 4096);
+  const roundTrip = (value: unknown): unknown => {
+    const length = codec.write(value);
+    expect(length).toBeGreaterThan(0);
+    return codec.read(length);
+  };
+
+  it('writes plain values as structured clone would copy them', () => {
+    const values: unknown[] = [
+      0,
+      -0,
+      1,
+      -1,
+      2 ** 31,
+      -(2 ** 31),
+      1.5,
+      NaN,
+      Infinity,
+      Number.MAX_SAFE_INTEGER,
+      '',
+      'plain',
+      'unicode é ✓ 😀 \u0000 \ud800',
+      true,
+      false,
+      null,
+      undefined,
+      2n ** 70n,
+      -5n,
+      [],
+      [1, 'a', null, undefined, [2, [3]]],
+      {},
+      { a: 1, b: { c: [true, false] }, 'key with spaces': 'x', 10: 'numeric key' },
+      [17, 0, 'get', ['select * from t where id = ?', 0, [42]]],
+    ];
+    for (const value of values) expect(roundTrip(value)).toStrictEqual(structuredClone(value));
+    expect(Object.is(roundTrip(-0), -0)).toBe(true);
+  });
+
+  it('keeps an own "__proto__" key a key, as structured clone does', () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as object;
+    const copy = roundTrip(value) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'a']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses what it cannot copy faithfully, and what does not fit', () => {
+    const deep: unknown[] = [];
+    let at = deep;
+    for (let i = 0; i < 20; i++) at.push((at = []));
+    const refused: unknown[] = [
+      new Uint8Array(2),
+      Buffer.from('x'),
+      new Date(0),
+      new Map(),
+      /re/,
+      new (class Point {})(),
+      [1, , 3], // eslint-disable-line no-sparse-arrays
+      'x'.repeat(5000),
+      Array.from({ length: 1000 }, (_, i) => `item ${i}`),
+      deep,
+      () => 1,
+      Symbol('s'),
+    ];
+    for (const value of refused) expect(codec.write(value)).toBe(-1);
+  });
+});
+
+/** Counts the caller's 'calls' messages: a call sent by lane posts none. */
+function countCallMessages(): { readonly count: number; restore(): void } {
+  const original = MessagePort.prototype.postMessage;
+  const counter = {
+    count: 0,
+    restore: () => void (MessagePort.prototype.postMessage = original),
+  };
+  MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest) {
+    if ((message as { k?: string } | null)?.k === 'calls') counter.count++;
+    return original.call(this, message, ...(rest as [])) as void;
+  };
+  return counter;
+}
+
+describe('sessions with their own port use the lane while both sides are awake', () => {
+  const pool = makePool({ threads: 1 });
+  let posts: ReturnType<typeof countCallMessages>;
+  beforeEach(() => (posts = countCallMessages()));
+  afterEach(() => posts.restore());
+  afterAll(() => pool.close());
+
+  it('sends awaited calls without a port message, answers in order with their values', async () => {
+    const s = await pool.openSession();
+    const n = 2000;
+    const value = (i: number) => ({ i, name: `row ${i}`, big: BigInt(i) * 10n ** 20n, list: [i] });
+    // Checked after the loop: an expect() between calls takes longer than the worker waits.
+    const answers: unknown[] = [];
+    for (let i = 0; i < n; i++) answers.push(await s.call('echo', [value(i)]));
+    expect(answers).toStrictEqual(Array.from({ length: n }, (_, i) => value(i)));
+    // Most go by lane once the code is warm; a loaded machine still sends some that way.
+    expect(posts.count).toBeLessThan(n);
+    await s.close();
+  });
+
+  it('sends what the lane cannot carry by port, in order with lane calls', async () => {
+    const s = await pool.openSession();
+    const n = 500;
+    const counts: unknown[] = [];
+    const buffers: unknown[] = [];
+    const longs: unknown[] = [];
+    // A string too long for the lane, both ways.
+    const long = (i: number) => 'y'.repeat(6000) + i;
+    for (let i = 0; i < n; i++) {
+      counts.push(await s.call('record', [i]));
+      buffers.push(await s.call('echo', [Buffer.from([i & 255])]));
+      longs.push(await s.call('echo', [long(i)]));
+    }
+    expect(counts).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(buffers.every((b) => Buffer.isBuffer(b))).toBe(true);
+    expect(buffers.map((b) => (b as Buffer)[0])).toEqual(
+      Array.from({ length: n }, (_, i) => i & 255),
+    );
+    expect(longs).toEqual(Array.from({ length: n }, (_, i) => long(i)));
+    expect(await s.call('log')).toEqual(Array.from({ length: n }, (_, i) => i));
+    // Only the Buffers and long strings had to go by port.
+    expect(posts.count).toBeLessThan(3 * n + 1);
+    await s.close();
+  });
+
+  it('keeps errors faithful and notices before the answer of the call that sent them', async () => {
+    const s = await pool.openSession();
+    const seen: string[] = [];
+    s.onNotice((event) => seen.push(`${event}: ${s.inFlight} in flight`));
+    const n = 500;
+    const answers: unknown[] = [];
+    const seenAtAnswer: string[] = [];
+    const errors: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      answers.push(await s.call('notify', [`n${i}`]));
+      seenAtAnswer.push(seen[i]);
+      errors.push(await s.call('failCustom').catch((e: unknown) => e));
+    }
+    expect(answers.every((a) => a === 'answered')).toBe(true);
+    expect(seenAtAnswer).toEqual(Array.from({ length: n }, (_, i) => `n${i}: 1 in flight`));
+    for (const err of errors as (Error & { code: string })[]) {
+      expect(err.name).toBe('FixtureError');
+      expect(err.code).toBe('E_CUSTOM');
+      expect(err.stack).toContain('lane.test.ts');
+    }
+    expect(posts.count).toBeLessThan(2 * n);
+    await s.close();
+  });
+});
+
+describe('an aborted lane call', () => {
+  const pool = makePool({ driver: interruptibleDriver, threads: 1, interrupt: raiseFlag });
+  afterAll(() => pool.close());
+
+  it('is interrupted, and the calls after it still go through', async () => {
+    const s = await pool.openSession();
+    for (let round = 0; round < 20; round++) {
+      await s.call('spin', [0, `before ${round}`]);
+      const controller = new AbortController();
+      const running = s.call('spin', [5_000], { signal: controller.signal });
+      setTimeout(() => controller.abort(), 2);
+      await expect(running).rejects.toBeInstanceOf(AbortError);
+      expect(await s.call('spin', [0, `after ${round}`])).toBe(0);
+    }
+    const log = (await s.call('log')) as string[];
+    expect(log).toEqual(Array.from({ length: 20 }, (_, r) => [`before ${r}`, `after ${r}`]).flat());
+    await s.close();
+  });
+});
