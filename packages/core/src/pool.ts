@@ -175,6 +175,8 @@ export class Pool<O = unknown> {
       leaks: this.leaks,
       stats: this.stats_,
       captureStacks,
+      // With a core for each worker and one for the caller, waiting for answers costs nobody.
+      spinsForMany: this.threads < availableParallelism(),
       interrupt: options.interrupt,
       terminate: (threadId) => void this.slots.get(threadId)?.worker?.terminate(),
       admit: () => {
