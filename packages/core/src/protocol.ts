@@ -17,8 +17,10 @@ export const Slot = {
   laneTaken: 5,
   /** Id of the call the caller is waiting for on its lane; the worker negates it to answer there. */
   waiting: 6,
+  /** Messages the worker has sent to the caller (by port and by lane); polling skips the port until it moves. */
+  sent: 7,
 } as const;
-export const SLOT_COUNT = 7;
+export const SLOT_COUNT = 8;
 
 /** Bytes of one lane (a one-message mailbox in the session's shared state, see shared-lane.ts). */
 export const LANE_BYTES = 8192;

@@ -494,6 +494,8 @@ export class Session {
       this.answer(lane.take() as ResultMessage);
       return true;
     }
+    // Nothing posted that has not been received: the port is not polled (polling is not free).
+    if (Atomics.load(this.state, Slot.sent) === this.received) return false;
     const entry = receiveMessageOnPort(this.port as MessagePort);
     if (entry === undefined) return false;
     this.receive(entry.message as FromWorker);
@@ -516,7 +518,10 @@ export class Session {
     const deadline = start + SPIN_US / 1000;
     let now = start;
     while (now < deadline) {
-      const entry = receiveMessageOnPort(port);
+      const entry =
+        Atomics.load(this.state, Slot.sent) === this.received
+          ? undefined
+          : receiveMessageOnPort(port);
       if (entry !== undefined) {
         this.receive(entry.message as FromWorker);
         break;

@@ -328,6 +328,7 @@ export class SessionHost {
     this.flush();
     if (Atomics.compareExchange(this.state, Slot.waiting, id, -id) !== id) return false;
     lane.publish(++this.sent, length);
+    Atomics.store(this.state, Slot.sent, this.sent);
     return true;
   }
 
@@ -392,7 +393,7 @@ export class SessionHost {
 
   private post(message: FromWorker, transfer?: Transferable[]): void {
     this.port.postMessage(message, transfer as Transferable[]);
-    this.sent++;
+    Atomics.store(this.state, Slot.sent, ++this.sent);
   }
 
   private async close(): Promise<void> {
