@@ -30,6 +30,13 @@ const CHUNK_WINDOW = 2;
 const INTERRUPT_ACK_WAIT_MS = 5_000;
 /** How long an idle session waits for the caller's next message before yielding (50 µs). */
 const SPIN_WAIT_MS = 0.05;
+/**
+ * The worker waits for a caller's next message only if the last one came within this long of
+ * its going idle: a caller awaiting calls in turn sends the next within a few µs (or one
+ * event-loop wake-up, ~50 µs), while waiting after isolated calls only slows their answers
+ * (measured here: one call a millisecond, 125-149 µs waiting, 79-120 µs not).
+ */
+const FOLLOW_UP_MS = 0.25;
 /** The pseudo-operation that frees handles in queue order. */
 const RELEASE = '$release';
 
@@ -62,6 +69,9 @@ export class SessionHost {
   private laneCall = 0;
   /** Messages posted to the caller (by port and by lane): a lane answer carries its number. */
   private sent = 0;
+  /** When the session last went idle, and whether the caller's calls follow each other closely. */
+  private idleSince = -Infinity;
+  private callsFollowUp = false;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -153,9 +163,12 @@ export class SessionHost {
     return true;
   }
 
-  /** Only a worker serving this session alone, over a port of its own, may hold its event loop for it. */
+  /**
+   * Only a worker serving this session alone, over a port of its own, may hold its event loop for
+   * it, and only while the caller's calls follow each other closely.
+   */
   private mayWait(): boolean {
-    return this.port instanceof MessagePort && this.soleSession();
+    return this.callsFollowUp && this.port instanceof MessagePort && this.soleSession();
   }
 
   /**
@@ -193,6 +206,7 @@ export class SessionHost {
   private kick(): void {
     if (this.draining) return;
     this.draining = true;
+    this.callsFollowUp = performance.now() - this.idleSince < FOLLOW_UP_MS;
     Atomics.store(this.state, Slot.awake, 1);
     void this.drain();
   }
@@ -225,6 +239,7 @@ export class SessionHost {
       Atomics.store(this.state, Slot.awake, 0);
       this.flush();
       this.draining = false;
+      this.idleSince = performance.now();
     }
     // A call sent by lane as we went idle: the caller saw us awake, so it may not wake us.
     if (!this.closed) this.takeLane();
