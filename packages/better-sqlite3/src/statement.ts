@@ -1,4 +1,4 @@
-import { SessionBrokenError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
+import { RowBatch, SessionBrokenError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
 import { bindable } from './bind.js';
 import {
   kInternals,
@@ -162,15 +162,15 @@ export class Statement {
     if (this.#cursors > 0) return Promise.reject(busyStatement());
     const busy = this.#db.iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
-    const packed = packRows(paramsList);
+    const width = uniformWidth(paramsList);
     const list =
-      packed === undefined
+      width === undefined
         ? paramsList.map((params) =>
             Array.isArray(params) ? bindable(params) : bindable([params])[0],
           )
-        : packed.values;
+        : new RowBatch(paramsList as unknown[][], width);
     this.#db.verbose?.call(this.database, this.source);
-    const args = [this.source, this.#flags, list, packed === undefined ? 0 : packed.width];
+    const args = [this.source, this.#flags, list];
     return this.#db.call(Route.write, 'runMany', args).then(runResultOf);
   }
 
@@ -450,12 +450,14 @@ interface CursorReply {
  * costs a fraction of thousands of small arrays to encode, clone and decode; anything else
  * (named parameters, Buffers, values the driver refuses) travels as it is.
  */
-function packRows(list: readonly unknown[]): { values: unknown[]; width: number } | undefined {
+/**
+ * The width of `list` when every entry is an array of that many numbers, strings, BigInts or
+ * nulls: such lists travel as a RowBatch, packed by column. Undefined otherwise.
+ */
+function uniformWidth(list: readonly unknown[]): number | undefined {
   const first = list[0];
   if (!Array.isArray(first) || first.length === 0) return undefined;
   const width = first.length;
-  const values = new Array<unknown>(list.length * width);
-  let at = 0;
   for (let i = 0; i < list.length; i++) {
     const row = list[i] as unknown;
     if (!Array.isArray(row) || row.length !== width) return undefined;
@@ -463,10 +465,9 @@ function packRows(list: readonly unknown[]): { values: unknown[]; width: number 
       const v = row[j] as unknown;
       const t = typeof v;
       if (t !== 'number' && t !== 'string' && t !== 'bigint' && v !== null) return undefined;
-      values[at++] = v;
     }
   }
-  return { values, width };
+  return width;
 }
 
 /** `run()` results travel as `[changes, lastInsertRowid]`: smaller to clone than an object. */

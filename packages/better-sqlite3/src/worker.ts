@@ -277,31 +277,19 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     },
 
-    /** `width` > 0: `list` is the parameter lists flattened, `width` values each (see packRows). */
-    runMany(conn, [sql, flags, list, width]) {
+    /** `list`: parameter lists (arrays, spread) or single parameters (objects, values). */
+    runMany(conn, [sql, flags, list]) {
       const entry = entryOf(conn, sql as string);
       const stmt = prepareCall(entry, flags as number, entry.mode);
-      const w = width as number;
-      const items = list as unknown[];
       let changes = 0;
       let lastInsertRowid: number | bigint = 0;
       try {
-        if (w > 0) {
-          const params = new Array<unknown>(w);
-          for (let at = 0; at < items.length; at += w) {
-            for (let j = 0; j < w; j++) params[j] = items[at + j];
-            const result = stmt.run(...params);
-            changes += result.changes;
-            lastInsertRowid = result.lastInsertRowid;
-          }
-        } else {
-          for (const params of items) {
-            const result = Array.isArray(params)
-              ? stmt.run(...(params as unknown[]))
-              : stmt.run(params);
-            changes += result.changes;
-            lastInsertRowid = result.lastInsertRowid;
-          }
+        for (const params of list as unknown[]) {
+          const result = Array.isArray(params)
+            ? stmt.run(...(params as unknown[]))
+            : stmt.run(params);
+          changes += result.changes;
+          lastInsertRowid = result.lastInsertRowid;
         }
       } finally {
         publish(conn, entry.journal);

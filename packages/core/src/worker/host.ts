@@ -12,6 +12,8 @@ import {
   type WorkerHello,
 } from '../protocol.js';
 import { PortMux } from '../port-mux.js';
+// Registers the codec that unpacks a RowBatch argument.
+import '../row-batch.js';
 import { decodeValue, encodeValue } from '../value-codec.js';
 import type { Driver } from './driver.js';
 import { argsDecodeContext, invoke, operationContext, resultEncodeContext } from './invoke.js';
