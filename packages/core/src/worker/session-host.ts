@@ -31,6 +31,12 @@ const INTERRUPT_ACK_WAIT_MS = 5_000;
 /** How long an idle session waits for the caller's next message before yielding (50 µs). */
 const SPIN_WAIT_MS = 0.05;
 /**
+ * How long it waits after answering by port instead: the caller sees that answer only once its
+ * event loop wakes up (50-150 µs on this machine), and with the shorter wait the next call
+ * often found the worker gone, paying a wake-up on each side again.
+ */
+const PORT_ANSWER_WAIT_MS = 0.2;
+/**
  * The worker waits for a caller's next message only if the last one came within this long of
  * its going idle: a caller awaiting calls in turn sends the next within a few µs (or one
  * event-loop wake-up, ~50 µs), while waiting after isolated calls only slows their answers
@@ -72,6 +78,8 @@ export class SessionHost {
   /** When the session last went idle, and whether the caller's calls follow each other closely. */
   private idleSince = -Infinity;
   private callsFollowUp = false;
+  /** Whether the last answer went by lane (the caller was waiting for it, not asleep). */
+  private lastAnswerByLane = false;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -172,13 +180,15 @@ export class SessionHost {
   }
 
   /**
-   * Polls up to SPIN_WAIT_MS for the caller's next message; true when one came. A busy poll,
+   * Polls up to SPIN_WAIT_MS (PORT_ANSWER_WAIT_MS after an answer by port) for the caller's next
+   * message; true when one came. A busy poll,
    * not Atomics.wait: waking from a futex costs about as much as the round trip it would save.
    * It compares against `seenPosted` but pulls before trusting it, since the counter can trail
    * messages that already arrived through the event loop.
    */
   private awaitPosted(): boolean {
-    const deadline = performance.now() + SPIN_WAIT_MS;
+    const wait = this.lastAnswerByLane ? SPIN_WAIT_MS : PORT_ANSWER_WAIT_MS;
+    const deadline = performance.now() + wait;
     do {
       if (Atomics.load(this.state, Slot.posted) !== this.seenPosted && this.pullPosted())
         return true;
@@ -343,6 +353,7 @@ export class SessionHost {
     this.flush();
     if (Atomics.compareExchange(this.state, Slot.waiting, id, -id) !== id) return false;
     lane.publish(++this.sent, length);
+    this.lastAnswerByLane = true;
     Atomics.store(this.state, Slot.sent, this.sent);
     return true;
   }
@@ -403,6 +414,7 @@ export class SessionHost {
     this.outbox = [];
     this.transfer = [];
     this.encodeCtx = undefined;
+    this.lastAnswerByLane = false;
     this.post({ k: 'results', results }, transfer);
   }
 
