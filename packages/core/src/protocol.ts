@@ -9,7 +9,7 @@ export const Slot = {
   done: 1,
   /** Id of the last call whose interrupt the caller has delivered (the worker waits for it). */
   interruptAck: 2,
-  /** Messages the caller has posted; the worker pulls them early when this moves. */
+  /** Messages the caller has sent (by port and by lane); the worker pulls them early when this moves. */
   posted: 3,
   /** 1 while the worker is running or briefly waiting for this session's calls. */
   awake: 4,

@@ -485,16 +485,19 @@ export class Session {
     if (seq !== this.laneTaken) {
       this.laneTaken = seq;
       // What the worker posted before this answer is on the port already: it comes first.
-      while (this.received < seq - 1) {
-        const entry = receiveMessageOnPort(this.port as MessagePort);
-        if (entry === undefined) break;
-        this.receive(entry.message as FromWorker);
-      }
+      while (this.received < seq - 1 && this.pollPort());
       this.received++;
       this.answer(lane.take() as ResultMessage);
       return true;
     }
-    // Nothing posted that has not been received: the port is not polled (polling is not free).
+    return this.pollPort();
+  }
+
+  /**
+   * Receives one message that is on the port; false when there is none. The port is polled only
+   * when the worker has sent more than was received (polling it is not free).
+   */
+  private pollPort(): boolean {
     if (Atomics.load(this.state, Slot.sent) === this.received) return false;
     const entry = receiveMessageOnPort(this.port as MessagePort);
     if (entry === undefined) return false;
@@ -518,14 +521,7 @@ export class Session {
     const deadline = start + SPIN_US / 1000;
     let now = start;
     while (now < deadline) {
-      const entry =
-        Atomics.load(this.state, Slot.sent) === this.received
-          ? undefined
-          : receiveMessageOnPort(port);
-      if (entry !== undefined) {
-        this.receive(entry.message as FromWorker);
-        break;
-      }
+      if (this.pollPort()) break;
       if (Atomics.load(this.state, Slot.awake) !== 1) break;
       now = performance.now();
     }
