@@ -168,6 +168,17 @@ describe('iterate and runMany', () => {
       ]),
     ).rejects.toThrow(TypeError);
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(8);
+    // Packed by column (uniform rows, more than a few): a failing row stops it the same way.
+    await db.exec('create table u (k integer unique, v text)');
+    const unique = await db.prepare('insert into u values (?, ?)');
+    const list = Array.from({ length: 20 }, (_, i) => [i === 12 ? 3 : i, `v${i}`]);
+    await expect(unique.runMany(list)).rejects.toMatchObject({
+      name: 'SqliteError',
+      code: 'SQLITE_CONSTRAINT_UNIQUE',
+    });
+    expect(await (await db.prepare('select v from u order by k')).pluck().all()).toEqual(
+      list.slice(0, 12).map(([, v]) => v),
+    );
     await db.close();
   });
 
