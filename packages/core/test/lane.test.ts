@@ -191,6 +191,26 @@ describe('lane and port together', () => {
   });
 });
 
+describe('a lane call sent as the worker goes idle', () => {
+  const pool = makePool({ threads: 1 });
+  afterAll(() => pool.close());
+
+  it('still runs: the worker finds it or is woken up', async () => {
+    const s = await pool.openSession();
+    const answers: unknown[] = [];
+    for (let i = 0; i < 3000; i++) {
+      answers.push(await s.call('echo', [i], { timeout: 5_000 }));
+      // The worker waits 50 µs for a next call after a lane answer (200 µs after a port
+      // answer): pausing around those times sends some calls just as it stops waiting.
+      const pause = [30, 45, 50, 55, 70, 190, 200, 210][i % 8];
+      const until = performance.now() + pause / 1000;
+      while (performance.now() < until);
+    }
+    expect(answers).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    await s.close();
+  });
+});
+
 describe('an aborted lane call', () => {
   const pool = makePool({ driver: interruptibleDriver, threads: 1, interrupt: raiseFlag });
   afterAll(() => pool.close());
