@@ -82,20 +82,49 @@ const pointSequential: Trial = {
   }),
 };
 
+/** Measures `call` made once a millisecond: its median latency, and the p99 beside it. */
+async function isolatedOutcome(
+  ctx: TrialContext,
+  call: (i: number) => unknown,
+): Promise<TrialOutcome> {
+  const n = ctx.quick ? 100 : 1_000;
+  let result = { medianUs: NaN, p99Us: NaN };
+  await ctx.measure(async () => {
+    result = await isolated(call, n, 1);
+  });
+  return { value: result.medianUs, ops: n, extra: { 'p99 µs': result.p99Us } };
+}
+
+const RAW_PORT = 'raw MessagePort (no query)';
+
+/** The reference of the isolated-call target: a plain port round trip, measured in the same run. */
+const rawPortIsolated: TrialDriver = {
+  name: RAW_PORT,
+  async run(ctx) {
+    const { openRawPort } = await import('../drivers/raw-port.js');
+    const port = await openRawPort();
+    try {
+      await sequential((i) => port.call(i), ctx.quick ? 200 : 2_000);
+      return await isolatedOutcome(ctx, (i) => port.call(i));
+    } finally {
+      await port.close();
+    }
+  },
+};
+
 const pointIsolated: Trial = {
   name: 'point select, isolated (1 per ms)',
-  description: 'One `get(id)` every millisecond; latency from call to result.',
+  description:
+    'One `get(id)` every millisecond; latency from call to result. Beside it, a raw MessagePort ping-pong with a worker that runs no query: the target is to be no slower than that.',
   unit: 'µs median latency',
   better: 'lower',
-  drivers: drivers(ALL, async (db, ctx) => {
-    await warmPointGets(db, ctx.quick);
-    const n = ctx.quick ? 100 : 1_000;
-    let result = { medianUs: NaN, p99Us: NaN };
-    await ctx.measure(async () => {
-      result = await isolated(() => db.pointGet(randomId()), n, 1);
-    });
-    return { value: result.medianUs, ops: n, extra: { 'p99 µs': result.p99Us } };
-  }),
+  drivers: [
+    ...drivers(ALL, async (db, ctx) => {
+      await warmPointGets(db, ctx.quick);
+      return isolatedOutcome(ctx, () => db.pointGet(randomId()));
+    }),
+    rawPortIsolated,
+  ],
 };
 
 const allRows: Trial = {
