@@ -17,6 +17,9 @@ const Tag = {
   bigint: 9,
 } as const;
 
+/** The values that are their tag alone, indexed by it. */
+const ONE_BYTE_VALUES = [undefined, null, true, false];
+
 /** Longest string written here (code units); longer ones go by the port. */
 const MAX_STRING = 4096;
 /** Deepest nesting written here; deeper values go by the port. */
@@ -154,18 +157,12 @@ export class LaneCodec {
         return view.getFloat64(this.pos - 8, true);
       case Tag.string:
         return this.takeString();
+      case Tag.undefined:
+      case Tag.null:
       case Tag.true:
-        this.pos++;
-        return true;
       case Tag.false:
         this.pos++;
-        return false;
-      case Tag.null:
-        this.pos++;
-        return null;
-      case Tag.undefined:
-        this.pos++;
-        return undefined;
+        return ONE_BYTE_VALUES[tag];
       case Tag.bigint:
         return BigInt(this.takeString());
       case Tag.array: {

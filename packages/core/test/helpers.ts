@@ -1,3 +1,4 @@
+import { MessagePort } from 'node:worker_threads';
 import { createPool, type PoolOptions } from '@unblock/core';
 
 export const echoDriver = new URL('./fixtures/echo-driver.mjs', import.meta.url);
@@ -15,3 +16,24 @@ export function pool(options: Partial<PoolOptions> = {}) {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Counts the messages this thread posts on any MessagePort (those `match` accepts) until
+ * `restore()`. A call sent by a session's lane posts none.
+ */
+export function countPosts(match: (message: unknown) => boolean = () => true): {
+  readonly count: number;
+  restore(): void;
+} {
+  const original = MessagePort.prototype.postMessage;
+  const counter = { count: 0, restore: () => void (MessagePort.prototype.postMessage = original) };
+  MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest) {
+    if (match(message)) counter.count++;
+    return original.call(this, message, ...(rest as [])) as void;
+  };
+  return counter;
+}
+
+/** Whether a message is a session's batch of calls. */
+export const isCalls = (message: unknown): boolean =>
+  (message as { k?: string } | null)?.k === 'calls';

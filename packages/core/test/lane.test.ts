@@ -1,8 +1,13 @@
-import { MessagePort } from 'node:worker_threads';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError } from '@unblock/core';
 import { LaneCodec } from '../src/lane-codec.js';
-import { interruptibleDriver, pool as makePool, raiseFlag } from './helpers.js';
+import {
+  countPosts,
+  interruptibleDriver,
+  isCalls,
+  pool as makePool,
+  raiseFlag,
+} from './helpers.js';
 
 describe('LaneCodec', () => {
   const codec = new LaneCodec(new SharedArrayBuffer(4096), 0, 4096);
@@ -73,26 +78,14 @@ describe('LaneCodec', () => {
   });
 });
 
-/** Counts the caller's 'calls' messages: a call sent by lane posts none. */
-function countCallMessages(): { readonly count: number; restore(): void } {
-  const original = MessagePort.prototype.postMessage;
-  const counter = {
-    count: 0,
-    restore: () => void (MessagePort.prototype.postMessage = original),
-  };
-  MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest) {
-    if ((message as { k?: string } | null)?.k === 'calls') counter.count++;
-    return original.call(this, message, ...(rest as [])) as void;
-  };
-  return counter;
-}
+// One worker serving one session at a time, so that it waits for that session's next call.
+const pool = makePool({ threads: 1 });
+afterAll(() => pool.close());
 
 describe('sessions with their own port use the lane while both sides are awake', () => {
-  const pool = makePool({ threads: 1 });
-  let posts: ReturnType<typeof countCallMessages>;
-  beforeEach(() => (posts = countCallMessages()));
+  let posts: ReturnType<typeof countPosts>;
+  beforeEach(() => (posts = countPosts(isCalls)));
   afterEach(() => posts.restore());
-  afterAll(() => pool.close());
 
   it('sends awaited calls without a port message, answers in order with their values', async () => {
     const s = await pool.openSession();
@@ -158,9 +151,6 @@ describe('sessions with their own port use the lane while both sides are awake',
 });
 
 describe('lane and port together', () => {
-  const pool = makePool({ threads: 1 });
-  afterAll(() => pool.close());
-
   it('answers every call with its own value and in order, alone or a few at a time', async () => {
     const s = await pool.openSession();
     // A fixed-seed generator, so a failure can be replayed.
@@ -192,9 +182,6 @@ describe('lane and port together', () => {
 });
 
 describe('a lane call sent as the worker goes idle', () => {
-  const pool = makePool({ threads: 1 });
-  afterAll(() => pool.close());
-
   it('still runs: the worker finds it or is woken up', async () => {
     const s = await pool.openSession();
     const answers: unknown[] = [];
@@ -212,11 +199,11 @@ describe('a lane call sent as the worker goes idle', () => {
 });
 
 describe('an aborted lane call', () => {
-  const pool = makePool({ driver: interruptibleDriver, threads: 1, interrupt: raiseFlag });
-  afterAll(() => pool.close());
+  const interruptible = makePool({ driver: interruptibleDriver, threads: 1, interrupt: raiseFlag });
+  afterAll(() => interruptible.close());
 
   it('is interrupted, and the calls after it still go through', async () => {
-    const s = await pool.openSession();
+    const s = await interruptible.openSession();
     for (let round = 0; round < 20; round++) {
       await s.call('spin', [0, `before ${round}`]);
       const controller = new AbortController();

@@ -1,27 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { MessagePort } from 'node:worker_threads';
 import { AbortError, WorkerExitedError, createPool, type Pool, type Session } from '@unblock/core';
-import { cancellableDriver, pool as makePool, sleep } from './helpers.js';
+import { cancellableDriver, countPosts, pool as makePool, sleep } from './helpers.js';
 
 /** Messages the caller's thread posts while `fn` runs. */
 async function callerPosts(fn: () => Promise<unknown>): Promise<number> {
-  const original = MessagePort.prototype.postMessage;
-  let posts = 0;
-  MessagePort.prototype.postMessage = function (
-    this: MessagePort,
-    message: unknown,
-    ...rest: never[]
-  ) {
-    posts++;
-    return original.call(this, message, ...rest);
-  };
+  const posts = countPosts();
   try {
     await fn();
     await new Promise((resolve) => setImmediate(resolve)); // what the tick queued has gone out
   } finally {
-    MessagePort.prototype.postMessage = original;
+    posts.restore();
   }
-  return posts;
+  return posts.count;
 }
 
 async function openMany(pool: Pool, n: number): Promise<Session[]> {

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { MessagePort } from 'node:worker_threads';
 import { DataCloneError, UnknownOperationError, registerErrorClass } from '@unblock/core';
-import { pool as makePool, sleep } from './helpers.js';
+import { countPosts, isCalls, pool as makePool, sleep } from './helpers.js';
 
 describe('sessions', () => {
   const pool = makePool();
@@ -17,28 +16,19 @@ describe('sessions', () => {
 
   it('sends the calls of one tick as one message', async () => {
     const s = await pool.openSession();
-    const original = MessagePort.prototype.postMessage;
-    let callMessages = 0;
-    MessagePort.prototype.postMessage = function (
-      this: MessagePort,
-      message: unknown,
-      ...rest: never[]
-    ) {
-      if ((message as { k?: string })?.k === 'calls') callMessages++;
-      return original.call(this, message, ...rest);
-    };
+    const callMessages = countPosts(isCalls);
     try {
       await Promise.all(Array.from({ length: 64 }, (_, i) => s.call('echo', [i])));
-      expect(callMessages).toBe(1);
+      expect(callMessages.count).toBe(1);
       // Calls of later ticks travel on their own. (Each waits until the worker has gone idle: a
       // lone call to a worker still awake goes through the session's lane, not the port.)
       await sleep(20);
       await s.call('echo', [1]);
       await sleep(20);
       await s.call('echo', [2]);
-      expect(callMessages).toBe(3);
+      expect(callMessages.count).toBe(3);
     } finally {
-      MessagePort.prototype.postMessage = original;
+      callMessages.restore();
     }
     await s.close();
   });
