@@ -78,6 +78,8 @@ const CALLER_STACK_FRAMES = 24;
 
 /** Longest wait for one answer on the caller's thread (µs). */
 const SPIN_US = 50;
+/** How often an interrupted call that is still running is interrupted again (ms). */
+const INTERRUPT_RETRY_MS = 1;
 /** Longest wait for an answer the worker has begun to write in the lane (ms). */
 const LANE_WRITE_WAIT_MS = 1_000;
 /**
@@ -396,15 +398,42 @@ export class Session {
     }
     this.settle(entry, false, new AbortError('running', reason));
     if (this.interruptMode === 'caller') {
-      let delivered: boolean | void = false;
+      let delivered: boolean | void;
       try {
         delivered = this.env.interrupt!(this.interruptToken);
-      } finally {
+      } catch (err) {
         this.acknowledge(id);
+        throw err;
       }
-      if (delivered !== false) return;
+      if (delivered !== false) {
+        this.interruptUntilDone(id);
+        return;
+      }
+      this.acknowledge(id);
     }
     this.env.terminate(this.threadId);
+  }
+
+  /**
+   * A driver that clears a pending interrupt when its next operation starts (SQLite does) loses
+   * one that lands after `running` was set but before the operation began: the call would then
+   * run to its end. So the interrupt is delivered again every INTERRUPT_RETRY_MS until the call
+   * is done, and acknowledged then; `running` says -id all along, so each can only reach it.
+   */
+  private interruptUntilDone(id: number): void {
+    const again = (): void => {
+      if (this.broken === undefined && Atomics.load(this.state, Slot.done) < id) {
+        try {
+          this.env.interrupt!(this.interruptToken);
+        } catch {
+          // The first delivery succeeded; a later failure changes nothing for this call.
+        }
+        setTimeout(again, INTERRUPT_RETRY_MS).unref();
+        return;
+      }
+      this.acknowledge(id);
+    };
+    setTimeout(again, INTERRUPT_RETRY_MS).unref();
   }
 
   private acknowledge(id: number): void {

@@ -117,6 +117,19 @@ describe('cancellation with an interrupt hook on the caller thread', () => {
     await s.close();
   });
 
+  it('stops a call aborted before its operation looked at the interrupt', async () => {
+    const s = await pool.openSession();
+    // The abort lands during the set-up, before the driver clears its flag and starts to look
+    // at it (as SQLite does when a statement starts): one interrupt alone would be lost.
+    const err = (await s
+      .call('spinAfterSetup', [50, 5000, 'long'], { signal: AbortSignal.timeout(10) })
+      .catch((e: unknown) => e)) as AbortError;
+    expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(await s.call('spin', [1, 'after'])).toBe(1);
+    expect(await s.call('log')).toEqual(['after']);
+    await s.close();
+  });
+
   it('never interrupts another call, under many aborts', async () => {
     const s = await pool.openSession();
     const results: Promise<unknown>[] = [];
