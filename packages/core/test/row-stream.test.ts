@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AbortError, createPool, type ReceivedRows } from '@unblock/core';
+import { chunkRowCount } from '@unblock/core/worker';
 import { cancellableDriver, pool as makePool, sleep } from './helpers.js';
 
 describe('RowStream', () => {
@@ -16,6 +17,8 @@ describe('RowStream', () => {
     // 5000 rows of 2 columns are more than a chunk: some went out before the source finished.
     const postsBeforeEnd = (await other.call('takePostCount')) as number;
     expect(postsBeforeEnd).toBeGreaterThan(1);
+    // What went out is no longer held by the worker (a 4096-row chunk of the 5000).
+    expect(await other.call('heldStreamRows')).toBe(5_000 - chunkRowCount(2));
     await other.call('openGate');
     const { rows, columns } = await result;
     expect(columns).toEqual(['id', 'name']);

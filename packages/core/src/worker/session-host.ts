@@ -398,6 +398,9 @@ export class SessionHost {
       const transfer: Transferable[] = [];
       const part = encodeRowSet(set, from, from + step, transfer);
       this.post({ k: 'chunk', id, part }, transfer);
+      // A stream's sent rows are let go at once: a driver still producing a large result
+      // would otherwise hold all of it until the end, and its garbage collector copy it.
+      if (stream !== undefined) set.rows.fill(undefined as never, from, from + step);
       from += step;
     }
     const failure = stream?.error;
