@@ -189,11 +189,10 @@ export function unpackRows(
   out: unknown[],
   ctx: DecodeContext,
 ): unknown[] {
+  if ('rows' in packed)
+    return shapeRowArrays(decodeValue(packed.rows, ctx) as unknown[][], columns, shape, out);
   const { n } = packed;
-  const values =
-    'rows' in packed
-      ? transpose(decodeValue(packed.rows, ctx) as unknown[][], columns.length)
-      : packed.cols.map((col) => columnValues(col, n, ctx));
+  const values = packed.cols.map((col) => columnValues(col, n, ctx));
   const width = values.length;
   if (shape === 'pluck') {
     const first = values[0];
@@ -205,40 +204,83 @@ export function unpackRows(
       out.push(row);
     }
   } else {
-    const build = rowBuilder(columns);
-    for (let i = 0; i < n; i++) out.push(build(values, i));
+    const { fromColumns } = rowBuilders(columns);
+    for (let i = 0; i < n; i++) out.push(fromColumns(values, i));
   }
   return out;
 }
 
-/** Rows as columns, the form the shaping below reads. */
-function transpose(rows: unknown[][], width: number): unknown[][] {
-  const columns: unknown[][] = [];
-  for (let c = 0; c < width; c++) columns.push(rows.map((row) => row[c]));
-  return columns;
+/**
+ * The few rows that travel as themselves (freshly decoded arrays), in the requested shape; an
+ * array row has exactly one value per column, as a packed one does.
+ */
+function shapeRowArrays(
+  rows: unknown[][],
+  columns: string[],
+  shape: RowShape,
+  out: unknown[],
+): unknown[] {
+  const width = columns.length;
+  if (shape === 'array')
+    for (const row of rows)
+      out.push(row.length === width ? row : Array.from({ length: width }, (_, c) => row[c]));
+  else if (shape === 'pluck') for (const row of rows) out.push(row[0]);
+  else {
+    const { fromRow } = rowBuilders(columns);
+    for (const row of rows) out.push(fromRow(row));
+  }
+  return out;
 }
 
-type RowBuilder = (values: ArrayLike<unknown>[], i: number) => Record<string, unknown>;
-const rowBuilders = new Map<string, RowBuilder>();
+/** Builders of row objects for one list of columns: from packed column values, or a row array. */
+interface RowBuilders {
+  fromColumns: (values: ArrayLike<unknown>[], i: number) => Record<string, unknown>;
+  fromRow: (row: unknown[]) => Record<string, unknown>;
+}
+const builderCache = new Map<string, RowBuilders>();
+/** The columns asked for last and their builders: a session's results mostly repeat them. */
+let lastBuilt: { columns: string[]; builders: RowBuilders } | undefined;
+
+function sameColumns(a: string[], b: string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
- * A function that builds one row object as an object literal with the columns as its keys.
+ * Functions that build one row object as an object literal with the columns as its keys.
  * V8 makes such objects from one template, several times faster than adding the keys one by
  * one (measured here: 50k rows of 8 columns). Duplicate names behave as assignment does (the
  * last value wins, at the first name's position); `__proto__` is written as a computed key,
  * so it stays an own property. Keys are JSON-quoted, so no column name can inject code.
  */
-function rowBuilder(columns: string[]): RowBuilder {
+function rowBuilders(columns: string[]): RowBuilders {
+  if (lastBuilt !== undefined && sameColumns(lastBuilt.columns, columns)) return lastBuilt.builders;
   const key = columns.join('\u0000');
-  let build = rowBuilders.get(key);
-  if (build === undefined) {
-    const fields = columns.map((name, c) => {
-      const quoted = JSON.stringify(name);
-      return `${name === '__proto__' ? `[${quoted}]` : quoted}: v[${c}][i]`;
-    });
-    build = new Function('v', 'i', `return { ${fields.join(', ')} };`) as RowBuilder;
-    if (rowBuilders.size >= 256) rowBuilders.clear();
-    rowBuilders.set(key, build);
+  let builders = builderCache.get(key);
+  if (builders === undefined) {
+    const literal = (value: (c: number) => string): string =>
+      columns
+        .map((name, c) => {
+          const quoted = JSON.stringify(name);
+          return `${name === '__proto__' ? `[${quoted}]` : quoted}: ${value(c)}`;
+        })
+        .join(', ');
+    builders = {
+      fromColumns: new Function(
+        'v',
+        'i',
+        `return { ${literal((c) => `v[${c}][i]`)} };`,
+      ) as RowBuilders['fromColumns'],
+      fromRow: new Function(
+        'r',
+        `return { ${literal((c) => `r[${c}]`)} };`,
+      ) as RowBuilders['fromRow'],
+    };
+    if (builderCache.size >= 256) builderCache.clear();
+    builderCache.set(key, builders);
   }
-  return build;
+  lastBuilt = { columns, builders };
+  return builders;
 }

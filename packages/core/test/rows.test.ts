@@ -13,31 +13,49 @@ describe('row sets', () => {
     return got.rows;
   }
 
-  it('rebuilds objects as assigning each column in turn would', async () => {
-    const columns = ['a', 'b', 'a', '__proto__', '2', 'x"y'];
-    const rows = [
-      [1, 'one', 3, 'p', 'two', null],
-      [4, 'four', 6, 'q', 'six', 'z'],
-    ];
-    const expected = rows.map((row) => {
-      const o: Record<string, unknown> = {};
-      columns.forEach((c, i) =>
-        Object.defineProperty(o, c, {
-          value: row[i],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        }),
-      );
-      return o;
-    });
-    const got = (await roundTrip(columns, rows)) as Record<string, unknown>[];
-    expect(got).toEqual(expected);
-    expect(Object.keys(got[0])).toEqual(Object.keys(expected[0]));
-    expect(Object.getPrototypeOf(got[0])).toBe(Object.prototype);
-    expect(Object.hasOwn(got[0], '__proto__')).toBe(true);
-    expect(got[0].a).toBe(3);
-  });
+  // 2 rows travel as rows, 20 packed by column: each way has its own object builder.
+  it.each([1, 10])(
+    'rebuilds objects as assigning each column in turn would (x%i)',
+    async (times) => {
+      const columns = ['a', 'b', 'a', '__proto__', '2', 'x"y'];
+      const base = [
+        [1, 'one', 3, 'p', 'two', null],
+        [4, 'four', 6, 'q', 'six', 'z'],
+      ];
+      const rows = Array.from({ length: times }, () => base).flat();
+      const expected = rows.map((row) => {
+        const o: Record<string, unknown> = {};
+        columns.forEach((c, i) =>
+          Object.defineProperty(o, c, {
+            value: row[i],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          }),
+        );
+        return o;
+      });
+      const got = (await roundTrip(columns, rows)) as Record<string, unknown>[];
+      expect(got).toEqual(expected);
+      expect(Object.keys(got[0])).toEqual(Object.keys(expected[0]));
+      expect(Object.getPrototypeOf(got[0])).toBe(Object.prototype);
+      expect(Object.hasOwn(got[0], '__proto__')).toBe(true);
+      expect(got[0].a).toBe(3);
+    },
+  );
+
+  it.each([1, 10])(
+    'gives array rows one value per column, whatever the rows held (x%i)',
+    async (times) => {
+      const rows = Array.from({ length: times }, () => [[1], [2, 3, 4]]).flat();
+      const got = await roundTrip(['a', 'b'], rows, 'array');
+      expect(got).toHaveLength(2 * times);
+      expect(got.slice(-2)).toEqual([
+        [1, undefined],
+        [2, 3],
+      ]);
+    },
+  );
 
   // 3 rows travel as rows, 30 packed by column: both must give the same values.
   it.each([1, 10])(
