@@ -28,6 +28,23 @@ describe('RowStream', () => {
     await Promise.all([streaming.close(), other.close()]);
   });
 
+  it('packs the chunks of a stream as its rows come, while the caller has not caught up', async () => {
+    const [streaming, other] = await Promise.all([pool.openSession(), pool.openSession()]);
+    const step = chunkRowCount(2);
+    const result = streaming.call('growingRows', [4 * step + 10, 5]) as Promise<ReceivedRows>;
+    await new Promise<void>((resolve) => queueMicrotask(resolve)); // the call is posted
+    // This thread is held: no credit goes back, so at most two chunks can be sent.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    // All four are packed (and their rows let go) all the same; the last 10 rows wait.
+    expect(await other.call('heldStreamRows')).toBe(10);
+    await other.call('openGate');
+    const { rows } = await result;
+    expect(rows).toHaveLength(4 * step + 15);
+    expect(rows.every((row, i) => (row as { id: number }).id === i)).toBe(true);
+    await Promise.all([streaming.close(), other.close()]);
+  });
+
   it('rejects with the source error when the stream fails after chunks went out, and the session goes on', async () => {
     const [streaming, other] = await Promise.all([pool.openSession(), pool.openSession()]);
     const result = streaming.call('growingRows', [5_000, 0, true]).catch((e: unknown) => e);

@@ -5,9 +5,9 @@ import { RowSet, type RowShape } from '../row-set.js';
  * in chunks as they come, so sending overlaps producing (a network driver still parsing a large
  * result, say). The driver appends to `rows`, calls `grew()` when it has, and `end()` or
  * `fail(error)` once. The call counts as running until then: cancelling it reaches the
- * driver's `cancel`. Rows already sent are let go: the host sets their slots in `rows` to
- * `undefined` (a large result is not held whole in the worker, and not copied by its garbage
- * collector), so the driver must not read them back.
+ * driver's `cancel`. Rows are packed as they come and then let go: the host sets their slots
+ * in `rows` to `undefined` (a large result is not held whole in the worker, and not copied by
+ * its garbage collector), so the driver must not read them back.
  *
  * @example
  * ```ts

@@ -373,35 +373,48 @@ export class SessionHost {
 
   /**
    * Sends a large or growing row set in chunks, each once the caller has credit for it; the
-   * last part goes with the answer. A RowStream's chunks go as its rows come.
+   * last part goes with the answer. A RowStream's chunks are packed as soon as its rows are
+   * there, credit or not, and its rows let go: packed columns are a few large objects, while
+   * rows held until the caller catches up survive the worker's young-generation collections
+   * and are copied by them (mysql2's 50k-row select: see the core README).
    */
   private async streamRows(id: number, set: RowSet): Promise<void> {
     this.flush();
     const stream = set instanceof RowStream ? set : undefined;
     const step = chunkRowCount(set.columns.length);
+    const packed: { part: unknown; transfer: Transferable[] }[] = [];
     let from = 0;
     for (;;) {
       const complete = stream === undefined || stream.ended;
-      const available = set.rows.length - from;
-      if (complete ? available <= step : available < step) {
-        if (complete) break;
-        Atomics.store(this.state, Slot.awake, 0);
-        await stream.changed();
-        Atomics.store(this.state, Slot.awake, 1);
+      // A whole chunk is there (the last rows, up to a chunk, go with the answer). A row set
+      // that is all there is packed a chunk at a time, as the caller's credit allows.
+      const rowsLeft = set.rows.length - from;
+      const mayPack =
+        (complete ? rowsLeft > step : rowsLeft >= step) &&
+        (stream !== undefined || packed.length === 0);
+      if (mayPack) {
+        const transfer: Transferable[] = [];
+        packed.push({ part: encodeRowSet(set, from, from + step, transfer), transfer });
+        if (stream !== undefined) set.rows.fill(undefined as never, from, from + step);
+        from += step;
         continue;
       }
-      while (this.credits === 0) {
-        await new Promise<void>((resolve) => (this.creditWaiter = resolve));
-        this.creditWaiter = undefined;
+      if (packed.length > 0 && this.credits > 0) {
+        this.credits--;
+        const { part, transfer } = packed.shift()!;
+        this.post({ k: 'chunk', id, part }, transfer);
+        continue;
       }
-      this.credits--;
-      const transfer: Transferable[] = [];
-      const part = encodeRowSet(set, from, from + step, transfer);
-      this.post({ k: 'chunk', id, part }, transfer);
-      // A stream's sent rows are let go at once: a driver still producing a large result
-      // would otherwise hold all of it until the end, and its garbage collector copy it.
-      if (stream !== undefined) set.rows.fill(undefined as never, from, from + step);
-      from += step;
+      if (complete && packed.length === 0) break;
+      // Wait for credit (chunks are packed and waiting) or for more rows (the stream goes on).
+      const waitsForRows = packed.length === 0;
+      if (waitsForRows) Atomics.store(this.state, Slot.awake, 0);
+      await new Promise<void>((resolve) => {
+        if (packed.length > 0) this.creditWaiter = resolve;
+        if (!complete) void stream!.changed().then(resolve);
+      });
+      this.creditWaiter = undefined;
+      if (waitsForRows) Atomics.store(this.state, Slot.awake, 1);
     }
     const failure = stream?.error;
     if (failure !== undefined) this.push(id, Outcome.error, failure.error);
