@@ -445,12 +445,6 @@ interface CursorReply {
 }
 
 /**
- * The parameter lists of `runMany()` in one flat array, when they are arrays of one length
- * holding only numbers, strings, BigInts and nulls (the common case). One array of primitives
- * costs a fraction of thousands of small arrays to encode, clone and decode; anything else
- * (named parameters, Buffers, values the driver refuses) travels as it is.
- */
-/**
  * The width of `list` when every entry is an array of that many numbers, strings, BigInts or
  * nulls: such lists travel as a RowBatch, packed by column. Undefined otherwise.
  */
