@@ -36,8 +36,11 @@ export const CONNECTION_TARGET = 0;
 /** One call: [id, target (0 = the connection, else a handle id), operation, encoded args]. */
 export type CallMessage = [id: number, target: number, op: string, args: unknown[]];
 
-/** How a call ended. */
-export const Outcome = { ok: 0, error: 1, skipped: 2 } as const;
+/**
+ * How a call ended. `cancelled`: it failed after the caller's cancel had the driver stop it (the
+ * caller answers with an AbortError, whatever error the driver's stop produced).
+ */
+export const Outcome = { ok: 0, error: 1, skipped: 2, cancelled: 3 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
 
 /** One answer: [id, outcome, encoded value or serialised error]. */

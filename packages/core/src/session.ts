@@ -69,6 +69,8 @@ interface PendingCall {
   sentAt: number;
   cleanup: (() => void) | undefined;
   rows: unknown[] | undefined;
+  /** Set by an abort that came too late to settle the call itself (see `abort`). */
+  abortReason: { reason: unknown } | undefined;
 }
 
 type InterruptMode = 'caller' | 'worker' | 'terminate';
@@ -271,6 +273,7 @@ export class Session {
         sentAt: 0,
         cleanup: undefined,
         rows: undefined,
+        abortReason: undefined,
       };
       // The port keeps the process alive only while answers are awaited.
       if (this.pending.size === 0) this.port.ref();
@@ -378,7 +381,11 @@ export class Session {
     // Tell the worker first: a call it has not started yet is then skipped.
     this.post({ k: 'cancel', id });
     const { state } = this;
-    if (Atomics.load(state, Slot.done) >= id) return; // finished: its answer is on the way
+    // Finished: its answer is on the way. It may have finished because the driver, asked by
+    // the cancel just posted, stopped it: the worker then says so, and it still rejects as
+    // aborted, with this reason.
+    entry.abortReason = { reason };
+    if (Atomics.load(state, Slot.done) >= id) return;
     if (this.interruptMode === 'worker') {
       // The worker's own loop is free: it skips the call or has the driver cancel it.
       const running = Atomics.load(state, Slot.running) === id;
@@ -602,6 +609,10 @@ export class Session {
     this.pending.delete(id);
     if (entry.settled || outcome === Outcome.skipped) {
       if (!entry.settled) this.settle(entry, false, new AbortError('queued', undefined));
+      return;
+    }
+    if (outcome === Outcome.cancelled) {
+      this.settle(entry, false, new AbortError('running', entry.abortReason?.reason));
       return;
     }
     this.decoding = entry;

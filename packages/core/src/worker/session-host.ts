@@ -5,6 +5,7 @@ import {
   Slot,
   type CallMessage,
   type FromWorker,
+  type OutcomeCode,
   type ResultMessage,
   type ToWorker,
 } from '../protocol.js';
@@ -66,6 +67,8 @@ export class SessionHost {
   private pendingCancel: Promise<void> | undefined;
   /** The id of the call whose operation is executing now (0 when none). */
   private executing = 0;
+  /** The running call the driver was asked to stop (see Outcome.cancelled). */
+  private stopping = 0;
   private readonly ctx: OperationContext;
   /** Encodes results into the current `transfer` list; renewed with it at each flush. */
   private encodeCtx: EncodeContext | undefined;
@@ -204,6 +207,7 @@ export class SessionHost {
       if (this.driver.cancel === undefined) return;
       // An asynchronous operation is running: let the driver stop it, and hold the next call
       // until it has, so the cancellation cannot reach the next call.
+      this.stopping = id;
       this.pendingCancel = Promise.resolve()
         .then(() => this.driver.cancel!(this.connection))
         .catch(() => undefined)
@@ -319,11 +323,12 @@ export class SessionHost {
     this.push(id, outcome, value);
   }
 
-  private push(
-    id: number,
-    outcome: typeof Outcome.ok | typeof Outcome.error,
-    value: unknown,
-  ): void {
+  private push(id: number, outcome: OutcomeCode, value: unknown): void {
+    if (id === this.stopping) {
+      this.stopping = 0;
+      // Failed once the driver was asked to stop it: the caller's abort did that.
+      if (outcome === Outcome.error) outcome = Outcome.cancelled;
+    }
     const ctx = resultEncodeContext(this.transfer);
     let encoded: unknown;
     try {
@@ -385,6 +390,8 @@ export class SessionHost {
     const packed: { part: unknown; transfer: Transferable[] }[] = [];
     let from = 0;
     for (;;) {
+      // A failed stream's rows are dropped, packed or not: only the error goes.
+      if (stream?.error !== undefined) break;
       const complete = stream === undefined || stream.ended;
       // A whole chunk is there (the last rows, up to a chunk, go with the answer). A row set
       // that is all there is packed a chunk at a time, as the caller's credit allows.
