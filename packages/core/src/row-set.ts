@@ -83,6 +83,11 @@ export function packRows(
   return { n, cols };
 }
 
+/**
+ * Packs column `c` of rows `[from, to)`. The first value that is not null decides the kind
+ * (number, Date, string); the values are written in that one pass, and a value of another kind
+ * sends the column as plain values instead, as does a column of nulls only.
+ */
 function packColumn(
   rows: unknown[][],
   c: number,
@@ -90,64 +95,78 @@ function packColumn(
   to: number,
   transfer: Transferable[],
 ): PackedColumn {
-  let numbers = 0;
-  let strings = 0;
-  let dates = 0;
-  let nulls = 0;
-  for (let i = from; i < to; i++) {
-    const v = rows[i][c];
-    if (typeof v === 'number') numbers++;
-    else if (typeof v === 'string') strings++;
-    else if (v === null) nulls++;
-    else if (v instanceof Date) dates++;
-    else break;
-  }
-  const n = to - from;
-  const z = nulls > 0 ? new Uint8Array(n) : undefined;
-  if (z !== undefined) transfer.push(z.buffer);
-  if (numbers + nulls === n && numbers > 0) {
-    const v = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = rows[from + i][c];
-      if (x === null) z![i] = 1;
-      else v[i] = x as number;
-    }
-    transfer.push(v.buffer);
-    return z ? { t: 'n', v, z } : { t: 'n', v };
-  }
-  if (dates + nulls === n && dates > 0) {
-    // Dates travel as their time value: cloning 50k Date objects costs the caller far more.
-    const v = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = rows[from + i][c];
-      if (x === null) z![i] = 1;
-      else v[i] = (x as Date).getTime();
-    }
-    transfer.push(v.buffer);
-    return z ? { t: 'd', v, z } : { t: 'd', v };
-  }
-  if (strings + nulls === n && strings > 0) {
-    const o = new Uint32Array(n + 1);
-    const parts = new Array<string>(n);
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const x = rows[from + i][c];
-      if (x === null) {
-        z![i] = 1;
-        parts[i] = '';
-      } else {
-        parts[i] = x as string;
-        at += (x as string).length;
-      }
-      o[i + 1] = at;
-    }
-    transfer.push(o.buffer);
-    const v = parts.join('');
-    return z ? { t: 's', v, o, z } : { t: 's', v, o };
-  }
-  const v = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) v[i] = rows[from + i][c];
+  let first = from;
+  while (first < to && rows[first][c] === null) first++;
+  const kind = first < to ? rows[first][c] : null;
+  const packed =
+    typeof kind === 'number'
+      ? packNumbers(rows, c, from, to, false, transfer)
+      : kind instanceof Date
+        ? packNumbers(rows, c, from, to, true, transfer)
+        : typeof kind === 'string'
+          ? packStrings(rows, c, from, to, transfer)
+          : undefined;
+  if (packed !== undefined) return packed;
+  const v = new Array<unknown>(to - from);
+  for (let i = from; i < to; i++) v[i - from] = rows[i][c];
   return { t: 'a', v: encodeValue(v, { transfer }, `column ${c}`) as unknown[] };
+}
+
+/** Numbers, or Dates as their time value (cloning 50k Date objects costs the caller far more). */
+function packNumbers(
+  rows: unknown[][],
+  c: number,
+  from: number,
+  to: number,
+  dates: boolean,
+  transfer: Transferable[],
+): Extract<PackedColumn, { t: 'n' | 'd' }> | undefined {
+  const n = to - from;
+  const v = new Float64Array(n);
+  let z: Uint8Array<ArrayBuffer> | undefined;
+  for (let i = 0; i < n; i++) {
+    const x = rows[from + i][c];
+    if (x === null) (z ??= new Uint8Array(n))[i] = 1;
+    else if (dates ? x instanceof Date : typeof x === 'number')
+      v[i] = dates ? (x as Date).getTime() : (x as number);
+    else return undefined;
+  }
+  const t = dates ? 'd' : 'n';
+  transfer.push(v.buffer);
+  if (z === undefined) return { t, v };
+  transfer.push(z.buffer);
+  return { t, v, z };
+}
+
+/** Strings joined into one, with their offsets. */
+function packStrings(
+  rows: unknown[][],
+  c: number,
+  from: number,
+  to: number,
+  transfer: Transferable[],
+): Extract<PackedColumn, { t: 's' }> | undefined {
+  const n = to - from;
+  const o = new Uint32Array(n + 1);
+  const parts = new Array<string>(n);
+  let z: Uint8Array<ArrayBuffer> | undefined;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const x = rows[from + i][c];
+    if (typeof x === 'string') {
+      parts[i] = x;
+      at += x.length;
+    } else if (x === null) {
+      (z ??= new Uint8Array(n))[i] = 1;
+      parts[i] = '';
+    } else return undefined;
+    o[i + 1] = at;
+  }
+  const v = parts.join('');
+  transfer.push(o.buffer);
+  if (z === undefined) return { t: 's', v, o };
+  transfer.push(z.buffer);
+  return { t: 's', v, o, z };
 }
 
 function columnValues(col: PackedColumn, n: number, ctx: DecodeContext): ArrayLike<unknown> {

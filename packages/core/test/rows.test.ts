@@ -57,6 +57,20 @@ describe('row sets', () => {
     },
   );
 
+  it('packs columns that start with nulls, and sends a column that changes kind as plain values', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => [
+      i < 3 ? null : i,
+      null,
+      i === 15 ? 'fifteen' : i,
+      i < 2 ? null : new Date(1_700_000_000_000 + i),
+      i < 1 ? null : `s${i}`,
+      i === 19 ? new Date(0) : `t${i}`,
+    ]);
+    const got = await roundTrip(['n', 'none', 'mixed', 'd', 's', 'mixed2'], rows, 'array');
+    expect(got).toEqual(rows);
+    expect((got[19] as unknown[])[5]).toBeInstanceOf(Date);
+  });
+
   // 3 rows travel as rows, 30 packed by column: both must give the same values.
   it.each([1, 10])(
     'keeps dates, numbers, strings, nulls and mixed columns (x%i)',
