@@ -39,6 +39,49 @@ type PackedColumn =
 export type PackedRows = { n: number; cols: PackedColumn[] } | { n: number; rows: unknown[] };
 
 /**
+ * One column of rows that a driver packed itself, while parsing them (see
+ * `RowStream.pushColumns`): numbers, or dates as their time values, in a Float64Array; or
+ * strings joined into one `text`, value `i` being `text.slice(offsets[i], offsets[i + 1])`.
+ * `nulls[i] === 1` makes value `i` null.
+ *
+ * @example
+ * ```ts
+ * const ids: ColumnValues = { kind: 'number', values: Float64Array.of(1, 2) };
+ * const names: ColumnValues = { kind: 'text', text: 'ab', offsets: Uint32Array.of(0, 1, 2) };
+ * ```
+ */
+export type ColumnValues =
+  | {
+      kind: 'number' | 'date';
+      values: Float64Array<ArrayBuffer>;
+      nulls?: Uint8Array<ArrayBuffer>;
+    }
+  | {
+      kind: 'text';
+      text: string;
+      offsets: Uint32Array<ArrayBuffer>;
+      nulls?: Uint8Array<ArrayBuffer>;
+    };
+
+/** @internal A driver's own columns of `n` rows as a chunk; their buffers go into `transfer`. */
+export function packColumnValues(
+  n: number,
+  columns: readonly ColumnValues[],
+  transfer: Transferable[],
+): PackedRows {
+  const cols = columns.map((col): PackedColumn => {
+    if (col.nulls !== undefined) transfer.push(col.nulls.buffer);
+    if (col.kind === 'text') {
+      transfer.push(col.offsets.buffer);
+      return { t: 's', v: col.text, o: col.offsets, z: col.nulls };
+    }
+    transfer.push(col.values.buffer);
+    return { t: col.kind === 'date' ? 'd' : 'n', v: col.values, z: col.nulls };
+  });
+  return { n, cols };
+}
+
+/**
  * Up to this many rows travel as plain rows: packing columns into transferred typed arrays has
  * a fixed cost that only pays off from about ten rows on (measured here: a one-row result cost
  * about twice as much packed).

@@ -66,6 +66,29 @@ describe('RowStream', () => {
     await Promise.all([streaming.close(), other.close()]);
   });
 
+  it('sends columns the driver packed itself in order with its rows, in the requested shape', async () => {
+    const s = await pool.openSession();
+    const expected: unknown[][] = [0, 1, 2].map((i) => [i, `row ${i}`, new Date(i)]);
+    for (const id of [3, 7])
+      expected.push(
+        [id, `row ${id}`, new Date(id)],
+        [id + 1, `row ${id + 1}`, new Date(id + 1)],
+        [id + 2, null, new Date(Number.NaN)],
+        [null, 'é', new Date(id + 3)],
+      );
+    expected.push([11, 'row 11', new Date(11)]);
+    const arrays = (await s.call('packedStream', ['array', 2])) as ReceivedRows;
+    expect(arrays.rows).toEqual(expected);
+    const objects = (await s.call('packedStream', ['object', 2])) as ReceivedRows;
+    expect(objects.rows).toEqual(expected.map(([id, name, at]) => ({ id, name, at })));
+    const err = (await s
+      .call('packedStream', ['array', 1, true])
+      .catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toBe('a packed column holds 4 values where 3 rows were given');
+    await s.close();
+  });
+
   it('rejects with the source error when the stream fails after chunks went out, and the session goes on', async () => {
     const [streaming, other] = await Promise.all([pool.openSession(), pool.openSession()]);
     const result = streaming.call('growingRows', [5_000, 0, true]).catch((e: unknown) => e);

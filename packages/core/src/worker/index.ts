@@ -2,6 +2,7 @@
 export { defineDriver, HandleRef } from './driver.js';
 export type { Driver, HandleKind, OpenContext, Operation, OperationContext } from './driver.js';
 export { RowSet, chunkRowCount } from '../row-set.js';
+export type { ColumnValues } from '../row-set.js';
 export { RowStream } from './row-stream.js';
 export type { RowShape } from '../row-set.js';
 export { registerErrorClass } from '../error-codec.js';

@@ -1,4 +1,4 @@
-import { RowSet, type RowShape } from '../row-set.js';
+import { RowSet, type ColumnValues, type RowShape } from '../row-set.js';
 
 /**
  * Rows still being produced when an operation returns them: the host sends them to the caller
@@ -20,6 +20,8 @@ import { RowSet, type RowShape } from '../row-set.js';
  * ```
  */
 export class RowStream extends RowSet {
+  /** @internal Columns the driver packed itself, each after the `rows` appended before it. */
+  readonly columnChunks: { rowsBefore: number; n: number; columns: ColumnValues[] }[] = [];
   private finished = false;
   private failure: { error: unknown } | undefined;
   private wake: (() => void) | undefined;
@@ -30,6 +32,27 @@ export class RowStream extends RowSet {
 
   /** More rows were appended to `rows`. */
   grew(): void {
+    this.notify();
+  }
+
+  /**
+   * Appends `n` rows that the driver packed by column itself (a parser that never builds row
+   * arrays), after the rows already in `rows`; the caller receives them as any other rows.
+   *
+   * @example
+   * ```ts
+   * stream.pushColumns(2, [{ kind: 'number', values: Float64Array.of(1, 2) }]);
+   * ```
+   */
+  pushColumns(n: number, columns: ColumnValues[]): void {
+    if (columns.length !== this.columns.length)
+      throw new RangeError(`${columns.length} packed columns for ${this.columns.length} columns`);
+    for (const col of columns) {
+      const length = col.kind === 'text' ? col.offsets.length - 1 : col.values.length;
+      if (length !== n || (col.nulls !== undefined && col.nulls.length !== n))
+        throw new RangeError(`a packed column holds ${length} values where ${n} rows were given`);
+    }
+    this.columnChunks.push({ rowsBefore: this.rows.length, n, columns });
     this.notify();
   }
 

@@ -9,7 +9,7 @@ import {
   type ResultMessage,
   type ToWorker,
 } from '../protocol.js';
-import { RowSet, chunkRowCount, packRows } from '../row-set.js';
+import { RowSet, chunkRowCount, packColumnValues, packRows, type PackedRows } from '../row-set.js';
 import { SharedLane } from '../shared-lane.js';
 import { RowStream } from './row-stream.js';
 import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
@@ -393,6 +393,22 @@ export class SessionHost {
       // A failed stream's rows are dropped, packed or not: only the error goes.
       if (stream?.error !== undefined) break;
       const complete = stream === undefined || stream.ended;
+      // Columns the driver packed itself go after the rows it appended before them.
+      const own = stream?.columnChunks[0];
+      if (own !== undefined) {
+        const transfer: Transferable[] = [];
+        if (from < own.rowsBefore) {
+          const to = Math.min(from + step, own.rowsBefore);
+          packed.push({ part: encodeRowSet(set, from, to, transfer), transfer });
+          set.rows.fill(undefined as never, from, to);
+          from = to;
+        } else {
+          stream!.columnChunks.shift();
+          const part = packColumnValues(own.n, own.columns, transfer);
+          packed.push({ part: encodeRows(set, part, transfer), transfer });
+        }
+        continue;
+      }
       // A whole chunk is there (the last rows, up to a chunk, go with the answer). A row set
       // that is all there is packed a chunk at a time, as the caller's credit allows.
       const rowsLeft = set.rows.length - from;
@@ -463,11 +479,16 @@ export class SessionHost {
 }
 
 function encodeRowSet(set: RowSet, from: number, to: number, transfer: Transferable[]): unknown {
+  return encodeRows(set, packRows(set.rows, set.columns.length, from, to, transfer), transfer);
+}
+
+/** A chunk of `set`'s rows, packed, with what the caller needs to shape them. */
+function encodeRows(set: RowSet, part: PackedRows, transfer: Transferable[]): unknown {
   return tagged('R', {
     c: set.columns,
     s: set.shape,
     x: set.extra === undefined ? undefined : encodeValue(set.extra, { transfer }, 'extra'),
-    p: packRows(set.rows, set.columns.length, from, to, transfer),
+    p: part,
   });
 }
 
