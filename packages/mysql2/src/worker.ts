@@ -12,6 +12,7 @@ import {
   type OpenContext,
   type OperationContext,
 } from '@unblock/core/worker';
+import { ColumnarRows, type TextParserOptions } from './columnar-rows.js';
 import { mysql2Internal } from './mysql2-internals.js';
 import { SQL_FRAGMENT_CODEC } from './raw-codec.js';
 import { columnKeys, shapeOf, shapeRows } from './row-shape.js';
@@ -60,6 +61,11 @@ interface CbConnection {
 
 /** The parts of a running mysql2 query or execute command read while its rows arrive. */
 interface Command {
+  /** The state function that takes the next packet. */
+  next?: unknown;
+  options?: Record<string, unknown>;
+  _localStreamError?: unknown;
+  doneInsert?(packet: null): unknown;
   /** Rows of the result set being read (mysql2 fills it in place). */
   _currentRows?: unknown[][] | null;
   _resultIndex?: number;
@@ -355,9 +361,56 @@ function runCommand(
       if (rows.length < chunkRowCount(fields.length)) return;
       const set = encodeResult(rows, fields, shape, conn) as RowSet;
       stream = new RowStream(set.columns, set.rows, set.shape, set.extra);
+      if (kind === 'query') readRestByColumn(cmd, conn, stream, fields);
       resolve(stream);
     };
   });
+}
+
+/** mysql2's state function for a text result's rows (the command goes on to whatever it returns). */
+type RowState = (this: Command, packet: RowPacket, connection: unknown) => unknown;
+interface RowPacket {
+  isEOF(): boolean;
+}
+const queryRow = mysql2Internal<{ prototype: { row: RowState } }>('lib/commands/query.js').prototype
+  .row;
+
+/**
+ * From here on, reads the rest of a streamed text result straight into packed columns (see
+ * ColumnarRows) instead of letting mysql2 build row arrays: the command's next state, which is
+ * mysql2's row reader between two packets, becomes one that fills the columns and hands the
+ * stream a chunk whenever one is full. The end of the rows goes back to mysql2's own reader.
+ */
+function readRestByColumn(
+  cmd: Command,
+  conn: Conn,
+  stream: RowStream,
+  fields: Record<string, unknown>[],
+): void {
+  if (cmd.next !== queryRow) return;
+  const columns = ColumnarRows.of(
+    fields as never,
+    (cmd.options ?? {}) as TextParserOptions,
+    conn.c.config as TextParserOptions,
+    chunkRowCount(fields.length),
+  );
+  if (columns === undefined) return;
+  const read: RowState = function (this: Command, packet, connection) {
+    if (packet.isEOF()) {
+      if (columns.count > 0) stream.pushColumns(columns.count, columns.take());
+      return queryRow.call(this, packet, connection);
+    }
+    try {
+      columns.add(packet as never);
+    } catch (err) {
+      // As mysql2's reader does with a row it cannot parse.
+      this._localStreamError = err;
+      return this.doneInsert!(null);
+    }
+    if (columns.full) stream.pushColumns(columns.count, columns.take());
+    return read;
+  };
+  cmd.next = read;
 }
 
 async function loadFunctions(options: OpenOptions): Promise<Record<string, unknown>> {

@@ -126,6 +126,34 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     await same((c) => c.execute(sql));
   });
 
+  // Past its first chunk, a large text result is read by the worker straight into columns
+  // (ColumnarRows): every type it reads that way, under each option that changes a value,
+  // must come out as mysql2 reads it; a result with a column it does not read that way (BLOB,
+  // JSON, BIT) stays with mysql2's parser.
+  it('large results of every column type, read past their first chunk, under each option', async () => {
+    const read = `id, i, u, big, ubig, dec_, f, d, vc, tx, dt, dtm, ts, tm, yr, en,
+      CONCAT(vc, REPEAT('x', n % 50)) AS grown, REPEAT('é', n % 4) AS accents,
+      REPEAT('a', n % 300) AS long_, n`;
+    const sql = (
+      columns: string,
+    ) => `WITH RECURSIVE d (k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM d WHERE k < 39),
+      seq (n) AS (SELECT a.k * 40 + b.k + 1 FROM d a CROSS JOIN d b)
+      SELECT ${columns} FROM ${T} CROSS JOIN seq ORDER BY n, id`;
+    const rows = (await same((c) => c.query(sql(read)))) as unknown[];
+    expect(rows).toHaveLength(4_800);
+    for (const options of [
+      { decimalNumbers: true },
+      { timezone: 'Z' },
+      { timezone: '+05:30' },
+      { dateStrings: true },
+      { supportBigNumbers: true },
+      { typeCast: false },
+    ])
+      await same((c) => c.query(sql(read)), options);
+    await same((c) => c.query({ sql: sql(read), nestTables: true }));
+    await same((c) => c.query(sql('*, n')));
+  });
+
   it('duplicate column names keep the last value, as mysql2 does', async () => {
     await same((c) => c.query(`SELECT 1 AS x, 2 AS x, 'three' AS y`));
   });
