@@ -108,6 +108,13 @@ function readOf(field: Field, decimalNumbers: boolean): [Read, string] | undefin
   }
 }
 
+/** `array` itself when it holds `length` values, else a copy of its first `length`. */
+function cut<
+  T extends Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>,
+>(array: T, length: number): T {
+  return array.length === length ? array : (array.slice(0, length) as T);
+}
+
 /** One column being filled: numbers (and time values), or text as bytes and decoded parts. */
 class ColumnBuilder {
   values: Float64Array<ArrayBuffer> | undefined;
@@ -190,17 +197,18 @@ class ColumnBuilder {
 
   /** The column of the first `n` values. */
   take(n: number): ColumnValues {
-    const nulls = this.nulls?.subarray(0, n).slice();
+    // A full chunk hands its arrays over (reset() makes new ones); the last, shorter one is cut.
+    const nulls = this.nulls === undefined ? undefined : cut(this.nulls, n);
     if (this.read === Read.text) {
       this.flushBytes();
       const text = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
-      const offsets = this.offsets!.slice(0, n + 1);
+      const offsets = cut(this.offsets!, n + 1);
       return nulls === undefined
         ? { kind: 'text', text, offsets }
         : { kind: 'text', text, offsets, nulls };
     }
     const kind = this.read === Read.date || this.read === Read.dateTime ? 'date' : 'number';
-    const values = this.values!.length === n ? this.values! : this.values!.slice(0, n);
+    const values = cut(this.values!, n);
     return nulls === undefined ? { kind, values } : { kind, values, nulls };
   }
 }
@@ -233,9 +241,14 @@ export class ColumnarRows {
     config: TextParserOptions,
     rows: number,
   ): ColumnarRows | undefined {
+    // A config's typeCast function applies even where the query sets typeCast: true.
     const typeCast = options.typeCast ?? config.typeCast;
-    if (typeCast === false || typeof typeCast === 'function') return undefined;
-    if (typeof config.typeCast === 'function') return undefined;
+    if (
+      typeCast === false ||
+      typeof typeCast === 'function' ||
+      typeof config.typeCast === 'function'
+    )
+      return undefined;
     if (options.dateStrings || config.dateStrings) return undefined;
     const bigNumbers =
       options.supportBigNumbers ||
