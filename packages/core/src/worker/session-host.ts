@@ -329,6 +329,18 @@ export class SessionHost {
       // Failed once the driver was asked to stop it: the caller's abort did that.
       if (outcome === Outcome.error) outcome = Outcome.cancelled;
     }
+    const byLane = id === this.laneCall;
+    if (byLane) {
+      this.laneCall = 0;
+      // A plain value (all the lane takes) encodes to a copy of itself: written as it is.
+      if (
+        outcome === Outcome.ok &&
+        !(value instanceof RowSet) &&
+        this.answerByLane([id, outcome, value])
+      ) {
+        return;
+      }
+    }
     const ctx = resultEncodeContext(this.transfer);
     let encoded: unknown;
     try {
@@ -340,10 +352,7 @@ export class SessionHost {
       outcome = Outcome.error;
       encoded = encodeValue(err, ctx, 'error');
     }
-    if (id === this.laneCall) {
-      this.laneCall = 0;
-      if (this.answerByLane([id, outcome, encoded])) return;
-    }
+    if (byLane && this.answerByLane([id, outcome, encoded])) return;
     this.outbox.push([id, outcome, encoded]);
     if (this.outbox.length >= PARTIAL_REPLY) this.flush();
   }
