@@ -74,19 +74,29 @@ export class TimeoutError extends UnblockError {
  *
  * @example
  * ```ts
- * await session.call('crash').catch((err) => [err.code, err.exitCode]);
- * // ['UNBLOCK_ERR_WORKER_EXITED', 1]
+ * await session.call('crash').catch((err) => [err.code, err.exitCode, err.started]);
+ * // ['UNBLOCK_ERR_WORKER_EXITED', 1, true]
  * ```
  */
 export class WorkerExitedError extends UnblockError {
   /** The worker's exit code, when it is known. */
   readonly exitCode: number | undefined;
-  constructor(exitCode: number | undefined, reason?: string) {
+  /** What else is known of why, or when, it exited. */
+  readonly reason: string | undefined;
+  /**
+   * Whether the call had started: `false` for one still queued behind the call that ended the
+   * worker (it never ran, so it is safe to send again), `true` for the one running (or done,
+   * its answer lost), `undefined` when unknown.
+   */
+  readonly started: boolean | undefined;
+  constructor(exitCode: number | undefined, reason?: string, started?: boolean) {
     super(
       'UNBLOCK_ERR_WORKER_EXITED',
-      `The worker thread exited${exitCode === undefined ? '' : ` with code ${exitCode}`}${reason ? `: ${reason}` : ''}`,
+      `The worker thread exited${exitCode === undefined ? '' : ` with code ${exitCode}`}${reason ? `: ${reason}` : ''}${started === false ? ' before the call started' : ''}`,
     );
     this.exitCode = exitCode;
+    this.reason = reason;
+    this.started = started;
   }
 }
 

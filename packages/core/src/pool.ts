@@ -364,7 +364,14 @@ export class Pool<O = unknown> {
    */
   async run(op: string, args: unknown[] = [], options?: CallOptions): Promise<unknown> {
     const session = await this.defaultSession();
-    return session.call(op, args, options);
+    try {
+      return await session.call(op, args, options);
+    } catch (err) {
+      // Queued behind a call that ended its worker (a crash, or an abort that had to terminate
+      // it): it never ran, and any worker can run it.
+      if (!(err instanceof WorkerExitedError && err.started === false)) throw err;
+      return (await this.defaultSession()).call(op, args, options);
+    }
   }
 
   private async defaultSession(): Promise<Session> {
@@ -489,6 +496,14 @@ export class Pool<O = unknown> {
     await this.piscina.destroy();
   }
 
+  /**
+   * `await using pool = createPool(...)` closes the pool (gracefully) at the end of the block.
+   *
+   * @example
+   * ```ts
+   * await using pool = createPool({ driver: new URL('./driver.worker.js', import.meta.url) });
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -72,6 +72,14 @@ export class RemoteHandle<Meta = unknown> {
     return this.session.releaseHandle(this.id);
   }
 
+  /**
+   * `await using handle = ...` closes the handle at the end of the block.
+   *
+   * @example
+   * ```ts
+   * await using counter = (await session.call('makeCounter')) as RemoteHandle;
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -335,15 +335,41 @@ export class Session {
     return this.closing;
   }
 
+  /**
+   * `await using session = await pool.openSession()` closes the session at the end of the block.
+   *
+   * @example
+   * ```ts
+   * await using session = await pool.openSession({ filename: 'app.db' });
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** @internal Rejects everything in flight: the worker is gone. */
   fail(error: Error): void {
     if (this.broken !== undefined) return;
     this.broken = error;
-    for (const entry of [...this.pending.values()]) this.settle(entry, false, error);
+    for (const entry of [...this.pending.values()])
+      this.settle(entry, false, this.failure(entry, error));
     this.outbox = [];
     this.closedResolve?.();
     this.port.close();
     this.onEnd();
+  }
+
+  /**
+   * What a call in flight rejects with when the session fails: an exited worker says whether
+   * the call had started. Calls run in order, so one past the running (or last finished) call
+   * never did.
+   */
+  private failure(entry: PendingCall, error: Error): Error {
+    if (!(error instanceof WorkerExitedError)) return error;
+    const running = Math.abs(Atomics.load(this.state, Slot.running));
+    const started =
+      entry.sent && (entry.id === running || entry.id <= Atomics.load(this.state, Slot.done));
+    return new WorkerExitedError(error.exitCode, error.reason, started);
   }
 
   /** @internal Like fail, for `destroy()`: calls reject with `error`. */

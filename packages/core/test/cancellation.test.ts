@@ -62,6 +62,16 @@ describe('cancellation of a blocking driver without an interrupt hook', () => {
     await fresh.close();
   });
 
+  it('never fails a stateless call queued behind one stopped by replacing its worker', async () => {
+    const single = makePool({ threads: 1 });
+    expect(await single.run('echo', ['warm'])).toBe('warm');
+    const stopped = single.run('spin', [5000], { signal: AbortSignal.timeout(100) });
+    const queued = [single.run('echo', ['other caller']), single.run('echo', ['and another'])];
+    await expect(stopped).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(await Promise.all(queued)).toEqual(['other caller', 'and another']);
+    await single.close();
+  });
+
   it('times out with an AbortError caused by a TimeoutError', async () => {
     const s = await pool.openSession();
     const first = s.call('spin', [200]);

@@ -40,6 +40,23 @@ describe('crash recovery', () => {
       expect(r.status).toBe('rejected');
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(WorkerExitedError);
     }
+    // The running call had started; those behind it never ran, and say so.
+    const started = results.map(
+      (r) => ((r as PromiseRejectedResult).reason as WorkerExitedError).started,
+    );
+    expect(started).toEqual([true, false, false]);
+  });
+
+  it('runs stateless calls queued behind a crash on another worker', async () => {
+    const single = makePool({ threads: 1 });
+    // The default session's worker is the only one: the calls queue behind the crash.
+    expect(await single.run('echo', ['warm'])).toBe('warm');
+    const crash = single.run('exit', [3]);
+    const queued = [single.run('echo', ['a']), single.run('echo', ['b'])];
+    const err = (await crash.catch((e: unknown) => e)) as WorkerExitedError;
+    expect(err).toMatchObject({ code: 'UNBLOCK_ERR_WORKER_EXITED', exitCode: 3, started: true });
+    expect(await Promise.all(queued)).toEqual(['a', 'b']);
+    await single.close();
   });
 
   it('handles an uncaught exception in the worker', async () => {

@@ -29,7 +29,9 @@ describe('remote handles and leak detection', () => {
     ]);
     expect(sums).toEqual([11, 13, 13]);
     expect(pool.stats().handles.byKind.counter).toBe(1);
+    const releasedBefore = (await s.call('releasedCounters')) as number;
     await counter.close();
+    expect(await s.call('releasedCounters')).toBe(releasedBefore + 1);
     await expect(counter.call('value')).rejects.toBeInstanceOf(HandleClosedError);
     expect(pool.stats().handles.byKind.counter ?? 0).toBe(0);
     await s.close();
@@ -42,10 +44,13 @@ describe('remote handles and leak detection', () => {
     const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
     pool.leaks.on('leak', (e) => events.push(e));
+    const releasedBefore = (await s.call('releasedCounters')) as number;
     await (async function takeAndDrop() {
       await s.call('counter', [1]);
     })();
     await collect();
+    // The worker freed its object, not only the caller's count.
+    expect(await s.call('releasedCounters')).toBe(releasedBefore + 1);
     process.off('warning', onWarning);
     const collected = events.find((e) => e.reason === 'collected');
     expect(collected?.kind).toBe('counter');

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import diagnostics_channel from 'node:diagnostics_channel';
-import { PoolClosedError, QueueFullError, type CallEvent, type ReceivedRows } from '@unblock/core';
+import {
+  HandleClosedError,
+  PoolClosedError,
+  QueueFullError,
+  SessionClosedError,
+  type CallEvent,
+  type ReceivedRows,
+  type RemoteHandle,
+  type Session,
+} from '@unblock/core';
 import { pool as makePool } from './helpers.js';
 
 describe('pool lifecycle, backpressure and observability', () => {
@@ -27,6 +36,31 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(await running).toBe(150);
     await closing;
     await expect(pool.openSession()).rejects.toBeInstanceOf(PoolClosedError);
+  });
+
+  it('closes pools, sessions and handles at the end of an `await using` block', async () => {
+    let outer: ReturnType<typeof makePool>;
+    let session: Session;
+    let handle: RemoteHandle;
+    {
+      await using pool = makePool({ threads: 1 });
+      outer = pool;
+      {
+        await using s = await pool.openSession();
+        session = s;
+        {
+          await using counter = (await s.call('counter', [1])) as RemoteHandle;
+          handle = counter;
+          expect(await counter.call('add', [1])).toBe(2);
+        }
+        await expect(handle.call('value')).rejects.toBeInstanceOf(HandleClosedError);
+        expect(await s.call('releasedCounters')).toBe(1);
+      }
+      expect(session.ended).toBe(true);
+      await expect(session.call('echo', [1])).rejects.toBeInstanceOf(SessionClosedError);
+      expect(await pool.run('echo', ['pool still open'])).toBe('pool still open');
+    }
+    await expect(outer.run('echo', [1])).rejects.toBeInstanceOf(PoolClosedError);
   });
 
   it('rejects calls in flight after closeTimeout', async () => {

@@ -37,7 +37,3 @@ export function handlesOfSession(sessionId: number): number[] {
   for (const [id, entry] of entries) if (entry.sessionId === sessionId) ids.push(id);
   return ids;
 }
-
-export function handleCount(): number {
-  return entries.size;
-}
