@@ -39,7 +39,8 @@ export interface LeakDetectorOptions {
   /** Warn about a lease held longer than this many ms (0 turns it off). */
   leakDetectionThreshold: number;
   /** Handle kinds that are leases: held for a while and given back (connections, cursors). */
-  leaseKinds: readonly string[];
+  /** The kinds watched by the threshold and reported at close; undefined: every kind. */
+  leaseKinds: readonly string[] | undefined;
   /** A name for warnings. */
   name: string;
 }
@@ -95,7 +96,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     this.live.add(record);
     this.registry.register(handle, record, record);
     const threshold = this.options.leakDetectionThreshold;
-    if (threshold > 0 && this.options.leaseKinds.includes(kind)) {
+    if (threshold > 0 && this.isLease(kind)) {
       record.timer = setTimeout(() => this.overdue(record), threshold).unref();
     }
     return record;
@@ -132,7 +133,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
   reportOpenAtClose(): number {
     let count = 0;
     for (const record of this.live) {
-      if (!this.options.leaseKinds.includes(record.kind)) continue;
+      if (!this.isLease(record.kind)) continue;
       count++;
       this.report(
         record,
@@ -152,6 +153,10 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
       byThread[record.threadId] = (byThread[record.threadId] ?? 0) + 1;
     }
     return { byKind, byThread, total: this.live.size };
+  }
+
+  private isLease(kind: string): boolean {
+    return this.options.leaseKinds?.includes(kind) ?? true;
   }
 
   private collected(record: TrackedHandle): void {

@@ -49,7 +49,10 @@ export interface PoolOptions<O = unknown> {
   captureStacks?: boolean;
   /** Warn about a lease held longer than this many milliseconds. Default: 0 (off). */
   leakDetectionThreshold?: number;
-  /** Handle kinds that count as leases for `leakDetectionThreshold` and close-time reports. */
+  /**
+   * Handle kinds that count as leases for `leakDetectionThreshold` and close-time reports (an
+   * adapter leaves out objects meant to live long, such as cached statements). Default: every kind.
+   */
   leaseKinds?: readonly string[];
   /** How long `close()` lets calls in flight finish before rejecting them. Default: 5000 ms. */
   closeTimeout?: number;
@@ -166,7 +169,7 @@ export class Pool<O = unknown> {
     const captureStacks = options.captureStacks ?? process.env.NODE_ENV !== 'production';
     this.leaks = new LeakDetector({
       leakDetectionThreshold: options.leakDetectionThreshold ?? 0,
-      leaseKinds: options.leaseKinds ?? [],
+      leaseKinds: options.leaseKinds,
       name: this.name,
     });
     const maxQueue = options.maxQueue ?? Infinity;

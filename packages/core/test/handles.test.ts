@@ -79,15 +79,37 @@ describe('remote handles and leak detection', () => {
     await s.close();
   });
 
-  it('reports every lease still open when the pool closes', async () => {
-    const other = makePool({ leaseKinds: ['counter'] });
+  it('reports every handle still open when the pool closes, with a warning each', async () => {
+    const other = makePool();
     const events: LeakEvent[] = [];
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
     other.leaks.on('leak', (e) => events.push(e));
     const s = await other.openSession();
     const kept = [await s.call('counter', [1]), await s.call('counter', [2])];
     await other.close();
+    await sleep(10);
+    process.off('warning', onWarning);
     expect(events.filter((e) => e.reason === 'open-at-close')).toHaveLength(2);
+    const atClose = warnings.filter(
+      (w) => (w as Error & { code?: string }).code === 'UNBLOCK_WARN_LEAK',
+    );
+    expect(atClose).toHaveLength(2);
+    expect(atClose[0].message).toContain('still open');
+    expect(atClose[0].message).toContain('handles.test.ts');
     expect(kept).toHaveLength(2);
+  });
+
+  it('leaves kinds out of close-time reports when leaseKinds does not name them', async () => {
+    const other = makePool({ leaseKinds: ['connection'] });
+    const events: LeakEvent[] = [];
+    other.leaks.on('leak', (e) => events.push(e));
+    const s = await other.openSession();
+    const kept = await s.call('counter', [1]);
+    await other.close();
+    expect(events).toEqual([]);
+    expect(kept).toBeDefined();
   });
 
   it('gives test authors a leak check that fails on a leak', async () => {
