@@ -1,4 +1,5 @@
-import { toPortableFunction } from '@unblock/core';
+import { toPortableFunction, type FunctionReference } from '@unblock/core';
+import { localFunction } from './local-function.js';
 import type { OpenOptions } from './wire.js';
 
 import { mysql2, mysql2Internal } from './mysql2-internals.js';
@@ -91,6 +92,10 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
     if (typeof value === 'function' || (typeof value === 'object' && value !== null)) {
       open[key] = toPortableFunction(value, key);
       delete connection[key];
+      // mysql2 calls queryFormat on this thread too (conn.format()): a module reference becomes
+      // a function here, which loads the module when it is first called.
+      if (key === 'queryFormat' && typeof value !== 'function')
+        local[key] = localFunction(value as FunctionReference, key);
     }
   }
   // ConnectionConfig expands `uri` into the object it is given: hand it a copy.

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { RemoteHandle, toPortableFunction, type CallOptions, type Session } from '@unblock/core';
+import { RemoteHandle, type CallOptions, type Session } from '@unblock/core';
 import type { MysqlConfig } from './config.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
+import { splitQuery } from './split-query.js';
 import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
 import type { ConnectionInfo } from './wire.js';
 
@@ -33,25 +34,6 @@ export function closedStateError(): Error {
 
 function callbackError(): Error {
   return new Error('Callback function is not available with promise clients.');
-}
-
-/**
- * Splits a QueryOptions object into what goes to mysql2 (cloneable) and the call's own options.
- * A string passes through untouched: the hot path allocates nothing here.
- */
-export function splitQuery(sql: string | QueryOptions): [unknown, CallOptions | undefined] {
-  if (typeof sql !== 'object' || sql === null) return [sql, undefined];
-  const {
-    signal,
-    typeCast,
-    queryFormat: _ignored,
-    ...rest
-  } = sql as QueryOptions & { queryFormat?: unknown };
-  const wire: Record<string, unknown> = rest;
-  if (rest.values !== undefined) wire.values = portableValues(rest.values);
-  if (typeof typeCast === 'function') wire.typeCast = toPortableFunction(typeCast, 'typeCast');
-  else if (typeCast !== undefined) wire.typeCast = typeCast;
-  return [wire, signal === undefined ? undefined : { signal }];
 }
 
 function checkExecuteValues(values: unknown): void {
@@ -130,12 +112,27 @@ export class Connection extends EventEmitter {
     this.#onLost = listener;
   }
 
-  /** mysql2's ConnectionConfig of this connection. */
+  /**
+   * mysql2's ConnectionConfig of this connection, built on this thread from the options.
+   *
+   * @example
+   * ```ts
+   * console.log(conn.config.host, conn.config.database); // '127.0.0.1' 'test'
+   * ```
+   */
   get config(): MysqlConfig {
     return this.#config;
   }
 
-  /** The server's id of this connection (what `KILL` and `SHOW PROCESSLIST` use). */
+  /**
+   * The server's id of this connection (what `KILL` and `SHOW PROCESSLIST` use).
+   *
+   * @example
+   * ```ts
+   * const [[row]] = await conn.query('SELECT CONNECTION_ID() AS id');
+   * row.id === conn.threadId; // true
+   * ```
+   */
   get threadId(): number {
     return this.#threadId;
   }
@@ -347,14 +344,29 @@ export class Connection extends EventEmitter {
     this.destroy();
   }
 
-  /** Not available: the socket is in a worker thread. Use `iterate()`, which applies backpressure. */
+  /**
+   * Not available: the socket is in a worker thread. Use `iterate()`, which applies backpressure.
+   *
+   * @example
+   * ```ts
+   * conn.pause(); // throws: use iterate() instead
+   * for await (const row of conn.iterate('SELECT * FROM big')) await slowly(row);
+   * ```
+   */
   pause(): void {
     throw new Error(
       'pause() is not available with @unblock/mysql2: use iterate(), which pauses the connection while you are behind',
     );
   }
 
-  /** See `pause()`. */
+  /**
+   * Not available, as `pause()`.
+   *
+   * @example
+   * ```ts
+   * conn.resume(); // throws: use iterate() instead
+   * ```
+   */
   resume(): void {
     throw new Error('resume() is not available with @unblock/mysql2: use iterate()');
   }
@@ -384,6 +396,17 @@ export class Connection extends EventEmitter {
     return this.#formatter.format(sql, values);
   }
 
+  /**
+   * Ends the connection (as `end()`) when an `await using` block exits.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using conn = await mysql.createConnection({ host: '127.0.0.1', user: 'root' });
+   *   await conn.query('SELECT 1');
+   * } // conn.end() has run here
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.#closed) await this.end();
   }

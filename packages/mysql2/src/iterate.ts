@@ -3,6 +3,7 @@ import type { CallOptions, ReceivedRows, RemoteHandle } from '@unblock/core';
 import { portableValues } from './raw-codec.js';
 import { fieldsFromJson } from './results.js';
 import { nestRows } from './row-shape.js';
+import { splitQuery } from './split-query.js';
 import type { FieldPacket, QueryOptions } from './types.js';
 import type { RowsExtra } from './wire.js';
 
@@ -52,9 +53,9 @@ export async function* iterateRows<Row>(
     let wire: unknown = sql;
     let signal = options.signal;
     if (typeof sql === 'object' && sql !== null) {
-      const { signal: own, ...rest } = sql;
-      signal ??= own;
-      wire = { ...rest, values: portableValues(rest.values) };
+      const [split, own] = splitQuery(sql);
+      signal ??= own?.signal;
+      wire = split;
     }
     const callOptions = signal === undefined ? undefined : { signal };
     const kind = options.execute ? 'execute' : 'query';

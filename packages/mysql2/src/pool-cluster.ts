@@ -3,7 +3,16 @@ import { createPool, type Pool } from './pool.js';
 import type { PoolConnection } from './pool-connection.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
 
-/** How a namespace picks among the nodes its pattern matches. */
+/**
+ * How a namespace picks among the nodes its pattern matches: `'RR'` (round robin), `'RANDOM'`,
+ * or `'ORDER'` (the first online node).
+ *
+ * @example
+ * ```ts
+ * const selector: PoolClusterSelector = 'RANDOM';
+ * const [rows] = await cluster.of('REPLICA*', selector).query('SELECT 1 AS x');
+ * ```
+ */
 export type PoolClusterSelector = 'RR' | 'RANDOM' | 'ORDER';
 
 /**

@@ -101,6 +101,17 @@ export class PoolConnection extends Connection {
     super.destroy();
   }
 
+  /**
+   * Releases the connection to its pool (as `release()`) when an `await using` block exits.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using conn = await pool.getConnection();
+   *   await conn.query('SELECT 1');
+   * } // back in the pool here
+   * ```
+   */
   override async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }

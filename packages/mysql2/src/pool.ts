@@ -146,12 +146,28 @@ export class Pool extends EventEmitter {
     return { all: this.#count, free: this.#free.length, queued: this.#queue.length };
   }
 
-  /** Pool statistics of the worker threads (calls, wait and run times, live handles). */
+  /**
+   * Pool statistics of the worker threads (calls, wait and run times, live handles); undefined
+   * before the pool's first use.
+   *
+   * @example
+   * ```ts
+   * await pool.query('SELECT 1');
+   * console.log(pool.stats()?.threads, pool.stats()?.completed);
+   * ```
+   */
   stats(): PoolStats | undefined {
     return this.#core?.stats();
   }
 
-  /** The core pool's leak detector: subscribe with `pool.leaks.on('leak', ...)`. */
+  /**
+   * The core pool's leak detector: subscribe with `pool.leaks.on('leak', ...)`.
+   *
+   * @example
+   * ```ts
+   * pool.leaks.on('leak', (event) => console.error(event.reason, event.stack));
+   * ```
+   */
   get leaks(): CorePool['leaks'] {
     return this.#corePool().leaks;
   }
@@ -463,6 +479,25 @@ export class Pool extends EventEmitter {
 
   #release(entry: PoolEntry): void {
     entry.lastActive = Date.now();
+    if (this.config.resetOnRelease && !this.#closed && this.#all.has(entry) && !entry.dead) {
+      // mysql2's pool: COM_RESET_CONNECTION before the connection is handed out again (it is
+      // neither free nor lent meanwhile); one that fails to reset is destroyed, and a waiter
+      // gets a new connection instead.
+      entry.session.call('reset', []).then(
+        () => this.#handOver(entry),
+        () => {
+          entry.dead = true;
+          entry.session.call('destroy', []).catch(() => undefined);
+          this.#remove(entry, true);
+        },
+      );
+      return;
+    }
+    this.#handOver(entry);
+  }
+
+  /** Gives a released entry to the first waiter or the free list; drops a broken one. */
+  #handOver(entry: PoolEntry): void {
     if (this.#closed || !this.#all.has(entry)) return;
     if (entry.dead || entry.session.ended || entry.conn.closed) {
       this.#remove(entry, true);
@@ -555,6 +590,17 @@ export class Pool extends EventEmitter {
     return this.#formatter.format(sql, values);
   }
 
+  /**
+   * Ends the pool (as `end()`) when an `await using` block exits.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using pool = mysql.createPool({ host: '127.0.0.1', user: 'root', database: 'test' });
+   *   await pool.query('SELECT 1');
+   * } // pool.end() has run here
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.#closed) await this.end();
   }

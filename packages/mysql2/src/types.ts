@@ -1,4 +1,5 @@
 // Public types: mysql2's own where they describe plain data, plus the options this package adds.
+import type { FunctionReference } from '@unblock/core';
 import type {
   ConnectionOptions as Mysql2ConnectionOptions,
   FieldPacket,
@@ -38,8 +39,10 @@ export type QueryResult =
  * await conn.query({ sql: 'SELECT SLEEP(10)', signal: AbortSignal.timeout(100) });
  * ```
  */
-export interface QueryOptions extends Mysql2QueryOptions {
+export interface QueryOptions extends Omit<Mysql2QueryOptions, 'typeCast'> {
   signal?: AbortSignal;
+  /** mysql2's per-query typeCast; a function (self-contained) or a `{ module, export }` reference runs in the worker. */
+  typeCast?: Mysql2QueryOptions['typeCast'] | FunctionReference;
 }
 
 /**
@@ -53,8 +56,8 @@ export interface QueryOptions extends Mysql2QueryOptions {
  * ```
  */
 export type ConnectionOptions = Omit<Mysql2ConnectionOptions, 'typeCast' | 'queryFormat'> & {
-  typeCast?: Mysql2ConnectionOptions['typeCast'] | { module: string | URL; export: string };
-  queryFormat?: Mysql2ConnectionOptions['queryFormat'] | { module: string | URL; export: string };
+  typeCast?: Mysql2ConnectionOptions['typeCast'] | FunctionReference;
+  queryFormat?: Mysql2ConnectionOptions['queryFormat'] | FunctionReference;
 };
 
 /**
