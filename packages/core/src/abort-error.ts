@@ -1,4 +1,16 @@
-/** Where a call was when it was cancelled. */
+/**
+ * Where a call was when it was cancelled: `'queued'` (it never reached the driver) or
+ * `'running'`.
+ *
+ * @example
+ * ```ts
+ * import { AbortError, type AbortState } from '@unblock/core';
+ * const state: AbortState | undefined = await session
+ *   .call('query', [sql], { signal })
+ *   .then(() => undefined, (err) => (err instanceof AbortError ? err.state : undefined));
+ * if (state === 'queued') retryElsewhere(); // the driver never saw it
+ * ```
+ */
 export type AbortState = 'queued' | 'running';
 
 /**

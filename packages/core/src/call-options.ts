@@ -37,7 +37,21 @@ export function withCallOptions<T>(options: CallOptions, fn: () => T): T {
   return storage.run(combineCallOptions(storage.getStore(), options), fn);
 }
 
-/** The options in force for a call: the scope's, combined with the call's own. */
+/**
+ * The options in force for a call: the scope's (see {@link withCallOptions}), combined with
+ * the call's own. Session calls apply it themselves; an adapter uses it for waits of its own
+ * (a pool lease), so that the scope's signal and timeout cover those too.
+ *
+ * @example
+ * ```ts
+ * import { currentCallOptions, withCallOptions } from '@unblock/core';
+ * await withCallOptions({ timeout: 2000 }, async () => {
+ *   currentCallOptions(); // { timeout: 2000 }
+ *   currentCallOptions({ timeout: 500 }); // { signal: undefined, timeout: 500 }: the shortest wins
+ *   const lease = await acquire(currentCallOptions({ signal })); // an adapter's own wait
+ * });
+ * ```
+ */
 export function currentCallOptions(own?: CallOptions): CallOptions | undefined {
   const scope = storage.getStore();
   if (own === undefined) return scope;

@@ -1,6 +1,16 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
-/** Percentiles of a duration histogram, in milliseconds. */
+/**
+ * Percentiles of a duration histogram, in milliseconds: `waitTime` and `runTime` of
+ * {@link PoolStats}.
+ *
+ * @example
+ * ```ts
+ * const { waitTime, runTime } = pool.stats();
+ * metrics.gauge('db.wait.p99', waitTime.p99);
+ * metrics.gauge('db.run.p50', runTime.p50);
+ * ```
+ */
 export interface DurationSummary {
   count: number;
   mean: number;

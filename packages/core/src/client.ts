@@ -22,7 +22,15 @@ export interface QueryResult<Row = Record<string, unknown>> {
   columns: string[];
 }
 
-/** Parameters: positional `?` values, or named values where the driver has them. */
+/**
+ * Parameters: positional `?` values, or named values where the driver has them.
+ *
+ * @example
+ * ```ts
+ * await client.query('select * from users where id = ?', [1]);
+ * await client.query('select * from users where id = :id', { id: 1 }); // SQLite's named parameters
+ * ```
+ */
 export type QueryParams = readonly unknown[] | Readonly<Record<string, unknown>>;
 
 /**

@@ -28,5 +28,14 @@ export const ErrorCodes = {
   UNBLOCK_ERR_WORKER_INIT: 'The worker could not load its driver module or open its connection.',
 } as const;
 
-/** A code of one of unblock's own errors. */
+/**
+ * A code of one of unblock's own errors: a key of {@link ErrorCodes}.
+ *
+ * @example
+ * ```ts
+ * import { UnblockError, type ErrorCode } from '@unblock/core';
+ * const retryable: readonly ErrorCode[] = ['UNBLOCK_ERR_QUEUE_FULL', 'UNBLOCK_ERR_WORKER_EXITED'];
+ * if (err instanceof UnblockError && retryable.includes(err.code)) retry();
+ * ```
+ */
 export type ErrorCode = keyof typeof ErrorCodes;

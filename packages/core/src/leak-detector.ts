@@ -1,6 +1,16 @@
 import { EventEmitter } from 'node:events';
 
-/** Why a leak event was raised. */
+/**
+ * Why a leak event was raised: a handle `collected` unclosed, held past the `threshold`,
+ * `returned` after a threshold report, or still open when the pool closed (`open-at-close`).
+ *
+ * @example
+ * ```ts
+ * pool.leaks.on('leak', (e) => {
+ *   if (e.reason === 'collected' || e.reason === 'open-at-close') log.error(e.stack);
+ * });
+ * ```
+ */
 export type LeakReason = 'collected' | 'threshold' | 'returned' | 'open-at-close';
 
 /**

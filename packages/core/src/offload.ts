@@ -6,7 +6,18 @@ type AsyncFunction<F> = F extends (...args: infer A) => infer R
   ? (...args: A) => Promise<Remote<Awaited<R>>>
   : never;
 
-/** What a call returns: plain data as is; a class instance as a proxy of its methods. */
+/**
+ * What a call returns: plain data as is; a class instance as a proxy of its methods.
+ *
+ * @example
+ * ```ts
+ * const crypto = offload<typeof import('node:crypto')>('node:crypto');
+ * const hash = await crypto.createHash('sha256'); // Remote<Hash>: stays in the worker
+ * await hash.update('hello');
+ * const hex = await hash.digest('hex'); // a string: plain data comes back as is
+ * await hash[Symbol.asyncDispose]();
+ * ```
+ */
 export type Remote<T> = T extends
   string | number | boolean | bigint | null | undefined | Buffer | Uint8Array | Date | unknown[]
   ? T
@@ -30,7 +41,15 @@ export type Offloaded<T> = {
   [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: AsyncFunction<T[K]>;
 } & AsyncDisposable;
 
-/** Options of {@link offload}: the pool options, without the driver. */
+/**
+ * Options of {@link offload}: the pool options, without the driver.
+ *
+ * @example
+ * ```ts
+ * const options: OffloadOptions = { threads: 2, maxQueue: 1000, name: 'zlib' };
+ * const zlib = offload<typeof import('node:zlib')>('node:zlib', options);
+ * ```
+ */
 export type OffloadOptions = Omit<PoolOptions, 'driver' | 'defaultOptions'>;
 
 const offloadDriver = new URL('./worker/offload-driver.js', import.meta.url);

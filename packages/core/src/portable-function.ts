@@ -11,7 +11,21 @@ export interface FunctionReference {
   export: string;
 }
 
-/** How a user function travels to a worker: a module to import, or its source text. */
+/**
+ * How a user function travels to a worker: a module to import, or its source text. Made with
+ * {@link toPortableFunction} on the caller's side, turned back into a function with
+ * `loadPortableFunction()` in the worker.
+ *
+ * @example
+ * ```ts
+ * // on the caller's thread
+ * const spec: PortableFunction = toPortableFunction((a: number, b: number) => a + b, 'add');
+ * await session.call('udf', ['add', spec]);
+ * // in the worker, the driver's `udf` operation
+ * udf: async (db, [name, spec]) =>
+ *   void db.function(name as string, await loadPortableFunction(spec as PortableFunction)),
+ * ```
+ */
 export type PortableFunction =
   | { kind: 'module'; module: string; export: string }
   | { kind: 'source'; source: string; name: string };

@@ -3,6 +3,12 @@ import type { Pool } from './pool.js';
 
 /**
  * What {@link watchLeaks} found.
+ *
+ * @example
+ * ```ts
+ * const { events, live } = await watchLeaks(pool, { kinds: ['cursor'] }).check();
+ * // events: [] and live: {} when nothing leaked (check() throws otherwise)
+ * ```
  */
 export interface LeakReport {
   events: LeakEvent[];

@@ -15,4 +15,21 @@ describe('CommonJS', () => {
     });
     expect(out.trim()).toBe('function true');
   });
+
+  it('can require() @unblock/core/testing and check a pool for leaks', () => {
+    const script = `
+      const { offload, poolOf } = require('@unblock/core');
+      const { watchLeaks } = require('@unblock/core/testing');
+      const os = offload('node:os', { threads: 1 });
+      const leaks = watchLeaks(poolOf(os));
+      os.cpus()
+        .then(() => leaks.check())
+        .then((report) => { console.log(JSON.stringify(report)); leaks.stop(); return os[Symbol.asyncDispose](); });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('{"events":[],"live":{}}');
+  });
 });

@@ -90,6 +90,12 @@ describe('sessions', () => {
     expect(err.stack).toContain('session.test.ts');
     expect(err.stack).toContain('<worker thread>');
     expect(err.stack).toContain('echo-driver.mjs');
+    // In order: the header, the caller's frames (every one of them), the marker, the worker's.
+    const stack = err.stack!;
+    const marker = stack.indexOf('    at <worker thread>');
+    expect(stack.startsWith('Error: boom\n')).toBe(true);
+    expect(stack.lastIndexOf('session.test.ts')).toBeLessThan(marker);
+    expect(stack.indexOf('echo-driver.mjs')).toBeGreaterThan(marker);
     const typeErr = await s.call('failType').catch((e: unknown) => e);
     expect(typeErr).toBeInstanceOf(TypeError);
     await s.close();

@@ -1,4 +1,14 @@
-/** A handle the worker keeps for an object that a call returned; the caller gets a RemoteHandle. */
+/**
+ * A handle the worker keeps for an object that a call returned; the caller gets a RemoteHandle.
+ * Made by {@link OperationContext.handle}; an operation returns it (or a value containing it).
+ *
+ * @example
+ * ```ts
+ * operations: {
+ *   prepare: (db, [sql], ctx): HandleRef => ctx.handle(db.prepare(sql as string), 'statement'),
+ * },
+ * ```
+ */
 export class HandleRef {
   constructor(
     readonly id: number,
@@ -46,10 +56,33 @@ export interface OpenContext {
   notify(event: string, data?: unknown): void;
 }
 
-/** One operation of a driver: runs in the worker with the session's connection. */
+/**
+ * One operation of a driver: runs in the worker with the session's connection. What it returns
+ * (or resolves to) is the call's result; what it throws is rebuilt on the caller's side.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3';
+ * const exec: Operation<Database.Database> = (db, [sql]) => {
+ *   db.exec(sql as string);
+ * };
+ * export default defineDriver({ open: () => new Database(':memory:'), operations: { exec } });
+ * ```
+ */
 export type Operation<C> = (connection: C, args: unknown[], ctx: OperationContext) => unknown;
 
-/** The methods callable on handles of one kind, plus how to free such an object. */
+/**
+ * The methods callable on handles of one kind, plus how to free such an object.
+ *
+ * @example
+ * ```ts
+ * const cursor: HandleKind<IterableIterator<unknown>> = {
+ *   methods: { next: (iterator) => iterator.next() },
+ *   release: (iterator) => void iterator.return?.(), // closed by the caller, or collected there
+ * };
+ * export default defineDriver({ open, operations, handles: { cursor } });
+ * ```
+ */
 export interface HandleKind<T = never> {
   /** Methods by name, called as `method(object, args, ctx)`. */
   methods?: Record<string, (object: T, args: unknown[], ctx: OperationContext) => unknown>;
