@@ -20,7 +20,10 @@ export interface DurationSummary {
   max: number;
 }
 
-/** Counts calls and records how long they waited (before reaching a worker) and ran. */
+/**
+ * Counts calls and records how long they ran (the operation in the worker, as the worker
+ * timed it) and waited (the rest: queued on either side, and the trips there and back).
+ */
 export class CallStats {
   completed = 0;
   failed = 0;
@@ -28,10 +31,12 @@ export class CallStats {
   private readonly wait: RecordableHistogram = createHistogram();
   private readonly run: RecordableHistogram = createHistogram();
 
-  /** Records one finished call; times are `performance.now()` readings. */
-  record(queuedAt: number, sentAt: number, endedAt: number): void {
-    this.wait.record(Math.max(1, Math.round((sentAt - queuedAt) * 1e6)));
-    this.run.record(Math.max(1, Math.round((endedAt - sentAt) * 1e6)));
+  /** Records one answered call: `performance.now()` at the call and at its answer, and its run time (µs). */
+  record(queuedAt: number, answeredAt: number, ranUs: number): void {
+    const totalNs = (answeredAt - queuedAt) * 1e6;
+    const ranNs = ranUs * 1e3;
+    this.wait.record(Math.max(1, Math.round(totalNs - ranNs)));
+    this.run.record(Math.max(1, Math.round(ranNs)));
   }
 
   waitTime(): DurationSummary {

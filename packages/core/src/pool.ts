@@ -88,7 +88,9 @@ export interface PoolStats {
   completed: number;
   failed: number;
   aborted: number;
+  /** Per answered call: the time it was not running (queued on either side, and its trips). */
   waitTime: DurationSummary;
+  /** Per answered call: how long its operation ran in the worker. */
   runTime: DurationSummary;
   handles: { total: number; byKind: Record<string, number>; byThread: Record<number, number> };
 }

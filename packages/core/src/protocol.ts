@@ -43,8 +43,11 @@ export type CallMessage = [id: number, target: number, op: string, args: unknown
 export const Outcome = { ok: 0, error: 1, skipped: 2, cancelled: 3 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
 
-/** One answer: [id, outcome, encoded value or serialised error]. */
-export type ResultMessage = [id: number, outcome: OutcomeCode, value: unknown];
+/**
+ * One answer: [id, outcome, encoded value or serialised error, how long the worker ran it (µs;
+ * absent for a call that never ran)].
+ */
+export type ResultMessage = [id: number, outcome: OutcomeCode, value: unknown, ranUs?: number];
 
 export type ToWorker =
   | { k: 'calls'; calls: CallMessage[] }

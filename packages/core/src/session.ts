@@ -66,7 +66,6 @@ interface PendingCall {
   sent: boolean;
   settled: boolean;
   queuedAt: number;
-  sentAt: number;
   cleanup: (() => void) | undefined;
   rows: unknown[] | undefined;
   /** Set by an abort that came too late to settle the call itself (see `abort`). */
@@ -269,7 +268,6 @@ export class Session {
         sent: false,
         settled: false,
         queuedAt: performance.now(),
-        sentAt: 0,
         cleanup: undefined,
         rows: undefined,
         abortReason: undefined,
@@ -478,13 +476,9 @@ export class Session {
     if (this.outbox.length === 0 || (this.ended && this.broken !== undefined)) return;
     const calls = this.outbox;
     this.outbox = [];
-    const now = performance.now();
     for (const call of calls) {
       const entry = this.pending.get(call[0]);
-      if (entry !== undefined) {
-        entry.sent = true;
-        entry.sentAt = now;
-      }
+      if (entry !== undefined) entry.sent = true;
     }
     if (calls.length === 1 && this.sendByLane(calls[0])) {
       this.awaitLaneAnswer(calls[0][0]);
@@ -628,7 +622,7 @@ export class Session {
     }
   }
 
-  private answer([id, outcome, value]: ResultMessage): void {
+  private answer([id, outcome, value, ranUs]: ResultMessage): void {
     const entry = this.pending.get(id);
     if (entry === undefined) return;
     this.pending.delete(id);
@@ -650,7 +644,7 @@ export class Session {
     } finally {
       this.decoding = undefined;
     }
-    this.env.stats.record(entry.queuedAt, entry.sentAt, performance.now());
+    this.env.stats.record(entry.queuedAt, performance.now(), ranUs ?? 0);
     this.settle(entry, outcome === Outcome.ok, decoded);
   }
 

@@ -10,7 +10,7 @@ import {
   type RemoteHandle,
   type Session,
 } from '@unblock/core';
-import { pool as makePool } from './helpers.js';
+import { pool as makePool, sleep } from './helpers.js';
 
 describe('pool lifecycle, backpressure and observability', () => {
   it('rejects calls past maxQueue with UNBLOCK_ERR_QUEUE_FULL and recovers', async () => {
@@ -95,6 +95,23 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(stats.runTime.count).toBe(3);
     expect(stats.runTime.p50).toBeGreaterThan(0);
     await pool.destroy();
+  });
+
+  it('tells a call queued in the worker (waitTime) from one running (runTime)', async () => {
+    const pool = makePool({ threads: 1 });
+    const s = await pool.openSession();
+    const first = s.call('spin', [150]);
+    const second = s.call('spin', [150]);
+    await sleep(50);
+    expect(pool.stats()).toMatchObject({ running: 1, queued: 1 });
+    await Promise.all([first, second]);
+    const { runTime, waitTime } = pool.stats();
+    expect(runTime.count).toBe(2);
+    // Each ran for its 150 ms; the second waited behind the first, in the worker's queue.
+    expect(runTime.p50).toBeGreaterThanOrEqual(149);
+    expect(runTime.max).toBeLessThan(290);
+    expect(waitTime.max).toBeGreaterThanOrEqual(140);
+    await pool.close();
   });
 
   it('publishes call start, end and error on diagnostics_channel', async () => {

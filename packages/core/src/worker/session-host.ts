@@ -83,6 +83,8 @@ export class SessionHost {
   private callsFollowUp = false;
   /** Whether the last answer went by lane (the caller was waiting for it, not asleep). */
   private lastAnswerByLane = false;
+  /** When the running call's operation started (its answer says how long it ran). */
+  private startedAt = 0;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -284,6 +286,7 @@ export class SessionHost {
     let value: unknown;
     let outcome: typeof Outcome.ok | typeof Outcome.error = Outcome.ok;
     this.executing = id;
+    this.startedAt = performance.now();
     try {
       value = invoke(
         this.driver,
@@ -330,13 +333,14 @@ export class SessionHost {
       if (outcome === Outcome.error) outcome = Outcome.cancelled;
     }
     const byLane = id === this.laneCall;
+    const ran = this.ranUs();
     if (byLane) {
       this.laneCall = 0;
       // A plain value (all the lane takes) encodes to a copy of itself: written as it is.
       if (
         outcome === Outcome.ok &&
         !(value instanceof RowSet) &&
-        this.answerByLane([id, outcome, value])
+        this.answerByLane([id, outcome, value, ran])
       ) {
         return;
       }
@@ -352,9 +356,14 @@ export class SessionHost {
       outcome = Outcome.error;
       encoded = encodeValue(err, ctx, 'error');
     }
-    if (byLane && this.answerByLane([id, outcome, encoded])) return;
-    this.outbox.push([id, outcome, encoded]);
+    if (byLane && this.answerByLane([id, outcome, encoded, ran])) return;
+    this.outbox.push([id, outcome, encoded, ran]);
     if (this.outbox.length >= PARTIAL_REPLY) this.flush();
+  }
+
+  /** How long the running call has run, in whole µs. */
+  private ranUs(): number {
+    return Math.round((performance.now() - this.startedAt) * 1000);
   }
 
   /** Answers a call that came by lane the same way, if the caller is still waiting there. */
@@ -451,7 +460,12 @@ export class SessionHost {
     const failure = stream?.error;
     if (failure !== undefined) this.push(id, Outcome.error, failure.error);
     else
-      this.outbox.push([id, Outcome.ok, encodeRowSet(set, from, set.rows.length, this.transfer)]);
+      this.outbox.push([
+        id,
+        Outcome.ok,
+        encodeRowSet(set, from, set.rows.length, this.transfer),
+        this.ranUs(),
+      ]);
     this.flush();
   }
 
