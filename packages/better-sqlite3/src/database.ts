@@ -17,6 +17,7 @@ import {
 import { bindable } from './bind.js';
 import { SqliteError } from './errors.js';
 import { interruptHook } from './interrupt.js';
+import { checkTableDefinition } from './table-definition.js';
 import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
 import { Statement, kCreate } from './statement.js';
 import { createTransaction, type Transaction } from './transaction.js';
@@ -91,6 +92,8 @@ export interface FunctionOptions {
   deterministic?: boolean;
   directOnly?: boolean;
   safeIntegers?: boolean;
+  /** Arity of a function given as a module reference (a function's own is its `length`). */
+  length?: number;
 }
 
 /**
@@ -125,7 +128,14 @@ export interface BackupOptions {
     ((info: { totalPages: number; remainingPages: number }) => number | void) | FunctionReference;
 }
 
-/** What `db.backup()` resolves to. */
+/**
+ * What `db.backup()` resolves to.
+ *
+ * @example
+ * ```ts
+ * const { totalPages, remainingPages }: BackupMetadata = await db.backup('backup.db');
+ * ```
+ */
 export interface BackupMetadata {
   totalPages: number;
   remainingPages: number;
@@ -157,9 +167,13 @@ function busyDatabase(): TypeError {
   return new TypeError('This database connection is busy executing a query');
 }
 
+/** The arity of `fn` (a module reference's is `explicit`), checked as the driver does. */
 function functionLength(fn: unknown, explicit: number | undefined): number {
-  if (typeof fn === 'function') return fn.length;
-  return explicit ?? 0;
+  const length = typeof fn === 'function' ? fn.length : (explicit ?? 0);
+  if (!Number.isInteger(length) || length < 0) {
+    throw new TypeError('Expected function.length to be a positive integer');
+  }
+  return length;
 }
 
 function isUserFunction(value: unknown): value is UserFunction {
@@ -181,17 +195,18 @@ function booleanOption(options: object, key: string): boolean {
   return value;
 }
 
+/** The flags of `function()` and `aggregate()`, checked in the driver's order. */
 function functionFlags(options: object): Record<string, unknown> {
+  const safeIntegers =
+    'safeIntegers' in options ? booleanOption(options, 'safeIntegers') : undefined;
   const flags: Record<string, unknown> = {
     deterministic: booleanOption(options, 'deterministic'),
     directOnly: booleanOption(options, 'directOnly'),
     varargs: booleanOption(options, 'varargs'),
   };
-  if ('safeIntegers' in options) flags.safeIntegers = booleanOption(options, 'safeIntegers');
+  if (safeIntegers !== undefined) flags.safeIntegers = safeIntegers;
   return flags;
 }
-
-const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
 
 /**
  * A SQLite database, opened in a worker thread: better-sqlite3's API with every call returning
@@ -215,6 +230,12 @@ export class Database {
   /**
    * Resolves once the connection is open; rejects with the driver's error when it cannot
    * open (every call made before then waits for it, and fails the same way).
+   *
+   * @example
+   * ```ts
+   * const db = new Database('app.db', { fileMustExist: true });
+   * await db.ready; // rejects with SqliteError SQLITE_CANTOPEN when app.db is missing
+   * ```
    */
   readonly ready: Promise<this>;
 
@@ -306,26 +327,66 @@ export class Database {
     return db;
   }
 
-  /** False once `close()` was called or the database failed to open. */
+  /**
+   * False once `close()` was called or the database failed to open (true while opening).
+   *
+   * @example
+   * ```ts
+   * await db.close();
+   * console.log(db.open); // false
+   * ```
+   */
   get open(): boolean {
     return !this.#closed && this.#failed === undefined;
   }
 
-  /** Whether the writer connection is inside a transaction (kept current by the worker). */
+  /**
+   * Whether the writer connection is inside a transaction (kept current by the worker, in
+   * shared memory, so it is read synchronously; raw `BEGIN` included).
+   *
+   * @example
+   * ```ts
+   * await db.exec('begin');
+   * console.log(db.inTransaction); // true
+   * ```
+   */
   get inTransaction(): boolean {
-    return this.#state[StateSlot.inTransaction] === 1;
+    // A writer whose worker exited took its transaction with it (its last word is stale).
+    return this.#state[StateSlot.inTransaction] === 1 && this.#writer?.ended !== true;
   }
 
-  /** The filename, as given. */
+  /**
+   * The filename, as given (untrimmed).
+   *
+   * @example
+   * ```ts
+   * console.log(new Database('app.db').name); // 'app.db'
+   * ```
+   */
   get name(): string {
     return this.#options.filenameGiven;
   }
 
-  /** Whether the database is in memory or temporary. */
+  /**
+   * Whether the database is in memory or temporary.
+   *
+   * @example
+   * ```ts
+   * console.log(new Database(':memory:').memory); // true
+   * ```
+   */
   get memory(): boolean {
     return this.#options.anonymous;
   }
 
+  /**
+   * Whether the database was opened read-only.
+   *
+   * @example
+   * ```ts
+   * console.log(new Database('app.db', { readonly: true }).readonly); // true
+   * ```
+   */
   get readonly(): boolean {
     return this.#options.readonly;
   }
@@ -362,12 +423,13 @@ export class Database {
    * await db.exec('create table a (x); create table b (y);');
    * ```
    */
-  async exec(sql: string): Promise<this> {
+  exec(sql: string): Promise<this> {
+    // Not `async`: an argument error is thrown here, as the driver does, not a rejection.
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
-    this.#assertNotIterating(true);
+    const busy = this.#iteratingError(true);
+    if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, sql);
-    await this.#call(Route.write, 'exec', [sql]);
-    return this;
+    return this.#call(Route.write, 'exec', [sql]).then(() => this);
   }
 
   /**
@@ -486,7 +548,8 @@ export class Database {
     let opts: unknown = options;
     let impl: unknown = fn;
     if (opts == null) opts = {};
-    if (isUserFunction(opts) && impl === undefined) {
+    // As in the driver, a function in second place is the function (whatever follows it).
+    if (typeof opts === 'function' || (isUserFunction(opts) && impl === undefined)) {
       impl = opts;
       opts = {};
     }
@@ -496,7 +559,7 @@ export class Database {
       throw new TypeError('Expected second argument to be an options object');
     if (!name) throw new TypeError('User-defined function name cannot be an empty string');
     const flags = functionFlags(opts as object);
-    const length = functionLength(impl, (opts as { length?: number }).length);
+    const length = functionLength(impl, (opts as FunctionOptions).length);
     if (!flags.varargs && length > 100) {
       throw new RangeError('User-defined functions cannot have more than 100 arguments');
     }
@@ -575,23 +638,9 @@ export class Database {
     if (!name) throw new TypeError('Virtual table module name cannot be an empty string');
     if (typeof definition === 'object' && definition !== null && !('export' in definition)) {
       const def = definition as Record<string, unknown>;
-      if (!Object.hasOwn(def, 'rows')) {
-        throw new TypeError(
-          `Virtual table module "${name}" used a table definition without a "rows" property`,
-        );
-      }
-      if (!Object.hasOwn(def, 'columns')) {
-        throw new TypeError(
-          `Virtual table module "${name}" used a table definition without a "columns" property`,
-        );
-      }
-      const rows = def.rows;
-      if (typeof rows !== 'function' || Object.getPrototypeOf(rows) !== GeneratorFunction) {
-        throw new TypeError(
-          `Virtual table module "${name}" used a table definition with an invalid "rows" property (should be a generator function)`,
-        );
-      }
-      const { rows: _rows, columns, ...rest } = def;
+      // Checked here, as the driver does at once, rather than by the workers after the call.
+      checkTableDefinition(def, name);
+      const { rows, columns, ...rest } = def;
       this.#addSetup({
         k: 'table',
         name,
@@ -812,11 +861,17 @@ export class Database {
     onFailure?: (err: unknown) => unknown,
   ): Promise<unknown> {
     const result = target.session.call(op, args, this.#callOptions);
+    // Whether the call belongs to a transaction on the writer (read when it is sent: by the
+    // time it fails, the transaction's scope may be over). Such a call is never sent again.
+    const inTransaction =
+      target.reader === undefined &&
+      (this.#state[StateSlot.inTransaction] === 1 ||
+        (this.#gate !== undefined && currentScope(this) !== undefined));
     return result.then(map, (err: unknown) => {
-      if (onFailure === undefined) return this.#recover(target, op, args, err, map);
+      if (onFailure === undefined) return this.#recover(target, op, args, err, map, inTransaction);
       let recovered: Promise<unknown>;
       try {
-        recovered = this.#recover(target, op, args, err, map);
+        recovered = this.#recover(target, op, args, err, map, inTransaction);
       } catch (failure) {
         return onFailure(failure);
       }
@@ -824,13 +879,18 @@ export class Database {
     });
   }
 
-  /** A failed call: sent again when that is safe (see #send), else the error is thrown. */
+  /**
+   * A failed call: sent again when that is safe (see #send), else the error is thrown. A call
+   * made in a transaction never is: the transaction died with its worker, and the call would run
+   * in autocommit mode on the new writer, committing part of the transaction.
+   */
   #recover(
     target: Target,
     op: string,
     args: unknown[],
     err: unknown,
     map: ((value: unknown) => unknown) | undefined,
+    inTransaction: boolean,
   ): Promise<unknown> {
     const { session } = target;
     if (err instanceof AbortError && err.state === 'running' && !this.#canInterrupt(session)) {
@@ -844,7 +904,7 @@ export class Database {
     const resend =
       err instanceof SessionBrokenError ||
       (err instanceof WorkerExitedError && this.#terminated.has(session));
-    if (!resend || this.#closed) throw err;
+    if (!resend || inTransaction || this.#closed) throw err;
     const again =
       target.reader !== undefined
         ? this.#call(Route.write, op, args)
@@ -877,8 +937,13 @@ export class Database {
       this.#setupFailure = undefined;
       return Promise.reject(failure);
     }
-    const inScope = this.#gate !== undefined && currentScope(this) !== undefined;
+    const scope = this.#gate === undefined ? undefined : currentScope(this);
+    const inScope = scope !== undefined;
     const outside = this.#gate !== undefined && !inScope;
+    if (scope?.writer !== undefined && (scope.writer.ended || scope.writer !== this.#writer)) {
+      // The transaction's worker exited: its later calls would run outside any transaction.
+      return Promise.reject(new SessionBrokenError());
+    }
     if (route === Route.read && !inScope) {
       // From outside an open transaction, a reader sees the last committed state.
       const reader = this.#pickReader(outside);
@@ -1047,18 +1112,39 @@ export class Database {
     const scope = newScope(this);
     try {
       try {
-        await runInScope(scope, () => this.#call(Route.write, 'tx', [begin]));
+        await runInScope(scope, () => this.#begin(scope, begin));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['commit']));
         return result;
       } catch (err) {
-        await this.#undo('rollback');
+        await this.#undo('rollback', scope.writer);
         throw err;
       }
     } finally {
       scope.done = true;
       this.#gate = undefined;
       open();
+    }
+  }
+
+  /**
+   * Sends BEGIN and records the writer it ran on as the transaction's. A BEGIN queued behind a
+   * call whose worker core terminated never ran: it is sent once more, to the new writer.
+   */
+  async #begin(scope: TxScope, begin: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      scope.writer = undefined;
+      const target = await this.#target(Route.write);
+      scope.writer = target.session;
+      try {
+        await target.session.call('tx', [begin], this.#callOptions);
+        return;
+      } catch (err) {
+        const resend =
+          err instanceof SessionBrokenError ||
+          (err instanceof WorkerExitedError && this.#terminated.has(target.session));
+        if (!resend || attempt > 0 || this.#closed) throw err;
+      }
     }
   }
 
@@ -1069,7 +1155,7 @@ export class Database {
     args: unknown[],
   ): Promise<unknown> {
     const unlock = outer === undefined ? () => undefined : await lockScope(outer);
-    const scope = newScope(this);
+    const scope = newScope(this, outer === undefined ? this.#writer : outer.writer);
     try {
       try {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
@@ -1077,7 +1163,7 @@ export class Database {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['release']));
         return result;
       } catch (err) {
-        await this.#undo('rollbackTo');
+        await this.#undo('rollbackTo', scope.writer);
         throw err;
       }
     } finally {
@@ -1088,11 +1174,11 @@ export class Database {
 
   /**
    * Rolls back outside every async-local scope (an aborted signal must not stop it) and
-   * without a timeout. A writer whose worker died has nothing left to roll back.
+   * without a timeout, on the writer the transaction began on. A writer whose worker died has
+   * nothing left to roll back (and its replacement has no transaction of ours to undo).
    */
-  async #undo(step: 'rollback' | 'rollbackTo'): Promise<void> {
-    const writer = this.#writer;
-    if (writer === undefined || writer.ended) return;
+  async #undo(step: 'rollback' | 'rollbackTo', writer: Session | undefined): Promise<void> {
+    if (writer === undefined || writer.ended || writer !== this.#writer) return;
     try {
       await runDetached(() => writer.call('tx', [step]));
     } catch (err) {

@@ -17,7 +17,15 @@ export interface NativeStatement {
   columns(): ColumnDefinition[];
 }
 
-/** What `stmt.columns()` returns for one column. */
+/**
+ * What `stmt.columns()` returns for one column (nulls for an expression).
+ *
+ * @example
+ * ```ts
+ * const [id]: ColumnDefinition[] = await (await db.prepare('select id from users')).columns();
+ * // { name: 'id', column: 'id', table: 'users', database: 'main', type: 'INTEGER' }
+ * ```
+ */
 export interface ColumnDefinition {
   name: string;
   column: string | null;

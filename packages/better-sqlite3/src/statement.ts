@@ -94,7 +94,17 @@ export class Statement {
     });
   }
 
-  /** True while an iterator of this statement is open. */
+  /**
+   * True while an iterator of this statement is open.
+   *
+   * @example
+   * ```ts
+   * const rows = stmt.iterate();
+   * console.log(stmt.busy); // true
+   * await rows.return();
+   * console.log(stmt.busy); // false
+   * ```
+   */
   get busy(): boolean {
     return this.#cursors > 0;
   }
@@ -154,8 +164,8 @@ export class Statement {
    * ```
    */
   runMany(paramsList: readonly unknown[]): Promise<RunResult> {
-    if (!Array.isArray(paramsList))
-      return Promise.reject(new TypeError('Expected first argument to be an array'));
+    // An argument error is thrown (not a rejection), as the driver's methods do.
+    if (!Array.isArray(paramsList)) throw new TypeError('Expected first argument to be an array');
     if (this.#bound !== undefined) {
       return Promise.reject(new TypeError('This statement already has bound parameters'));
     }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Session } from '@unblock/core';
 
 /** One transaction (or savepoint) in progress: calls made inside its async context run in it. */
 export interface TxScope {
@@ -8,6 +9,11 @@ export interface TxScope {
   tail: Promise<void>;
   /** Set when the transaction ended: late calls from its context then run as outside calls. */
   done: boolean;
+  /**
+   * The writer session the transaction began on, once BEGIN was sent. The transaction lives
+   * in that connection only: if its worker exits, calls of the scope must not reach another.
+   */
+  writer: Session | undefined;
 }
 
 const storage = new AsyncLocalStorage<TxScope>();
@@ -33,8 +39,8 @@ export function runInScope<R>(scope: TxScope, fn: () => R): R {
 }
 
 /** A new scope for `db`, child of whatever scope is current. */
-export function newScope(db: object): TxScope {
-  return { db, parent: storage.getStore(), tail: Promise.resolve(), done: false };
+export function newScope(db: object, writer?: Session): TxScope {
+  return { db, parent: storage.getStore(), tail: Promise.resolve(), done: false, writer };
 }
 
 /** Waits for the nested transactions before this one; resolves to the function that lets the next go. */

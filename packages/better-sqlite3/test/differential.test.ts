@@ -1,6 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from '@unblock/better-sqlite3';
-import { outcome, Raw } from './helpers.js';
+import { poolOf } from '@unblock/better-sqlite3/testing';
+import { outcome, Raw, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+/** Where both drivers run: in memory, and a WAL file database whose reads go to the readers. */
+const TARGETS = [
+  { name: ':memory:', file: () => ':memory:', wal: false },
+  {
+    name: 'a WAL file database with 2 readers',
+    file: () => tmp.file('differential.db'),
+    wal: true,
+  },
+];
 
 const SCHEMA = `
   create table people (id integer primary key, name text not null unique, age integer, score real, avatar blob);
@@ -8,184 +22,198 @@ const SCHEMA = `
   insert into big values (9007199254740993);
 `;
 
-describe('differential: raw better-sqlite3 vs @unblock/better-sqlite3', () => {
-  const raw = new Raw(':memory:');
-  const db = new Database(':memory:');
+describe.each(TARGETS)(
+  'differential: raw better-sqlite3 vs @unblock/better-sqlite3 on $name',
+  (target) => {
+    const raw = new Raw(target.wal ? tmp.file('raw-differential.db') : ':memory:');
+    const db = new Database(target.file(), { readers: 2 });
 
-  beforeAll(async () => {
-    raw.exec(SCHEMA);
-    await db.exec(SCHEMA);
-  });
-  afterAll(async () => {
-    raw.close();
-    await db.close();
-  });
-
-  type Op = {
-    sql: string;
-    method: 'run' | 'get' | 'all';
-    params: unknown[];
-    mode?: 'pluck' | 'raw' | 'expand';
-    safe?: boolean;
-  };
-
-  async function both(op: Op): Promise<void> {
-    const expected = await outcome(() => {
-      let stmt = raw.prepare(op.sql);
-      if (op.mode) stmt = stmt[op.mode]();
-      if (op.safe) stmt = stmt.safeIntegers();
-      return stmt[op.method](...op.params);
+    beforeAll(async () => {
+      if (target.wal) {
+        raw.pragma('journal_mode = WAL');
+        await db.pragma('journal_mode = WAL');
+        for (let i = 0; i < 300 && poolOf(db).stats().sessions < 3; i++)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(poolOf(db).stats().sessions).toBe(3);
+      }
+      raw.exec(SCHEMA);
+      await db.exec(SCHEMA);
     });
-    const actual = await outcome(async () => {
-      let stmt = await db.prepare(op.sql);
-      if (op.mode) stmt = stmt[op.mode]();
-      if (op.safe) stmt = stmt.safeIntegers();
-      return stmt[op.method](...op.params);
+    afterAll(async () => {
+      raw.close();
+      await db.close();
     });
-    expect(
-      actual,
-      `${op.method} ${op.sql} ${op.params.map((p) => typeof p).join(',')}`,
-    ).toStrictEqual(expected);
-  }
 
-  it('inserts and reads rows with the same values and types', async () => {
-    const cases: Op[] = [
-      {
-        sql: 'insert into people (name, age, score, avatar) values (?, ?, ?, ?)',
-        method: 'run',
-        params: ['ada', 36, 1.5, Buffer.from([1, 2, 3])],
-      },
-      {
-        sql: 'insert into people (name, age) values (@name, @age)',
-        method: 'run',
-        params: [{ name: 'bob', age: 7 }],
-      },
-      { sql: 'insert into people (name, age) values (?, ?)', method: 'run', params: [['cy', 1n]] },
-      { sql: 'select * from people order by id', method: 'all', params: [] },
-      { sql: 'select * from people where name = ?', method: 'get', params: ['ada'] },
-      { sql: 'select * from people where name = ?', method: 'get', params: ['nobody'] },
-      { sql: 'select name from people order by id', method: 'all', params: [], mode: 'pluck' },
-      { sql: 'select id, name from people order by id', method: 'all', params: [], mode: 'raw' },
-      { sql: 'select * from people where id = 1', method: 'get', params: [], mode: 'expand' },
-      { sql: 'select n from big', method: 'get', params: [], safe: true },
-      { sql: 'select n from big', method: 'get', params: [] },
-      { sql: 'select id from people', method: 'all', params: [], safe: true },
-      { sql: 'select 1 as a, 2 as a', method: 'get', params: [] },
-      { sql: 'update people set age = age + 1', method: 'run', params: [] },
-      { sql: 'select * from people', method: 'run', params: [] },
-      { sql: "select x'00ff' as b, null as n, 'é' as s", method: 'all', params: [] },
-    ];
-    for (const op of cases) await both(op);
-  });
-
-  it('rejects bad binds and bad SQL with the driver errors', async () => {
-    const cases: Op[] = [
-      { sql: 'select ?', method: 'get', params: [true] },
-      { sql: 'select ?', method: 'get', params: [new Date()] },
-      { sql: 'select ?', method: 'get', params: [new Map()] },
-      { sql: 'select ?', method: 'get', params: [() => 1] },
-      { sql: 'select ?', method: 'get', params: [Symbol('s')] },
-      { sql: 'select ?', method: 'get', params: [[{ a: 1 }]] },
-      { sql: 'select ?', method: 'get', params: [2n ** 70n] },
-      { sql: 'select ?', method: 'get', params: [] },
-      { sql: 'select ?', method: 'get', params: [1, 2] },
-      { sql: 'select @x', method: 'get', params: [{}] },
-      { sql: 'select @x', method: 'get', params: [{ x: 1 }, { y: 2 }] },
-      { sql: 'insert into people (name) values (?)', method: 'get', params: ['z'] },
-      { sql: 'insert into people (name) values (?)', method: 'run', params: ['ada'] },
-      { sql: 'insert into people (id, name) values (1, ?)', method: 'run', params: ['dup'] },
-      { sql: 'select 1; select 2', method: 'get', params: [] },
-      { sql: '', method: 'get', params: [] },
-      { sql: '   -- only a comment', method: 'get', params: [] },
-      { sql: 'select 1; -- trailing comment', method: 'get', params: [] },
-      { sql: 'selec 1', method: 'get', params: [] },
-      { sql: 'select * from missing', method: 'all', params: [] },
-    ];
-    for (const op of cases) await both(op);
-  });
-
-  it('agrees on toggles on non-readers', async () => {
-    const a = await outcome(() => raw.prepare('delete from big where 0').pluck());
-    const b = await outcome(async () => (await db.prepare('delete from big where 0')).pluck());
-    expect('error' in b && b.error).toStrictEqual('error' in a && a.error);
-  });
-
-  it('agrees on a generated workload of mixed statements', async () => {
-    raw.exec('create table w (k integer primary key, v text, n real)');
-    await db.exec('create table w (k integer primary key, v text, n real)');
-    let seed = 42;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+    type Op = {
+      sql: string;
+      method: 'run' | 'get' | 'all';
+      params: unknown[];
+      mode?: 'pluck' | 'raw' | 'expand';
+      safe?: boolean;
     };
-    for (let i = 0; i < 300; i++) {
-      const k = rand(50);
-      const pick = rand(6);
-      const op: Op =
-        pick === 0
-          ? { sql: 'insert into w values (?, ?, ?)', method: 'run', params: [k, `v${k}`, k / 3] }
-          : pick === 1
-            ? { sql: 'update w set n = n * 2 where k = ?', method: 'run', params: [k] }
-            : pick === 2
-              ? { sql: 'delete from w where k = ?', method: 'run', params: [k] }
-              : pick === 3
-                ? { sql: 'select * from w where k = ?', method: 'get', params: [k] }
-                : pick === 4
-                  ? { sql: 'select * from w where k > ? order by k', method: 'all', params: [k] }
-                  : {
-                      sql: 'select count(*), sum(n) from w',
-                      method: 'get',
-                      params: [],
-                      mode: 'raw',
-                    };
-      await both(op);
+
+    async function both(op: Op): Promise<void> {
+      const expected = await outcome(() => {
+        let stmt = raw.prepare(op.sql);
+        if (op.mode) stmt = stmt[op.mode]();
+        if (op.safe) stmt = stmt.safeIntegers();
+        return stmt[op.method](...op.params);
+      });
+      const actual = await outcome(async () => {
+        let stmt = await db.prepare(op.sql);
+        if (op.mode) stmt = stmt[op.mode]();
+        if (op.safe) stmt = stmt.safeIntegers();
+        return stmt[op.method](...op.params);
+      });
+      expect(
+        actual,
+        `${op.method} ${op.sql} ${op.params.map((p) => typeof p).join(',')}`,
+      ).toStrictEqual(expected);
     }
-  });
 
-  it('agrees on pragma and exec', async () => {
-    expect(await db.pragma('user_version', { simple: true })).toStrictEqual(
-      raw.pragma('user_version', { simple: true }),
-    );
-    expect(await db.pragma('table_info(people)')).toStrictEqual(raw.pragma('table_info(people)'));
-    expect(await outcome(() => db.exec('insert into nope values (1)'))).toStrictEqual(
-      await outcome(() => raw.exec('insert into nope values (1)')),
-    );
-  });
+    it('inserts and reads rows with the same values and types', async () => {
+      const cases: Op[] = [
+        {
+          sql: 'insert into people (name, age, score, avatar) values (?, ?, ?, ?)',
+          method: 'run',
+          params: ['ada', 36, 1.5, Buffer.from([1, 2, 3])],
+        },
+        {
+          sql: 'insert into people (name, age) values (@name, @age)',
+          method: 'run',
+          params: [{ name: 'bob', age: 7 }],
+        },
+        {
+          sql: 'insert into people (name, age) values (?, ?)',
+          method: 'run',
+          params: [['cy', 1n]],
+        },
+        { sql: 'select * from people order by id', method: 'all', params: [] },
+        { sql: 'select * from people where name = ?', method: 'get', params: ['ada'] },
+        { sql: 'select * from people where name = ?', method: 'get', params: ['nobody'] },
+        { sql: 'select name from people order by id', method: 'all', params: [], mode: 'pluck' },
+        { sql: 'select id, name from people order by id', method: 'all', params: [], mode: 'raw' },
+        { sql: 'select * from people where id = 1', method: 'get', params: [], mode: 'expand' },
+        { sql: 'select n from big', method: 'get', params: [], safe: true },
+        { sql: 'select n from big', method: 'get', params: [] },
+        { sql: 'select id from people', method: 'all', params: [], safe: true },
+        { sql: 'select 1 as a, 2 as a', method: 'get', params: [] },
+        { sql: 'update people set age = age + 1', method: 'run', params: [] },
+        { sql: 'select * from people', method: 'run', params: [] },
+        { sql: "select x'00ff' as b, null as n, 'é' as s", method: 'all', params: [] },
+      ];
+      for (const op of cases) await both(op);
+    });
 
-  it('agrees on columns()', async () => {
-    expect(
-      await (await db.prepare('select id, name as n, 1 + 1 from people')).columns(),
-    ).toStrictEqual(raw.prepare('select id, name as n, 1 + 1 from people').columns());
-  });
+    it('rejects bad binds and bad SQL with the driver errors', async () => {
+      const cases: Op[] = [
+        { sql: 'select ?', method: 'get', params: [true] },
+        { sql: 'select ?', method: 'get', params: [new Date()] },
+        { sql: 'select ?', method: 'get', params: [new Map()] },
+        { sql: 'select ?', method: 'get', params: [() => 1] },
+        { sql: 'select ?', method: 'get', params: [Symbol('s')] },
+        { sql: 'select ?', method: 'get', params: [[{ a: 1 }]] },
+        { sql: 'select ?', method: 'get', params: [2n ** 70n] },
+        { sql: 'select ?', method: 'get', params: [] },
+        { sql: 'select ?', method: 'get', params: [1, 2] },
+        { sql: 'select @x', method: 'get', params: [{}] },
+        { sql: 'select @x', method: 'get', params: [{ x: 1 }, { y: 2 }] },
+        { sql: 'insert into people (name) values (?)', method: 'get', params: ['z'] },
+        { sql: 'insert into people (name) values (?)', method: 'run', params: ['ada'] },
+        { sql: 'insert into people (id, name) values (1, ?)', method: 'run', params: ['dup'] },
+        { sql: 'select 1; select 2', method: 'get', params: [] },
+        { sql: '', method: 'get', params: [] },
+        { sql: '   -- only a comment', method: 'get', params: [] },
+        { sql: 'select 1; -- trailing comment', method: 'get', params: [] },
+        { sql: 'selec 1', method: 'get', params: [] },
+        { sql: 'select * from missing', method: 'all', params: [] },
+      ];
+      for (const op of cases) await both(op);
+    });
 
-  it('throws the driver constructor errors synchronously', () => {
-    const calls: [unknown, unknown][] = [
-      [123, undefined],
-      [':memory:', 'x'],
-      [':memory:', { readOnly: true }],
-      [':memory:', { memory: true }],
-      [':memory:', { readonly: true }],
-      ['', { readonly: 1 }],
-      [':memory:', { timeout: -1 }],
-      [':memory:', { timeout: 2 ** 32 }],
-      [':memory:', { verbose: 1 }],
-      ['/no/such/dir/x.db', {}],
-    ];
-    for (const [file, options] of calls) {
-      let expected: unknown;
-      let actual: unknown;
-      try {
-        new Raw(file, options);
-      } catch (err) {
-        expected = [(err as Error).name, (err as Error).message];
+    it('agrees on toggles on non-readers', async () => {
+      const a = await outcome(() => raw.prepare('delete from big where 0').pluck());
+      const b = await outcome(async () => (await db.prepare('delete from big where 0')).pluck());
+      expect('error' in b && b.error).toStrictEqual('error' in a && a.error);
+    });
+
+    it('agrees on a generated workload of mixed statements', async () => {
+      raw.exec('create table w (k integer primary key, v text, n real)');
+      await db.exec('create table w (k integer primary key, v text, n real)');
+      let seed = 42;
+      const rand = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      for (let i = 0; i < 300; i++) {
+        const k = rand(50);
+        const pick = rand(6);
+        const op: Op =
+          pick === 0
+            ? { sql: 'insert into w values (?, ?, ?)', method: 'run', params: [k, `v${k}`, k / 3] }
+            : pick === 1
+              ? { sql: 'update w set n = n * 2 where k = ?', method: 'run', params: [k] }
+              : pick === 2
+                ? { sql: 'delete from w where k = ?', method: 'run', params: [k] }
+                : pick === 3
+                  ? { sql: 'select * from w where k = ?', method: 'get', params: [k] }
+                  : pick === 4
+                    ? { sql: 'select * from w where k > ? order by k', method: 'all', params: [k] }
+                    : {
+                        sql: 'select count(*), sum(n) from w',
+                        method: 'get',
+                        params: [],
+                        mode: 'raw',
+                      };
+        await both(op);
       }
-      try {
-        new Database(file as string, options as never);
-      } catch (err) {
-        actual = [(err as Error).name, (err as Error).message];
+    });
+
+    it('agrees on pragma and exec', async () => {
+      expect(await db.pragma('user_version', { simple: true })).toStrictEqual(
+        raw.pragma('user_version', { simple: true }),
+      );
+      expect(await db.pragma('table_info(people)')).toStrictEqual(raw.pragma('table_info(people)'));
+      expect(await outcome(() => db.exec('insert into nope values (1)'))).toStrictEqual(
+        await outcome(() => raw.exec('insert into nope values (1)')),
+      );
+    });
+
+    it('agrees on columns()', async () => {
+      expect(
+        await (await db.prepare('select id, name as n, 1 + 1 from people')).columns(),
+      ).toStrictEqual(raw.prepare('select id, name as n, 1 + 1 from people').columns());
+    });
+
+    it('throws the driver constructor errors synchronously', () => {
+      const calls: [unknown, unknown][] = [
+        [123, undefined],
+        [':memory:', 'x'],
+        [':memory:', { readOnly: true }],
+        [':memory:', { memory: true }],
+        [':memory:', { readonly: true }],
+        ['', { readonly: 1 }],
+        [':memory:', { timeout: -1 }],
+        [':memory:', { timeout: 2 ** 32 }],
+        [':memory:', { verbose: 1 }],
+        ['/no/such/dir/x.db', {}],
+      ];
+      for (const [file, options] of calls) {
+        let expected: unknown;
+        let actual: unknown;
+        try {
+          new Raw(file, options);
+        } catch (err) {
+          expected = [(err as Error).name, (err as Error).message];
+        }
+        try {
+          new Database(file as string, options as never);
+        } catch (err) {
+          actual = [(err as Error).name, (err as Error).message];
+        }
+        expect(actual, String(file)).toStrictEqual(expected);
+        expect(actual).toBeDefined();
       }
-      expect(actual, String(file)).toStrictEqual(expected);
-      expect(actual).toBeDefined();
-    }
-  });
-});
+    });
+  },
+);

@@ -1,0 +1,76 @@
+const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
+
+/** The parameters the driver infers from `rows.length`: `$1`, `$2`, ... */
+function inferParameters(rows: { length: unknown }): string[] {
+  const { length } = rows;
+  if (!Number.isInteger(length) || (length as number) < 0) {
+    throw new TypeError('Expected function.length to be a positive integer');
+  }
+  return Array.from({ length: length as number }, (_, i) => `$${i + 1}`);
+}
+
+/**
+ * Checks a `db.table()` definition object as the driver does, in its order and with its
+ * messages, so a bad one throws at the call instead of failing later in the workers.
+ *
+ * @example
+ * ```ts
+ * checkTableDefinition({ columns: ['value'], *rows() { yield [1]; } }, 'series'); // fine
+ * checkTableDefinition({ columns: [], *rows() {} }, 'series'); // RangeError: ... with zero columns
+ * ```
+ */
+export function checkTableDefinition(def: Record<string, unknown>, name: string): void {
+  const prefix = `Virtual table module "${name}" used a table definition`;
+  if (!Object.hasOwn(def, 'rows')) throw new TypeError(`${prefix} without a "rows" property`);
+  if (!Object.hasOwn(def, 'columns')) throw new TypeError(`${prefix} without a "columns" property`);
+  const rows = def.rows;
+  if (typeof rows !== 'function' || Object.getPrototypeOf(rows) !== GeneratorFunction) {
+    throw new TypeError(
+      `${prefix} with an invalid "rows" property (should be a generator function)`,
+    );
+  }
+  let columns = def.columns;
+  if (!Array.isArray(columns) || !(columns = [...columns]).every((c) => typeof c === 'string')) {
+    throw new TypeError(
+      `${prefix} with an invalid "columns" property (should be an array of strings)`,
+    );
+  }
+  const names = columns as string[];
+  if (names.length !== new Set(names).size) {
+    throw new TypeError(`${prefix} with duplicate column names`);
+  }
+  if (names.length === 0) throw new RangeError(`${prefix} with zero columns`);
+  let parameters: unknown;
+  if (Object.hasOwn(def, 'parameters')) {
+    parameters = def.parameters;
+    if (
+      !Array.isArray(parameters) ||
+      !(parameters = [...parameters]).every((p) => typeof p === 'string')
+    ) {
+      throw new TypeError(
+        `${prefix} with an invalid "parameters" property (should be an array of strings)`,
+      );
+    }
+  } else {
+    parameters = inferParameters(rows);
+  }
+  const params = parameters as string[];
+  if (params.length !== new Set(params).size) {
+    throw new TypeError(`${prefix} with duplicate parameter names`);
+  }
+  if (params.length > 32) {
+    throw new RangeError(`${prefix} with more than the maximum number of 32 parameters`);
+  }
+  for (const parameter of params) {
+    if (names.includes(parameter)) {
+      throw new TypeError(
+        `${prefix} with column "${parameter}" which was ambiguously defined as both a column and parameter`,
+      );
+    }
+  }
+  for (const key of ['safeIntegers', 'directOnly']) {
+    if (Object.hasOwn(def, key) && typeof def[key] !== 'boolean') {
+      throw new TypeError(`${prefix} with an invalid "${key}" property (should be a boolean)`);
+    }
+  }
+}
