@@ -2,7 +2,6 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import {
-  AbortError,
   createPool,
   SessionBrokenError,
   toPortableFunction,
@@ -176,6 +175,17 @@ function functionLength(fn: unknown, explicit: number | undefined): number {
   return length;
 }
 
+/**
+ * Whether a failed call never ran, so that it may be sent again: a broken session refused it up
+ * front, or its worker exited (terminated to stop the call before it, or crashed) before it
+ * started.
+ */
+function neverRan(err: unknown): boolean {
+  return (
+    err instanceof SessionBrokenError || (err instanceof WorkerExitedError && err.started === false)
+  );
+}
+
 function isUserFunction(value: unknown): value is UserFunction {
   if (typeof value === 'function') return true;
   const ref = value as Partial<FunctionReference> | null;
@@ -268,13 +278,6 @@ export class Database {
   #opened = false;
   #internals: DatabaseInternals | undefined;
   readonly #prepared = new Map<string, [reader: boolean, readonly: boolean]>();
-  readonly #interruptible: boolean;
-  /**
-   * Sessions whose worker core terminated to stop a call aborted while running: the calls
-   * queued there never started, so they may be sent again. After any other exit (a crash) a
-   * call may have run, so it is not.
-   */
-  readonly #terminated = new WeakSet<Session>();
 
   constructor(filename?: string | Buffer, options?: DatabaseOptions) {
     const parsed = parseDatabaseArguments(filename, options);
@@ -285,7 +288,6 @@ export class Database {
         : { timeout: parsed.defaultQueryTimeout };
     const readers = parsed.anonymous || parsed.buffer !== undefined ? 0 : parsed.readers;
     const interrupt = interruptHook(parsed.interrupt);
-    this.#interruptible = interrupt !== undefined;
     this.#pool = createPool<ConnectionOptions>({
       driver: workerModule,
       threads: 1 + readers,
@@ -892,19 +894,7 @@ export class Database {
     map: ((value: unknown) => unknown) | undefined,
     inTransaction: boolean,
   ): Promise<unknown> {
-    const { session } = target;
-    if (err instanceof AbortError && err.state === 'running' && !this.#canInterrupt(session)) {
-      // Core terminates the worker to stop this call: the calls queued behind it never ran.
-      this.#terminated.add(session);
-      throw err;
-    }
-    // A broken session refused the call up front. After core terminated a worker, calls run
-    // one at a time, so one rejected because the worker exited was never started. Either way
-    // it is safe to send again, once. After a crash the call may have run: it is not resent.
-    const resend =
-      err instanceof SessionBrokenError ||
-      (err instanceof WorkerExitedError && this.#terminated.has(session));
-    if (!resend || inTransaction || this.#closed) throw err;
+    if (!neverRan(err) || inTransaction || this.#closed) throw err;
     const again =
       target.reader !== undefined
         ? this.#call(Route.write, op, args)
@@ -918,13 +908,6 @@ export class Database {
     return known === undefined
       ? undefined
       : new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers);
-  }
-
-  /** Whether core stops a running call on `session` with an interrupt (not by terminating). */
-  #canInterrupt(session: Session): boolean {
-    return (
-      this.#interruptible && (session.info as ConnectionInfo | undefined)?.interruptible === true
-    );
   }
 
   /** Picks the session for a call: synchronously on the hot path, or once it can. */
@@ -1140,10 +1123,7 @@ export class Database {
         await target.session.call('tx', [begin], this.#callOptions);
         return;
       } catch (err) {
-        const resend =
-          err instanceof SessionBrokenError ||
-          (err instanceof WorkerExitedError && this.#terminated.has(target.session));
-        if (!resend || attempt > 0 || this.#closed) throw err;
+        if (!neverRan(err) || attempt > 0 || this.#closed) throw err;
       }
     }
   }
