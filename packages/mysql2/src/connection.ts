@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { RemoteHandle, type CallOptions, type Session } from '@unblock/core';
+import { captureCaller } from './caller-stack.js';
 import type { MysqlConfig } from './config.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
+import { queryTimeoutError } from './query-timeout.js';
 import { portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
@@ -75,13 +77,23 @@ export class Connection extends EventEmitter {
   /** Made once: a closure per query would be garbage per query. */
   readonly #toResult: (value: unknown) => unknown;
 
+  /** @internal Whether the caller's stack is captured (mysql2's `trace`, as its pool's). */
+  readonly captureStacks: boolean;
+
   /**
    * @internal `notices`: this object re-emits the connection's events (a session has one
    * listener: the pool's own Connection of an entry, not each PoolConnection wrapped around it).
    */
-  constructor(session: Session, config: MysqlConfig, onEnd?: () => void, notices = true) {
+  constructor(
+    session: Session,
+    config: MysqlConfig,
+    onEnd?: () => void,
+    notices = true,
+    captureStacks = true,
+  ) {
     super();
     this.session = session;
+    this.captureStacks = captureStacks;
     this.#onEnd = onEnd;
     this.#config = config;
     this.#formatter = localFormatter(config);
@@ -196,7 +208,7 @@ export class Connection extends EventEmitter {
     let wire: unknown;
     let options: CallOptions | undefined;
     try {
-      [wire, options] = splitQuery(sql);
+      [wire, options] = splitQuery(sql, true);
       if (kind === 'execute') checkExecuteValues(values ?? (sql as QueryOptions).values);
     } catch (err) {
       return Promise.reject(err);
@@ -206,7 +218,14 @@ export class Connection extends EventEmitter {
       acks === undefined
         ? [kind, wire, portableValues(values)]
         : [kind, wire, portableValues(values), acks];
-    return this.call('query', args, options);
+    const timeout = options?.timeout;
+    if (timeout === undefined) return this.call('query', args, options);
+    // mysql2's per-query timeout, run by core: the statement is killed on the server (mysql2
+    // only stops waiting for it), and the rejection is mysql2's, with the caller's stack.
+    const caller = this.captureStacks ? captureCaller(Connection.prototype.send) : undefined;
+    return this.call('query', args, options).catch((err: unknown) => {
+      throw queryTimeoutError(err, timeout, caller);
+    });
   }
 
   /**

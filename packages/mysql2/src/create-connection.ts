@@ -1,7 +1,7 @@
 import { Connection } from './connection.js';
 import { splitOptions } from './config.js';
 import type { ConnectionOptions } from './types.js';
-import { acquireSharedPool, releaseSharedPool } from './worker-pool.js';
+import { acquireSharedPool, captureStacksOf, releaseSharedPool } from './worker-pool.js';
 
 /**
  * Opens a connection (in a worker thread) and resolves once it is connected, as
@@ -17,11 +17,12 @@ import { acquireSharedPool, releaseSharedPool } from './worker-pool.js';
  * ```
  */
 export async function createConnection(options: ConnectionOptions | string): Promise<Connection> {
-  const { config, open } = splitOptions(options);
-  const pool = acquireSharedPool();
+  const { user, config, open } = splitOptions(options);
+  const captureStacks = captureStacksOf(user, config);
+  const pool = acquireSharedPool(captureStacks);
   try {
     const session = await pool.openSession(open);
-    return new Connection(session, config, () => releaseSharedPool(pool));
+    return new Connection(session, config, () => releaseSharedPool(pool), true, captureStacks);
   } catch (err) {
     releaseSharedPool(pool);
     throw err;

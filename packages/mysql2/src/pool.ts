@@ -8,13 +8,14 @@ import {
   type PoolStats,
   type Session,
 } from '@unblock/core';
+import { captureCaller, withCallerStack, type CallerStack } from './caller-stack.js';
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
 import { Connection } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
-import { defaultWorkers, workerPool } from './worker-pool.js';
+import { captureStacksOf, defaultWorkers, workerPool } from './worker-pool.js';
 
 const BasePool = mysql2.Pool as { prototype: object };
 
@@ -89,11 +90,7 @@ export class Pool extends EventEmitter {
   #ending: Promise<void> | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #hooks: PoolHooks;
-  /**
-   * Capture the caller's stack per call. mysql2's `trace` defaults to true, but a stack per
-   * query is a large part of a point select's cost on this thread: only an explicit `trace`
-   * decides, otherwise core's default (on unless NODE_ENV is 'production').
-   */
+  /** Capture the caller's stack per call: see {@link captureStacksOf} (mysql2's `trace`). */
   readonly #captureStacks: boolean;
 
   /** @internal Use {@link createPool}. */
@@ -109,9 +106,7 @@ export class Pool extends EventEmitter {
     this.#workers = workers ?? Math.min(limit, defaultWorkers());
     this.#leakDetectionThreshold = leakDetectionThreshold;
     this.#closeTimeout = closeTimeout;
-    const { trace } = this.#split.user;
-    this.#captureStacks =
-      typeof trace === 'boolean' ? trace : process.env.NODE_ENV !== 'production';
+    this.#captureStacks = captureStacksOf(this.#split.user, this.#split.config);
     this.#formatter = Object.create(BasePool.prototype, {
       config: { value: this.config },
     }) as PoolFormatter;
@@ -261,12 +256,23 @@ export class Pool extends EventEmitter {
     const entry = this.#closed ? undefined : this.#takeFree();
     if (entry !== undefined) {
       this.#emitWith('acquire', entry);
-      return this.#runOn(entry, kind, sql, values);
+      // Sent now: core's session captures the caller's stack itself.
+      return this.#runOn(entry, kind, sql, values, undefined);
     }
+    // Sent later, from a promise callback, where the stack no longer holds the caller's frames:
+    // they are captured here, as mysql2/promise does, and given to the error.
+    const caller = this.#captureStacks
+      ? captureCaller(kind === 'query' ? Pool.prototype.query : Pool.prototype.execute)
+      : undefined;
     const signal =
       typeof sql === 'object' && sql !== null ? (sql as QueryOptions).signal : undefined;
     return this.#acquire(currentCallOptions(signal === undefined ? undefined : { signal })).then(
-      (e) => this.#runOn(e, kind, sql, values),
+      (e) => this.#runOn(e, kind, sql, values, caller),
+      caller === undefined
+        ? undefined
+        : (err: unknown) => {
+            throw withCallerStack(err, caller);
+          },
     );
   }
 
@@ -275,6 +281,7 @@ export class Pool extends EventEmitter {
     kind: 'query' | 'execute',
     sql: string | QueryOptions,
     values: unknown,
+    caller: CallerStack | undefined,
   ): Promise<unknown> {
     // One promise reaction decodes and releases (not one per step): this runs for every query.
     const { conn } = entry;
@@ -286,7 +293,7 @@ export class Pool extends EventEmitter {
       (err: unknown) => {
         if ((err as { fatal?: unknown }).fatal === true) entry.dead = true;
         this.#release(entry);
-        throw err;
+        throw caller === undefined ? err : withCallerStack(err, caller);
       },
     );
   }
@@ -453,7 +460,7 @@ export class Pool extends EventEmitter {
           }
           const entry: PoolEntry = {
             session,
-            conn: new Connection(session, config),
+            conn: new Connection(session, config, undefined, true, this.#captureStacks),
             config,
             lastActive: Date.now(),
             dead: false,

@@ -2,9 +2,14 @@ import { toPortableFunction, type CallOptions } from '@unblock/core';
 import { portableValues } from './raw-codec.js';
 import type { QueryOptions } from './types.js';
 
+/** The largest timeout a timer takes (core refuses more); mysql2 is left to handle others. */
+const MAX_TIMEOUT = 2_147_483_647;
+
 /**
  * Splits a QueryOptions object into what goes to mysql2 (cloneable) and the call's own options.
- * A string passes through untouched: the hot path allocates nothing here.
+ * A string passes through untouched: the hot path allocates nothing here. With `ownTimeout`,
+ * mysql2's per-query `timeout` becomes the call's (core's) timeout, which stops the statement
+ * on the server, instead of going to mysql2, which only stops waiting for it.
  *
  * @internal
  * @example
@@ -13,7 +18,10 @@ import type { QueryOptions } from './types.js';
  * // wire.typeCast is a portable function spec; callOptions is { signal }
  * ```
  */
-export function splitQuery(sql: string | QueryOptions): [unknown, CallOptions | undefined] {
+export function splitQuery(
+  sql: string | QueryOptions,
+  ownTimeout = false,
+): [unknown, CallOptions | undefined] {
   if (typeof sql !== 'object' || sql === null) return [sql, undefined];
   const {
     signal,
@@ -28,5 +36,11 @@ export function splitQuery(sql: string | QueryOptions): [unknown, CallOptions | 
   if (typeof typeCast === 'function' || (typeof typeCast === 'object' && typeCast !== null))
     wire.typeCast = toPortableFunction(typeCast, 'typeCast');
   else if (typeCast !== undefined) wire.typeCast = typeCast;
+  // mysql2 applies a timeout only when it is truthy; a value a timer cannot take stays its own.
+  const { timeout } = rest;
+  if (ownTimeout && typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMEOUT) {
+    delete wire.timeout;
+    return [wire, signal === undefined ? { timeout } : { signal, timeout }];
+  }
   return [wire, signal === undefined ? undefined : { signal }];
 }

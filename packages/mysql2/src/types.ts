@@ -41,6 +41,12 @@ export type QueryResult =
  */
 export interface QueryOptions extends Omit<Mysql2QueryOptions, 'typeCast'> {
   signal?: AbortSignal;
+  /**
+   * mysql2's per-query timeout (ms). When it runs out the statement is stopped on the server with
+   * `KILL QUERY` (mysql2 leaves it running) and the call rejects with mysql2's error
+   * (`code: 'PROTOCOL_SEQUENCE_TIMEOUT'`); the connection stays usable.
+   */
+  timeout?: number;
   /** mysql2's per-query typeCast; a function (self-contained) or a `{ module, export }` reference runs in the worker. */
   typeCast?: Mysql2QueryOptions['typeCast'] | FunctionReference;
 }

@@ -35,26 +35,56 @@ export function workerPool(options: WorkerPoolOptions): CorePool {
   });
 }
 
-let shared: { pool: CorePool; users: number } | undefined;
+/**
+ * Whether calls capture the caller's stack, from mysql2's `trace` option. mysql2 captures one per
+ * call unless `trace: false`; here an explicit `trace: true` or `trace: false` decides, and
+ * without one core's default applies (on, unless NODE_ENV is 'production'), since a stack per
+ * query is a large part of a point select's cost on the caller's thread.
+ */
+export function captureStacksOf(
+  user: Record<string, unknown>,
+  config: { trace: unknown },
+): boolean {
+  // mysql2's rule: only `false` turns tracing off, from the options or from a `uri`'s query.
+  if (user.trace === false || config.trace === false) return false;
+  if (user.trace === true) return true;
+  return process.env.NODE_ENV !== 'production';
+}
+
+interface Shared {
+  pool: CorePool;
+  users: number;
+}
+
+/** One shared pool per stack setting: core captures stacks per pool, not per session. */
+const shared = new Map<boolean, Shared>();
 
 /**
  * The workers that host `createConnection()` connections, shared by all of them: a thread per
  * connection would cost a thread start per connect. It is closed when the last connection ends,
- * so an idle process can exit.
+ * so an idle process can exit. Connections with and without stack capture (`trace`) get
+ * separate workers, since a core pool captures stacks for all its sessions or none.
  */
-export function acquireSharedPool(): CorePool {
-  shared ??= {
-    pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections' }),
-    users: 0,
-  };
-  shared.users++;
-  return shared.pool;
+export function acquireSharedPool(captureStacks: boolean): CorePool {
+  let entry = shared.get(captureStacks);
+  if (entry === undefined) {
+    entry = {
+      pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections', captureStacks }),
+      users: 0,
+    };
+    shared.set(captureStacks, entry);
+  }
+  entry.users++;
+  return entry.pool;
 }
 
-/** One connection of the shared pool ended. */
+/** One connection of a shared pool ended. */
 export function releaseSharedPool(pool: CorePool): void {
-  if (shared === undefined || shared.pool !== pool) return;
-  if (--shared.users > 0) return;
-  shared = undefined;
-  void pool.close();
+  for (const [key, entry] of shared) {
+    if (entry.pool !== pool) continue;
+    if (--entry.users > 0) return;
+    shared.delete(key);
+    void pool.close();
+    return;
+  }
 }

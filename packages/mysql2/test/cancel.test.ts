@@ -2,7 +2,7 @@ import rawMysql from 'mysql2/promise';
 import mysql, { type Connection } from '@unblock/mysql2';
 import { withCallOptions, type LeakEvent } from '@unblock/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB, dbAvailable, settle } from './helpers.js';
+import { DB, dbAvailable, errorView, settle } from './helpers.js';
 
 const T = `ub_cancel_${process.pid}`;
 
@@ -90,20 +90,73 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
     expect(rows).toEqual([]);
   });
 
-  it("mysql2's own `timeout` keeps mysql2's behaviour (PROTOCOL_SEQUENCE_TIMEOUT)", async () => {
+  it("a per-query `timeout` kills the running query, rejects with mysql2's timeout error, and the connection stays usable", async () => {
+    // mysql2's own error for its timeout (it only stops waiting: the query goes on running).
     const raw = await rawMysql.createConnection(DB);
-    const ours = await mysql.createConnection(DB);
-    const a = await settle(raw.query({ sql: 'SELECT SLEEP(1)', timeout: 100 }));
-    const b = await settle(ours.query({ sql: 'SELECT SLEEP(1)', timeout: 100 }));
-    expect((b as { error: { code: string } }).error.code).toBe(
-      (a as { error: { code: string } }).error.code,
-    );
-    expect((b as { error: { code: string } }).error.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
-    const a2 = await settle(raw.query('SELECT 2 AS two'));
-    const b2 = await settle(ours.query('SELECT 2 AS two'));
-    expect(b2.ok).toBe(a2.ok);
+    const theirs = await settle(raw.query({ sql: 'SELECT SLEEP(0.5)', timeout: 100 }));
     raw.destroy();
-    await ours.end();
+    const expected = (theirs as { error: Error & Record<string, unknown> }).error;
+    expect(expected.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
+
+    for (const kind of ['query', 'execute'] as const) {
+      const started = Date.now();
+      const r = await settle(conn[kind]({ sql: 'SELECT SLEEP(10)', timeout: 200 }));
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(3_000);
+      expect(r.ok).toBe(false);
+      const err = (r as { error: Error & Record<string, unknown> }).error;
+      expect(errorView(err)).toEqual(errorView(expected));
+      expect(err.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
+      expect(err.errorno).toBe(expected.errorno);
+      expect(err.syscall).toBe(expected.syscall);
+      expect(err.fatal).toBeUndefined();
+      expect(err.stack).toContain('cancel.test.ts');
+      // The statement was stopped on the server (KILL QUERY), not left running.
+      let running = await runningOn(conn.threadId);
+      for (let i = 0; i < 20 && running.some((s) => s.includes('SLEEP(10)')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running = await runningOn(conn.threadId);
+      }
+      expect(running.filter((s) => s.includes('SLEEP(10)'))).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      const [[row]] = (await conn.query('SELECT 2 AS two')) as [{ two: number }[], unknown];
+      expect(row.two).toBe(2);
+    }
+    // A query that ends in time is not affected, nor is the next one.
+    const [[fast]] = (await conn.query({ sql: 'SELECT 3 AS three', timeout: 200 })) as [
+      { three: number }[],
+      unknown,
+    ];
+    expect(fast.three).toBe(3);
+  });
+
+  it('a per-query `timeout` on pool.query kills the query, and the pool connection is reused', async () => {
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
+    try {
+      const [[before]] = (await pool.query('SELECT CONNECTION_ID() AS id')) as [
+        { id: number }[],
+        unknown,
+      ];
+      const started = Date.now();
+      const r = await settle(pool.query({ sql: 'SELECT SLEEP(10)', timeout: 200 }));
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect((r as { error: { code: string } }).error.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
+      let running = await runningOn(before.id);
+      for (let i = 0; i < 20 && running.some((s) => s.includes('SLEEP(10)')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running = await runningOn(before.id);
+      }
+      expect(running.filter((s) => s.includes('SLEEP(10)'))).toEqual([]);
+      const [[row]] = (await pool.query('SELECT CONNECTION_ID() AS id, 3 AS three')) as [
+        { id: number; three: number }[],
+        unknown,
+      ];
+      expect(row).toEqual({ id: before.id, three: 3 });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('pool.query with a signal is killed too, and the pool connection is reused', async () => {

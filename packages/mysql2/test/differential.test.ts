@@ -54,12 +54,12 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
       i INT, u INT UNSIGNED, big BIGINT, ubig BIGINT UNSIGNED, dec_ DECIMAL(20,6),
       f FLOAT, d DOUBLE, vc VARCHAR(100), tx TEXT, bl BLOB, vb VARBINARY(16),
       dt DATE, dtm DATETIME(3), ts TIMESTAMP NULL, js JSON, tm TIME, yr YEAR, bit_ BIT(8),
-      en ENUM('a','b'), UNIQUE KEY uq (vc)
+      en ENUM('a','b'), geo GEOMETRY NULL, st SET('x','y','z'), UNIQUE KEY uq (vc)
     ) CHARACTER SET utf8mb4`);
-    await c.query(`INSERT INTO ${T} (i,u,big,ubig,dec_,f,d,vc,tx,bl,vb,dt,dtm,ts,js,tm,yr,bit_,en) VALUES
-      (1, 4000000000, 9007199254740993, 18446744073709551615, 12345678901234.123456, 1.5, 3.141592653589793, 'héllo 😀', 'text', x'00ff10', x'0102', '2024-02-29', '2024-02-29 13:14:15.678', '2024-03-01 00:00:01', '{"a":[1,2,{"b":null}],"c":"😀"}', '12:34:56', 2024, b'10101010', 'a'),
-      (-5, 0, -9007199254740993, 0, -0.5, -2.25, 1e300, 'second', '', x'', x'', '1970-01-01', '1999-12-31 23:59:59', NULL, '[]', '-01:00:00', 1999, b'0', 'b'),
-      (NULL, NULL, 42, 42, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    await c.query(`INSERT INTO ${T} (i,u,big,ubig,dec_,f,d,vc,tx,bl,vb,dt,dtm,ts,js,tm,yr,bit_,en,geo,st) VALUES
+      (1, 4000000000, 9007199254740993, 18446744073709551615, 12345678901234.123456, 1.5, 3.141592653589793, 'héllo 😀', 'text', x'00ff10', x'0102', '2024-02-29', '2024-02-29 13:14:15.678', '2024-03-01 00:00:01', '{"a":[1,2,{"b":null}],"c":"😀"}', '12:34:56', 2024, b'10101010', 'a', ST_GeomFromText('POINT(1.5 -2)'), 'x,z'),
+      (-5, 0, -9007199254740993, 0, -0.5, -2.25, 1e300, 'second', '', x'', x'', '1970-01-01', '1999-12-31 23:59:59', NULL, '[]', '-01:00:00', 1999, b'0', 'b', ST_GeomFromText('POLYGON((0 0, 4 0, 4 3, 0 0))'), ''),
+      (NULL, NULL, 42, 42, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
     await c.end();
   });
 
@@ -77,6 +77,8 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
   it('SELECT of every column type', async () => {
     const rows = (await same((c) => c.query(`SELECT * FROM ${T} ORDER BY id`))) as unknown[];
     expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatchObject({ geo: { x: 1.5, y: -2 }, st: 'x,z' });
+    expect(rows[1]).toMatchObject({ st: '' });
   });
 
   it('execute (binary protocol) of every column type', async () => {
@@ -129,9 +131,9 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
   // Past its first chunk, a large text result is read by the worker straight into columns
   // (ColumnarRows): every type it reads that way, under each option that changes a value,
   // must come out as mysql2 reads it; a result with a column it does not read that way (BLOB,
-  // JSON, BIT) stays with mysql2's parser.
+  // JSON, BIT, GEOMETRY) stays with mysql2's parser.
   it('large results of every column type, read past their first chunk, under each option', async () => {
-    const read = `id, i, u, big, ubig, dec_, f, d, vc, tx, dt, dtm, ts, tm, yr, en,
+    const read = `id, i, u, big, ubig, dec_, f, d, vc, tx, dt, dtm, ts, tm, yr, en, st,
       CONCAT(vc, REPEAT('x', n % 50)) AS grown, REPEAT('é', n % 4) AS accents,
       REPEAT('a', n % 300) AS long_, n`;
     const sql = (
@@ -187,6 +189,40 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
       multipleStatements: true,
     });
     await same((c) => c.query(`SET @y = 1; SET @z = 2`), { multipleStatements: true });
+    const admin = await rawMysql.createConnection(DB);
+    const rowsProc = `${T}_rows`;
+    const twoProc = `${T}_two`;
+    const noRowsProc = `${T}_none`;
+    try {
+      await admin.query(`CREATE PROCEDURE ${rowsProc} (IN lo INT)
+        BEGIN SELECT id, vc, big, dtm, geo, st FROM ${T} WHERE id >= lo ORDER BY id; END`);
+      await admin.query(`CREATE PROCEDURE ${twoProc} ()
+        BEGIN SELECT 1 AS one; SELECT 'b' AS two, NULL AS nothing; END`);
+      await admin.query(`CREATE PROCEDURE ${noRowsProc} (INOUT v INT) BEGIN SET v = v * 2; END`);
+      // A result set, then the CALL's own ResultSetHeader (mysql2's ProcedureCallPacket).
+      const call = (await same((c) => c.query(`CALL ${rowsProc}(?)`, [1]))) as unknown[];
+      expect(call).toHaveLength(2);
+      expect(call[0]).toHaveLength(3);
+      expect(call[1]).toMatchObject({ affectedRows: 0, insertId: 0, warningStatus: 0 });
+      await same((c) => c.query({ sql: `CALL ${rowsProc}(2)`, rowsAsArray: true }));
+      await same((c) => c.query({ sql: `CALL ${rowsProc}(1)`, nestTables: true }));
+      await same((c) => c.execute(`CALL ${rowsProc}(?)`, [1]));
+      const two = (await same((c) => c.query(`CALL ${twoProc}()`))) as unknown[];
+      expect(two).toHaveLength(3);
+      await same((c) => c.execute(`CALL ${twoProc}()`));
+      // No result set: just the header.
+      await same((c) => c.query(`SET @v = 21; CALL ${noRowsProc}(@v); SELECT @v AS v`), {
+        multipleStatements: true,
+      });
+      await same((c) => c.query(`CALL ${noRowsProc}(@nothing)`));
+      // An error raised inside the procedure.
+      const err = await same((c) => c.query(`CALL ${T}_missing()`));
+      expect(errorView(err).code).toBe('ER_SP_DOES_NOT_EXIST');
+    } finally {
+      for (const name of [rowsProc, twoProc, noRowsProc])
+        await admin.query(`DROP PROCEDURE IF EXISTS ${name}`);
+      await admin.end();
+    }
   });
 
   it('INSERT / UPDATE / DELETE headers (insertId, affectedRows, changedRows, info)', async () => {
