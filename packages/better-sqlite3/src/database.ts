@@ -291,7 +291,9 @@ export class Database {
     this.#pool = createPool<ConnectionOptions>({
       driver: workerModule,
       threads: 1 + readers,
-      interrupt,
+      // Core calls the hook again every millisecond while the call runs: once the cursor is
+      // closed, the interrupt goes through.
+      interrupt: interrupt && ((token) => this.#cursorOpenOn(token) || interrupt(token)),
       // Cursors are the only handles: held across calls, so they are what leak reports watch.
       leaseKinds: ['cursor'],
       maxQueue: parsed.pool.maxQueue,
@@ -908,6 +910,20 @@ export class Database {
     return known === undefined
       ? undefined
       : new Statement(kCreate, this, sql, known[0], known[1], this.#safeIntegers);
+  }
+
+  /**
+   * Whether a cursor is open on the connection that `token` names. SQLite keeps an interrupt
+   * pending until every statement of the connection has ended, so one delivered there would
+   * stop the cursor too (another caller's iterator): the aborted call is rejected, and its
+   * statement runs to its end instead.
+   */
+  #cursorOpenOn(token: unknown): boolean {
+    const idOf = (session: Session): unknown =>
+      (session.info as ConnectionInfo | undefined)?.interruptId;
+    const writer = this.#writer;
+    if (writer !== undefined && this.#writerIterators > 0 && idOf(writer) === token) return true;
+    return this.#readers.some((slot) => slot.cursors > 0 && idOf(slot.session) === token);
   }
 
   /** Picks the session for a call: synchronously on the hot path, or once it can. */

@@ -75,4 +75,6 @@ export interface ConnectionOptions {
 export interface ConnectionInfo {
   wal: boolean;
   interruptible: boolean;
+  /** The connection's id in @unblock/sqlite-interrupt (the token its interrupts carry). */
+  interruptId: number | undefined;
 }

@@ -194,7 +194,8 @@ export default defineDriver<Connection, ConnectionOptions>({
   },
 
   info(conn): ConnectionInfo {
-    return { wal: isWal(conn.db), interruptible: conn.interruptId !== undefined };
+    const { interruptId } = conn;
+    return { wal: isWal(conn.db), interruptible: interruptId !== undefined, interruptId };
   },
 
   interruptToken: (conn) => conn.interruptId,
