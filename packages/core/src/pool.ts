@@ -128,6 +128,19 @@ function validatePoolOptions(options: PoolOptions): void {
   if (interrupt !== undefined && typeof interrupt !== 'function') {
     throw new TypeError('options.interrupt must be a function');
   }
+  for (const name of ['captureStacks', 'multiplexSessions'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TypeError(`options.${name} must be a boolean`);
+    }
+  }
+  const { leaseKinds } = options;
+  if (
+    leaseKinds !== undefined &&
+    !(Array.isArray(leaseKinds) && leaseKinds.every((kind) => typeof kind === 'string'))
+  ) {
+    throw new TypeError('options.leaseKinds must be an array of strings');
+  }
 }
 
 /**

@@ -234,6 +234,7 @@ export class Session {
 
   /** @internal Calls `op` on the connection (target 0) or on a handle. */
   callTarget(target: number, op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    if (!Array.isArray(args)) throw new TypeError('args must be an array of arguments');
     let origin: Error | undefined;
     if (this.env.captureStacks) {
       // Adapters put a few frames of their own above the user's call: keep enough to reach it.

@@ -140,6 +140,19 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(() => makePool({ threads: 0 })).toThrow(/options.threads/);
     expect(() => makePool({ maxQueue: 1.5 })).toThrow(TypeError);
     expect(() => makePool({ interrupt: 3 as never })).toThrow(/options.interrupt/);
+    expect(() => makePool({ captureStacks: 'yes' as never })).toThrow(/options.captureStacks/);
+    expect(() => makePool({ multiplexSessions: 1 as never })).toThrow(/options.multiplexSessions/);
+    expect(() => makePool({ leaseKinds: 'cursor' as never })).toThrow(/options.leaseKinds/);
+    expect(() => makePool({ leaseKinds: [1] as never })).toThrow(TypeError);
+  });
+
+  it('refuses call arguments that are not an array, and a thread that does not exist', async () => {
+    const pool = makePool({ threads: 1 });
+    const s = await pool.openSession();
+    expect(() => s.call('echo', 'not a list' as never)).toThrow(/args must be an array/);
+    expect(await s.call('echo', ['still fine'])).toBe('still fine');
+    await expect(pool.openSession(undefined, { threadId: -5 })).rejects.toThrow(/-5/);
+    await pool.close();
   });
 
   it('streams large row sets in chunks with flow control and rebuilds every shape', async () => {
