@@ -1,4 +1,5 @@
 import { registerValueCodec } from '@unblock/core';
+import type { TypedParameter as Mysql2TypedParameter } from 'mysql2';
 import { createClient } from './client.js';
 import { Connection } from './connection.js';
 import { createConnection } from './create-connection.js';
@@ -8,6 +9,7 @@ import { PoolCluster, PoolNamespace, createPoolCluster } from './pool-cluster.js
 import { mysql2 } from './mysql2-internals.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { SQL_FRAGMENT_CODEC, SqlFragment } from './raw-codec.js';
+import { typedParameterCodec } from './typed-parameter-codec.js';
 
 const SqlString = mysql2 as unknown as {
   escape(value: unknown, stringifyObjects?: boolean, timezone?: string): string;
@@ -26,6 +28,7 @@ registerValueCodec<SqlFragment>({
   encode: (fragment) => fragment.sql,
   decode: (sql) => new SqlFragment(sql as string),
 });
+registerValueCodec(typedParameterCodec);
 
 /** mysql2's `escape` (sql-escaper), run locally. @example `escape("it's") // "'it\\'s'"` */
 export const escape = SqlString.escape;
@@ -41,8 +44,11 @@ export const Types = mysql2.Types as Record<string, number>;
 export const Charsets = mysql2.Charsets as Record<string, number>;
 /** mysql2's charset-to-encoding table. @example `CharsetToEncoding[45] // 'utf8'` */
 export const CharsetToEncoding = mysql2.CharsetToEncoding as string[];
-/** mysql2's typed parameter classes (they cannot be sent to the worker yet; see the README). @example `TypedParameter` */
-export const TypedParameter = mysql2.TypedParameter;
+/**
+ * mysql2's typed parameter factories: a value sent with an explicit MySQL type by `execute()`.
+ * @example `conn.execute('SELECT ? AS n', [TypedParameter.LONGLONG.unsigned(5n)])`
+ */
+export const TypedParameter = mysql2.TypedParameter as Mysql2TypedParameter;
 
 /**
  * mysql2's parser cache size, applied in this thread (the workers keep mysql2's default).

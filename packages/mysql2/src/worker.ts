@@ -15,6 +15,7 @@ import {
 import { ColumnarRows, type TextParserOptions } from './columnar-rows.js';
 import { mysql2Internal } from './mysql2-internals.js';
 import { SQL_FRAGMENT_CODEC } from './raw-codec.js';
+import { typedParameterCodec } from './typed-parameter-codec.js';
 import { columnKeys, shapeOf, shapeRows } from './row-shape.js';
 import { FIELD_ACKS_ARG, SESSION_FIELD_LISTS } from './wire.js';
 import type {
@@ -98,6 +99,7 @@ registerValueCodec<unknown>({
   encode: (value) => value,
   decode: (sql) => mysql.raw(sql as string),
 });
+registerValueCodec(typedParameterCodec);
 
 const typeNames: string[] = [];
 for (const [name, code] of Object.entries(mysql.Types)) typeNames[code] ??= name;

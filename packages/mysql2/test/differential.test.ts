@@ -176,6 +176,44 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
     await same((c) => c.execute('SELECT ? AS a, ? AS b', [Buffer.from('zz'), 7]));
   });
 
+  it('TypedParameter values: execute, prepare, query and errors match mysql2', async () => {
+    const T = mysql.TypedParameter;
+    expect(T).toBe(rawMysql.TypedParameter);
+    const values = [
+      T.LONGLONG(9007199254740993n),
+      T.BIGINT.unsigned('18446744073709551615'),
+      T.TINY.unsigned(200),
+      T.DOUBLE('1.5'),
+      T.FLOAT(0.5),
+      T.DECIMAL('12.345'),
+      T.VARCHAR('héllo 😀'),
+      T.VARCHAR(Buffer.from('bytes')),
+      T.BLOB(Buffer.from([0, 255, 16])),
+      T.DATETIME(new Date(Date.UTC(2020, 0, 2, 3, 4, 5, 678))),
+      T.DATE('2024-02-29'),
+      T.TIME('-12:34:56.5'),
+      T.TIME(90061001),
+      T.JSON({ a: [1, { b: null }], buf: Buffer.from('a'), at: new Date(0) }),
+      T.JSON('[1,2]'),
+      T.NULL(),
+      T.LONG(null),
+    ];
+    const sql = `SELECT ${values.map((_, i) => `? AS c${i}`).join(', ')}`;
+    await same((c) => c.execute(sql, values));
+    await same(async (c) => {
+      const stmt = await c.prepare('SELECT ? AS a, ? AS b');
+      try {
+        return await stmt.execute([T.SMALLINT(-7), T.BLOB(Buffer.from('xy'))]);
+      } finally {
+        await stmt.close();
+      }
+    });
+    // mysql2's text protocol has no typed parameters: it escapes them as objects.
+    await same((c) => c.query('SELECT ? AS a', [T.LONG(3)]));
+    await same((c) => c.execute('SELECT ? AS a', [T.TIME('not a time')]));
+    await same((c) => c.execute('SELECT ? AS a', [[T.INT.unsigned(4000000000)]]));
+  });
+
   it('namedPlaceholders, per connection and per query', async () => {
     await same((c) => c.query('SELECT :a AS a, :b AS b', { a: 1, b: 'two' }), {
       namedPlaceholders: true,

@@ -141,6 +141,60 @@ describe.skipIf(!dbAvailable)('pool', () => {
     await pool.end();
   });
 
+  it("maxIdle and idleTimeout close idle connections as mysql2/promise's pool does", async () => {
+    // Both pools look for idle connections once a second from their creation: past the first
+    // look, a pool keeps at most maxIdle free connections, and none idle for over idleTimeout
+    // (the look runs only when maxIdle < connectionLimit).
+    const cases = [
+      { maxIdle: 1, idleTimeout: 60_000 },
+      { maxIdle: 1, idleTimeout: 200 },
+      { maxIdle: 3, idleTimeout: 200 },
+    ];
+    const started = Date.now();
+    const pools = cases.map((c) => {
+      const options = { ...DB, connectionLimit: 3, ...c };
+      return { raw: rawMysql.createPool(options), ours: createPool(options) };
+    });
+    const burst = (pool: { query(sql: string): Promise<[unknown, unknown]> }) =>
+      Promise.all(
+        Array.from({ length: 3 }, () =>
+          pool.query('SELECT CONNECTION_ID() AS id, SLEEP(0.05) AS s'),
+        ),
+      ).then((results) => results.map(([rows]) => (rows as { id: number }[])[0].id));
+    const ids = await Promise.all(
+      pools.map(async (p) => ({ raw: await burst(p.raw), ours: await burst(p.ours) })),
+    );
+    const control = await rawMysql.createConnection(DB);
+    const alive = async (threadIds: number[]): Promise<number> => {
+      const [rows] = await control.query(
+        'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID IN (?)',
+        [threadIds],
+      );
+      return Number((rows as { n: number }[])[0].n);
+    };
+    const count = async () =>
+      Promise.all(
+        pools.map(async (p, i) => ({
+          raw: await alive(ids[i].raw),
+          ours: await alive(ids[i].ours),
+          rawPool: (p.raw.pool as unknown as { _allConnections: { length: number } })
+            ._allConnections.length,
+          oursPool: p.ours.counts.all,
+        })),
+      );
+    const before = await count();
+    expect(Date.now() - started, 'the first look ran before the burst was counted').toBeLessThan(
+      900,
+    );
+    expect(before).toEqual(cases.map(() => ({ raw: 3, ours: 3, rawPool: 3, oursPool: 3 })));
+    await new Promise((resolve) => setTimeout(resolve, started + 1100 - Date.now()));
+    // Closing reaches the server a little later: poll for it.
+    const expected = [1, 0, 3].map((n) => ({ raw: n, ours: n, rawPool: n, oursPool: n }));
+    await expect.poll(count, { timeout: 600, interval: 50 }).toEqual(expected);
+    await control.end();
+    await Promise.all(pools.flatMap((p) => [p.raw.end(), p.ours.end()]));
+  });
+
   it('createPool accepts a URI and is lazy', async () => {
     const pool = mysql.createPool(`mysql://${DB.user}@${DB.host}:${DB.port}/${DB.database}`);
     expect(pool.stats()).toBeUndefined(); // nothing started yet
