@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, getPriority } from 'node:os';
 import {
   MessageChannel,
   type MessagePort,
@@ -56,6 +56,14 @@ export interface PoolOptions<O = unknown> {
   leaseKinds?: readonly string[];
   /** How long `close()` lets calls in flight finish before rejecting them. Default: 5000 ms. */
   closeTimeout?: number;
+  /**
+   * How much lower than the pool creator's thread the worker threads run, as a nice increment
+   * (0-19; Linux, where each thread has its own nice value; ignored elsewhere). When the event
+   * loop's thread and a worker both want a core, the kernel then runs the event loop's first, so
+   * a worker busy with a large result or a long query delays timers and I/O less. A worker alone
+   * on a core runs at full speed whatever its nice value. 0 leaves it alone. Default: 10.
+   */
+  workerNice?: number;
   /** Passed to each worker thread. */
   resourceLimits?: ResourceLimits;
   /** Passed to each worker thread. */
@@ -107,6 +115,18 @@ interface WorkerSlot {
 
 let poolCount = 0;
 
+/** The nice value for worker threads `increment` below this thread's; undefined to leave them. */
+function workerNiceValue(increment: number): number | undefined {
+  if (increment === 0) return undefined;
+  let base = 0;
+  try {
+    base = getPriority();
+  } catch {
+    // Unknown: count from the default.
+  }
+  return Math.min(19, base + increment);
+}
+
 function validatePoolOptions(options: PoolOptions): void {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('options must be an object');
@@ -125,6 +145,8 @@ function validatePoolOptions(options: PoolOptions): void {
   positiveInt(maxQueue, 'maxQueue', 1);
   positiveInt(leakDetectionThreshold, 'leakDetectionThreshold', 0);
   positiveInt(closeTimeout, 'closeTimeout', 0);
+  positiveInt(options.workerNice, 'workerNice', 0);
+  if ((options.workerNice ?? 0) > 19) throw new RangeError('options.workerNice must be at most 19');
   if (interrupt !== undefined && typeof interrupt !== 'function') {
     throw new TypeError('options.interrupt must be a function');
   }
@@ -213,6 +235,7 @@ export class Pool<O = unknown> {
       driver: options.driver instanceof URL ? options.driver.href : options.driver,
       defaultOptions: options.defaultOptions,
       captureStacks,
+      nice: workerNiceValue(options.workerNice ?? 10),
     };
     this.piscina = new Piscina({
       filename: hostModule.href,

@@ -102,4 +102,6 @@ export interface HostData {
   driver: string;
   defaultOptions: unknown;
   captureStacks: boolean;
+  /** The nice value each worker thread lowers itself to (see PoolOptions.workerNice). */
+  nice: number | undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import diagnostics_channel from 'node:diagnostics_channel';
+import { getPriority } from 'node:os';
 import {
   HandleClosedError,
   PoolClosedError,
@@ -144,7 +145,25 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(() => makePool({ multiplexSessions: 1 as never })).toThrow(/options.multiplexSessions/);
     expect(() => makePool({ leaseKinds: 'cursor' as never })).toThrow(/options.leaseKinds/);
     expect(() => makePool({ leaseKinds: [1] as never })).toThrow(TypeError);
+    expect(() => makePool({ workerNice: 20 })).toThrow(/options.workerNice/);
+    expect(() => makePool({ workerNice: -1 })).toThrow(RangeError);
   });
+
+  it.runIf(process.platform === 'linux')(
+    "runs its worker threads below the caller thread's priority (workerNice), the caller unchanged",
+    async () => {
+      const base = getPriority();
+      const lowered = makePool({ threads: 1 });
+      const s = await lowered.openSession();
+      expect(await s.call('threadNice')).toBe(Math.min(19, base + 10));
+      expect(getPriority()).toBe(base);
+      await lowered.close();
+      const left = makePool({ threads: 1, workerNice: 0 });
+      const t = await left.openSession();
+      expect(await t.call('threadNice')).toBe(base);
+      await left.close();
+    },
+  );
 
   it('refuses call arguments that are not an array, and a thread that does not exist', async () => {
     const pool = makePool({ threads: 1 });

@@ -18,8 +18,10 @@ import { decodeValue, encodeValue } from '../value-codec.js';
 import type { Driver } from './driver.js';
 import { argsDecodeContext, invoke, operationContext, resultEncodeContext } from './invoke.js';
 import { SessionHost } from './session-host.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 const data = workerData as HostData;
+if (data.nice !== undefined) lowerThreadPriority(data.nice);
 
 const driver = await loadDriver(data.driver);
 const sessions = new Map<number, SessionHost>();
