@@ -1,6 +1,8 @@
 import type { LeakEvent } from './leak-detector.js';
 import type { Pool } from './pool.js';
 
+export { threadNiceValues } from './thread-nice-values.js';
+
 /**
  * What {@link watchLeaks} found.
  *

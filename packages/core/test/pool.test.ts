@@ -11,6 +11,7 @@ import {
   type RemoteHandle,
   type Session,
 } from '@unblock/core';
+import { threadNiceValues } from '@unblock/core/testing';
 import { pool as makePool, sleep } from './helpers.js';
 
 describe('pool lifecycle, backpressure and observability', () => {
@@ -155,8 +156,13 @@ describe('pool lifecycle, backpressure and observability', () => {
       const base = getPriority();
       const lowered = makePool({ threads: 1 });
       const s = await lowered.openSession();
-      expect(await s.call('threadNice')).toBe(Math.min(19, base + 10));
+      const nice = (await s.call('threadNice')) as number;
+      expect(nice).toBe(Math.min(19, base + 10));
       expect(getPriority()).toBe(base);
+      // What test authors read: this thread's own value, and the worker's among the others.
+      const values = threadNiceValues();
+      expect(values.get(process.pid)).toBe(base);
+      expect([...values.values()]).toContain(nice);
       await lowered.close();
       const left = makePool({ threads: 1, workerNice: 0 });
       const t = await left.openSession();
