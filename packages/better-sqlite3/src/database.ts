@@ -299,6 +299,7 @@ export class Database {
       maxQueue: parsed.pool.maxQueue,
       leakDetectionThreshold: parsed.pool.leakDetectionThreshold,
       closeTimeout: parsed.pool.closeTimeout,
+      workerNice: parsed.pool.workerNice,
       name: `better-sqlite3 ${parsed.filenameGiven || '(temporary)'}`,
     });
     this.ready = this.#writerSession().then(

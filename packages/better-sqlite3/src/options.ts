@@ -45,6 +45,12 @@ export interface DatabaseOptions {
    * (core's `PoolOptions.closeTimeout`). Default: 5000.
    */
   closeTimeout?: number;
+  /**
+   * How much lower than the caller's thread the worker threads run, as a nice increment (core's
+   * `PoolOptions.workerNice`; Linux): a busy worker then gives way to the event loop. 0 leaves
+   * them alone. Default: 10.
+   */
+  workerNice?: number;
 }
 
 /** Options after validation. */
@@ -62,7 +68,12 @@ export interface ParsedOptions {
   defaultQueryTimeout: number | undefined;
   interrupt: boolean;
   /** Passed to core's pool as they are (core validates them). */
-  pool: { maxQueue?: number; leakDetectionThreshold?: number; closeTimeout?: number };
+  pool: {
+    maxQueue?: number;
+    leakDetectionThreshold?: number;
+    closeTimeout?: number;
+    workerNice?: number;
+  };
 }
 
 function booleanOption(options: Record<string, unknown>, key: string): boolean {
@@ -152,6 +163,7 @@ export function parseDatabaseArguments(
       maxQueue: options.maxQueue as number | undefined,
       leakDetectionThreshold: options.leakDetectionThreshold as number | undefined,
       closeTimeout: options.closeTimeout as number | undefined,
+      workerNice: options.workerNice as number | undefined,
     },
   };
 }

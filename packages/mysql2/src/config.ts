@@ -36,7 +36,13 @@ export interface MysqlConfig {
 }
 
 /** Options of this package that mysql2 does not know; removed before mysql2 sees the options. */
-const OWN_OPTIONS = ['workers', 'leakDetectionThreshold', 'closeTimeout', 'maxQueue'] as const;
+const OWN_OPTIONS = [
+  'workers',
+  'leakDetectionThreshold',
+  'closeTimeout',
+  'maxQueue',
+  'workerNice',
+] as const;
 /** Pool options: the pool reads them, connections do not need them. */
 export const POOL_OPTIONS = [
   'connectionLimit',

@@ -79,6 +79,7 @@ export class Pool extends EventEmitter {
   readonly #workers: number;
   readonly #leakDetectionThreshold: number | undefined;
   readonly #closeTimeout: number | undefined;
+  readonly #workerNice: number | undefined;
   readonly #formatter: PoolFormatter;
   #core: CorePool | undefined;
   readonly #all = new Set<PoolEntry>();
@@ -98,7 +99,8 @@ export class Pool extends EventEmitter {
     super();
     this.#split = splitOptions(options, true);
     this.config = this.#split.poolConfig!;
-    const { workers, leakDetectionThreshold, closeTimeout } = this.#split.user as PoolOptions;
+    const { workers, leakDetectionThreshold, closeTimeout, workerNice } = this.#split
+      .user as PoolOptions;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
       throw new RangeError('options.workers must be a positive integer');
     }
@@ -106,6 +108,7 @@ export class Pool extends EventEmitter {
     this.#workers = workers ?? Math.min(limit, defaultWorkers());
     this.#leakDetectionThreshold = leakDetectionThreshold;
     this.#closeTimeout = closeTimeout;
+    this.#workerNice = workerNice;
     this.#captureStacks = captureStacksOf(this.#split.user, this.#split.config);
     this.#formatter = Object.create(BasePool.prototype, {
       config: { value: this.config },
@@ -131,6 +134,7 @@ export class Pool extends EventEmitter {
       name: 'mysql2 pool',
       leakDetectionThreshold: this.#leakDetectionThreshold,
       closeTimeout: this.#closeTimeout,
+      workerNice: this.#workerNice,
       captureStacks: this.#captureStacks,
     });
     return this.#core;

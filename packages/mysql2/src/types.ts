@@ -82,4 +82,10 @@ export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat'> &
     leakDetectionThreshold?: number;
     /** How long `end()` lets calls already running in the workers finish before rejecting them (ms). Default: 5000. */
     closeTimeout?: number;
+    /**
+     * How much lower than the caller's thread the worker threads run, as a nice increment (core's
+     * `PoolOptions.workerNice`; Linux): a busy worker then gives way to the event loop. 0 leaves
+     * them alone. Default: 10.
+     */
+    workerNice?: number;
   };

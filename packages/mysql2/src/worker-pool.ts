@@ -17,6 +17,7 @@ export interface WorkerPoolOptions {
   /** How long the core pool's close() lets calls in flight finish. */
   closeTimeout?: number;
   captureStacks?: boolean;
+  workerNice?: number;
 }
 
 /** A core pool hosting mysql2 connections. */
@@ -27,6 +28,7 @@ export function workerPool(options: WorkerPoolOptions): CorePool {
     name: options.name,
     leakDetectionThreshold: options.leakDetectionThreshold,
     closeTimeout: options.closeTimeout,
+    workerNice: options.workerNice,
     leaseKinds: ['connection', 'cursor'],
     captureStacks: options.captureStacks,
     // Each connection has one query in flight at a time: over a port each, nearly every

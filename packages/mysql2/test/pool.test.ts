@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { getPriority } from 'node:os';
+import { threadNiceValues } from '@unblock/core/testing';
 import rawMysql from 'mysql2/promise';
 import mysql, { createPool } from '@unblock/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,4 +215,18 @@ describe.skipIf(!dbAvailable)('pool', () => {
     expect(out.stderr).toBe('');
     expect(out.stdout.trim()).toBe('ok');
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs its worker threads workerNice below the caller thread',
+    async () => {
+      const nice = Math.min(19, getPriority() + 6);
+      const before = [...threadNiceValues().values()].filter((v) => v === nice).length;
+      const pool = createPool({ ...DB, connectionLimit: 2, workers: 2, workerNice: 6 });
+      const [rows] = await pool.query('SELECT 1 AS x');
+      expect(rows).toEqual([{ x: 1 }]);
+      const after = [...threadNiceValues().values()].filter((v) => v === nice).length;
+      expect(after - before).toBe(2);
+      await pool.end();
+    },
+  );
 });
