@@ -61,7 +61,9 @@ export interface PoolOptions<O = unknown> {
    * (0-19; Linux, where each thread has its own nice value; ignored elsewhere). When the event
    * loop's thread and a worker both want a core, the kernel then runs the event loop's first, so
    * a worker busy with a large result or a long query delays timers and I/O less. A worker alone
-   * on a core runs at full speed whatever its nice value. 0 leaves it alone. Default: 10.
+   * on a core runs at full speed whatever its nice value. 0 leaves it alone. Default: 5 (10
+   * freed the event loop a little more, but starved the workers when other processes kept the
+   * cores busy).
    */
   workerNice?: number;
   /** Passed to each worker thread. */
@@ -235,7 +237,7 @@ export class Pool<O = unknown> {
       driver: options.driver instanceof URL ? options.driver.href : options.driver,
       defaultOptions: options.defaultOptions,
       captureStacks,
-      nice: workerNiceValue(options.workerNice ?? 10),
+      nice: workerNiceValue(options.workerNice ?? 5),
     };
     this.piscina = new Piscina({
       filename: hostModule.href,

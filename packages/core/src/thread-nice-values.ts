@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  * ```ts
  * import { getPriority } from 'node:os';
  * import { threadNiceValues } from '@unblock/core/testing';
- * const lowered = [...threadNiceValues().values()].filter((nice) => nice === getPriority() + 10);
+ * const lowered = [...threadNiceValues().values()].filter((nice) => nice === getPriority() + 5);
  * ```
  */
 export function threadNiceValues(): Map<number, number> {

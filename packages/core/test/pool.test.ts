@@ -157,7 +157,7 @@ describe('pool lifecycle, backpressure and observability', () => {
       const lowered = makePool({ threads: 1 });
       const s = await lowered.openSession();
       const nice = (await s.call('threadNice')) as number;
-      expect(nice).toBe(Math.min(19, base + 10));
+      expect(nice).toBe(Math.min(19, base + 5));
       expect(getPriority()).toBe(base);
       // What test authors read: this thread's own value, and the worker's among the others.
       const values = threadNiceValues();

@@ -85,7 +85,7 @@ export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat'> &
     /**
      * How much lower than the caller's thread the worker threads run, as a nice increment (core's
      * `PoolOptions.workerNice`; Linux): a busy worker then gives way to the event loop. 0 leaves
-     * them alone. Default: 10.
+     * them alone. Default: 5.
      */
     workerNice?: number;
   };

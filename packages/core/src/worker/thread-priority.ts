@@ -3,9 +3,8 @@ import { getPriority, setPriority } from 'node:os';
 
 // On Linux each thread has a nice value of its own (setpriority(2) given a thread id), so a
 // worker thread can give way to the event loop's thread when both want a core: measured here on
-// two cores, a 10k-row all() with its reader at nice 10 saw the caller's thread preempted 15-22
-// times instead of 28-66, and its event-loop delay p99 fell from 4.6-5.1 ms to 2.6-3.4 ms, with
-// no loss of throughput. /proc/thread-self names the calling thread; other systems have no
+// two cores, twenty 10k-row all() calls with their reader at nice 10 saw the caller's thread
+// preempted 15-22 times instead of 28-66 (see the core README for what that did to the delay). /proc/thread-self names the calling thread; other systems have no
 // per-thread nice value, and nothing is done there.
 
 /**
