@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // Tests import built packages (dist/), so `npm test` builds first.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'test/*'],
+    projects: ['packages/*', 'test/*', 'examples/*'],
   },
 });

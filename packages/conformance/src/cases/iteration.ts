@@ -100,7 +100,9 @@ export const iterationCases = defineCases('iteration', [
     timeout: 120_000,
     run: async ({ client, sql, expect }) => {
       const gc = (globalThis as { gc?: () => void }).gc;
-      expect(gc, 'run vitest with --expose-gc (poolOptions execArgv)').toBeTypeOf('function');
+      expect(gc, 'run vitest with --expose-gc (execArgv in the test config)').toBeTypeOf(
+        'function',
+      );
       gc!();
       const base = process.memoryUsage().heapUsed;
       let peak = 0;

@@ -31,7 +31,9 @@ function leakTools(ctx: CaseContext, client: Client) {
 
 function gcOrFail(ctx: CaseContext): () => void {
   const gc = (globalThis as { gc?: () => void }).gc;
-  ctx.expect(gc, 'run vitest with --expose-gc (poolOptions execArgv)').toBeTypeOf('function');
+  ctx
+    .expect(gc, 'run vitest with --expose-gc (execArgv in the test config)')
+    .toBeTypeOf('function');
   return gc!;
 }
 
