@@ -93,8 +93,8 @@ const SPIN_FEW = 4;
 /**
  * Longest a turn of the event loop goes on waiting for answers (ms), counted from its first
  * wait: the calls a caller makes between waits (promise reactions, its own work) count too,
- * so timers and I/O still run about once a millisecond. Counting the waits alone let a turn
- * of quick answers run for 2 ms and more (event-loop delay p99 2.7 ms, one call at a time).
+ * so timers and I/O still run about once a millisecond however much the caller does between
+ * waits (counting the waits alone bounded only their sum).
  */
 const SPIN_BUDGET_MS = 0.5;
 
