@@ -2,7 +2,9 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import {
+  AbortError,
   createPool,
+  currentCallOptions,
   SessionBrokenError,
   toPortableFunction,
   WorkerExitedError,
@@ -173,6 +175,20 @@ function functionLength(fn: unknown, explicit: number | undefined): number {
     throw new TypeError('Expected function.length to be a positive integer');
   }
   return length;
+}
+
+/** Waits for `promise`, or rejects with an AbortError (still queued) once `signal` aborts. */
+function unlessAborted(
+  promise: Promise<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new AbortError('queued', signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError('queued', signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -1101,29 +1117,46 @@ export class Database {
     const outer = currentScope(this);
     if (outer !== undefined) return this.#runSavepoint(outer, fn, self, args);
     await this.ready;
+    // The signal of withCallOptions() around the transaction: every call in it carries it too.
+    const signal = currentCallOptions()?.signal;
     // No await between this loop and taking the gate, so two transactions cannot both pass.
-    while (this.#gate !== undefined) await this.#gate;
+    while (this.#gate !== undefined) await unlessAborted(this.#gate, signal);
     if (this.inTransaction) {
       // A transaction opened with raw SQL: like the driver, nest with a savepoint.
       return this.#runSavepoint(undefined, fn, self, args);
     }
     let open!: () => void;
-    this.#gate = new Promise<void>((resolve) => (open = resolve));
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.#gate = gate;
     const scope = newScope(this);
+    const release = (): void => {
+      if (scope.done) return;
+      scope.done = true;
+      if (this.#gate === gate) this.#gate = undefined;
+      open();
+    };
+    let rolledBack: Promise<void> | undefined;
+    // Aborted: rolled back at once, not when fn next touches the database (its later calls
+    // carry the aborted signal and reject), and writes from outside need not wait for fn.
+    const onAbort = (): void => {
+      rolledBack ??= this.#undo('rollback', scope.writer);
+      release();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       try {
         await runInScope(scope, () => this.#begin(scope, begin));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
+        if (signal?.aborted) throw new AbortError('running', signal.reason);
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['commit']));
         return result;
       } catch (err) {
-        await this.#undo('rollback', scope.writer);
+        await (rolledBack ??= this.#undo('rollback', scope.writer));
         throw err;
       }
     } finally {
-      scope.done = true;
-      this.#gate = undefined;
-      open();
+      signal?.removeEventListener('abort', onAbort);
+      release();
     }
   }
 

@@ -562,7 +562,12 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
       else if (!opened.d && reader !== undefined) reader.cursors--;
     } else {
       try {
-        reply = (await this.#handle!.call('next', [BATCH])) as CursorReply;
+        // `defaultQueryTimeout` covers each batch, as it covers the first.
+        reply = (await this.#handle!.call(
+          'next',
+          [BATCH],
+          this.#state.db.callOptions,
+        )) as CursorReply;
       } catch (err) {
         // The database closed under the cursor: the driver ends the iteration quietly.
         if (

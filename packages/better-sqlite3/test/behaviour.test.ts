@@ -292,6 +292,82 @@ describe('cancellation', () => {
     await db.close();
   });
 
+  it('rolls an aborted transaction back at once, while its function still waits on something else', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x)');
+    const insert = await db.prepare('insert into t values (?)');
+    const controller = new AbortController();
+    let resume!: () => void;
+    const elsewhere = new Promise<void>((resolve) => (resume = resolve));
+    const tx = withCallOptions({ signal: controller.signal }, () =>
+      db.transaction(async () => {
+        await insert.run(1);
+        await elsewhere; // not the database: nothing of the transaction's notices the abort
+        await insert.run(2);
+      })(),
+    ).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(db.inTransaction).toBe(true);
+    controller.abort(new Error('client went away'));
+    // Writes from outside go on (they would wait for the function to return otherwise).
+    await insert.run(3);
+    expect(db.inTransaction).toBe(false);
+    resume();
+    const err = (await tx) as Error;
+    expect(err).toMatchObject({ name: 'AbortError' });
+    expect((err.cause as Error).message).toBe('client went away');
+    expect(await (await db.prepare('select x from t')).pluck().all()).toEqual([3]);
+    await db.close();
+  });
+
+  it('lets a transaction waiting for another one be aborted while it waits', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x)');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = db.transaction(async () => {
+      await (await db.prepare('insert into t values (1)')).run();
+      await held;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let ran = false;
+    const controller = new AbortController();
+    const second = withCallOptions({ signal: controller.signal }, () =>
+      db.transaction(async () => {
+        ran = true;
+      })(),
+    ).catch((e: unknown) => e);
+    controller.abort(new Error('not any more'));
+    // It rejects while the first transaction still holds the database.
+    expect(await second).toMatchObject({ name: 'AbortError', state: 'queued' });
+    expect(ran).toBe(false);
+    release();
+    await first;
+    expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(1);
+    await db.close();
+  });
+
+  it('applies defaultQueryTimeout to every batch of an iterator, not only the first', async () => {
+    const db = await Database.open(':memory:', { defaultQueryTimeout: 200 });
+    await db.exec('create table t (x)');
+    const insert = await db.prepare('insert into t values (?)');
+    await insert.runMany(Array.from({ length: 200 }, (_, i) => [i]));
+    // The first batch (64 rows) is quick; from row 100 on, each row would run for ever.
+    const rows = (
+      await db.prepare(`select x, case when x < 100 then 0 else (${INFINITE}) end as n from t`)
+    ).iterate();
+    const first = await rows.next();
+    expect(first.value).toEqual({ x: 0, n: 0 });
+    const started = Date.now();
+    const err = await (async () => {
+      for await (const _row of rows);
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await (await db.prepare('select 1 as one')).get()).toEqual({ one: 1 });
+    await db.close();
+  });
+
   it('never interrupts another caller', async () => {
     const db = await Database.open(':memory:');
     const slow = await db.prepare(INFINITE);
