@@ -306,8 +306,7 @@ describe('cancellation', () => {
         await insert.run(2);
       })(),
     ).catch((e: unknown) => e);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(db.inTransaction).toBe(true);
+    await expect.poll(() => db.inTransaction).toBe(true);
     controller.abort(new Error('client went away'));
     // Writes from outside go on (they would wait for the function to return otherwise).
     await insert.run(3);
