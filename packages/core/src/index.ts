@@ -1,5 +1,5 @@
 export { createPool, Pool } from './pool.js';
-export type { PoolOptions, PoolStats } from './pool.js';
+export type { PoolOptions, PoolStats, SessionPlacement } from './pool.js';
 export { Session } from './session.js';
 export type { ReceivedRows } from './session.js';
 export { RemoteHandle } from './remote-handle.js';

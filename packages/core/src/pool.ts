@@ -117,6 +117,20 @@ interface WorkerSlot {
 
 let poolCount = 0;
 
+/**
+ * Where a session opens and how its calls behave: `threadId` picks the worker, `captureStacks`
+ * overrides the pool's setting for this session's calls.
+ *
+ * @example
+ * ```ts
+ * const placement: SessionPlacement = { threadId: pool.threadIds()[0], captureStacks: false };
+ * ```
+ */
+export interface SessionPlacement {
+  threadId?: number;
+  captureStacks?: boolean;
+}
+
 /** The nice value for worker threads `increment` below this thread's; undefined to leave them. */
 function workerNiceValue(increment: number): number | undefined {
   if (increment === 0) return undefined;
@@ -236,7 +250,6 @@ export class Pool<O = unknown> {
       poolKey: this.key,
       driver: options.driver instanceof URL ? options.driver.href : options.driver,
       defaultOptions: options.defaultOptions,
-      captureStacks,
       nice: workerNiceValue(options.workerNice ?? 5),
     };
     this.piscina = new Piscina({
@@ -311,15 +324,17 @@ export class Pool<O = unknown> {
 
   /**
    * Opens a session (a connection pinned to one worker). By default it goes to the worker with
-   * the fewest sessions; `placement.threadId` chooses one.
+   * the fewest sessions; `placement.threadId` chooses one. `placement.captureStacks` overrides
+   * the pool's `captureStacks` for this session's calls.
    *
    * @example
    * ```ts
    * const writer = await pool.openSession({ filename: 'app.db' });
    * const reader = await pool.openSession({ filename: 'app.db', readonly: true });
+   * const quiet = await pool.openSession({ filename: 'app.db' }, { captureStacks: false });
    * ```
    */
-  openSession(options?: O, placement: { threadId?: number } = {}): Promise<Session> {
+  openSession(options?: O, placement: SessionPlacement = {}): Promise<Session> {
     const opening = this.open(options, placement);
     this.opening.add(opening);
     const forget = (): void => void this.opening.delete(opening);
@@ -327,7 +342,7 @@ export class Pool<O = unknown> {
     return opening;
   }
 
-  private async open(options: O | undefined, placement: { threadId?: number }): Promise<Session> {
+  private async open(options: O | undefined, placement: SessionPlacement): Promise<Session> {
     // Dropped once the session is open: an unformatted Error keeps its frames' receivers alive
     // (the caller's suspended async functions), and closures made below would retain it.
     let origin: Error | undefined = new Error();
@@ -355,7 +370,8 @@ export class Pool<O = unknown> {
     origin = undefined;
     port.removeAllListeners('close');
     const state = new Int32Array(message.state);
-    const session = new Session(sessionId, port, state, this.env, opened, () =>
+    const captureStacks = placement.captureStacks ?? this.env.captureStacks;
+    const session = new Session(sessionId, port, state, this.env, captureStacks, opened, () =>
       slot.sessions.delete(session),
     );
     if (this.closing !== undefined || this.destroyed) {

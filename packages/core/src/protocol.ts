@@ -101,7 +101,6 @@ export interface HostData {
   poolKey: string;
   driver: string;
   defaultOptions: unknown;
-  captureStacks: boolean;
   /** The nice value each worker thread lowers itself to (see PoolOptions.workerNice). */
   nice: number | undefined;
 }

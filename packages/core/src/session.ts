@@ -160,6 +160,8 @@ export class Session {
     private readonly port: SessionPort,
     private readonly state: Int32Array,
     private readonly env: SessionEnvironment,
+    /** Whether calls capture the caller's stack (the pool's setting unless the session's own). */
+    private readonly captureStacks: boolean,
     opened: Extract<FromWorker, { k: 'opened' }>,
     /** Called once when the session has ended (closed or failed). */
     private readonly onEnd: () => void,
@@ -236,7 +238,7 @@ export class Session {
   callTarget(target: number, op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array of arguments');
     let origin: Error | undefined;
-    if (this.env.captureStacks) {
+    if (this.captureStacks) {
       // Adapters put a few frames of their own above the user's call: keep enough to reach it.
       const limit = Error.stackTraceLimit;
       Error.stackTraceLimit = CALLER_STACK_FRAMES;

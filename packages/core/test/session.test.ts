@@ -1,5 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataCloneError, UnknownOperationError, registerErrorClass } from '@unblock/core';
+import {
+  DataCloneError,
+  UnknownOperationError,
+  registerErrorClass,
+  type Session,
+} from '@unblock/core';
 import { countPosts, isCalls, pool as makePool, sleep } from './helpers.js';
 
 describe('sessions', () => {
@@ -99,6 +104,20 @@ describe('sessions', () => {
     const typeErr = await s.call('failType').catch((e: unknown) => e);
     expect(typeErr).toBeInstanceOf(TypeError);
     await s.close();
+  });
+
+  it("captures the caller's stack per session when the session says so, whatever the pool's setting", async () => {
+    const quietPool = makePool({ threads: 1, captureStacks: false });
+    const fail = (session: Session) =>
+      session.call('fail', ['boom', {}]).catch((e: unknown) => e) as Promise<Error>;
+    const quiet = await quietPool.openSession();
+    const loud = await quietPool.openSession(undefined, { captureStacks: true });
+    expect((await fail(quiet)).stack).not.toContain('session.test.ts');
+    expect((await fail(loud)).stack).toContain('session.test.ts');
+    const silenced = await pool.openSession(undefined, { captureStacks: false });
+    expect((await fail(silenced)).stack).not.toContain('session.test.ts');
+    await silenced.close();
+    await quietPool.close();
   });
 
   it('rebuilds registered driver error classes', async () => {

@@ -19,9 +19,9 @@ import { acquireSharedPool, captureStacksOf, releaseSharedPool } from './worker-
 export async function createConnection(options: ConnectionOptions | string): Promise<Connection> {
   const { user, config, open } = splitOptions(options);
   const captureStacks = captureStacksOf(user, config);
-  const pool = acquireSharedPool(captureStacks);
+  const pool = acquireSharedPool();
   try {
-    const session = await pool.openSession(open);
+    const session = await pool.openSession(open, { captureStacks });
     return new Connection(session, config, () => releaseSharedPool(pool), true, captureStacks);
   } catch (err) {
     releaseSharedPool(pool);

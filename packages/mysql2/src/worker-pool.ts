@@ -53,40 +53,27 @@ export function captureStacksOf(
   return process.env.NODE_ENV !== 'production';
 }
 
-interface Shared {
-  pool: CorePool;
-  users: number;
-}
-
-/** One shared pool per stack setting: core captures stacks per pool, not per session. */
-const shared = new Map<boolean, Shared>();
+let shared: { pool: CorePool; users: number } | undefined;
 
 /**
  * The workers that host `createConnection()` connections, shared by all of them: a thread per
  * connection would cost a thread start per connect. It is closed when the last connection ends,
- * so an idle process can exit. Connections with and without stack capture (`trace`) get
- * separate workers, since a core pool captures stacks for all its sessions or none.
+ * so an idle process can exit. Each connection's session says whether its calls capture stacks
+ * (`trace`).
  */
-export function acquireSharedPool(captureStacks: boolean): CorePool {
-  let entry = shared.get(captureStacks);
-  if (entry === undefined) {
-    entry = {
-      pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections', captureStacks }),
-      users: 0,
-    };
-    shared.set(captureStacks, entry);
-  }
-  entry.users++;
-  return entry.pool;
+export function acquireSharedPool(): CorePool {
+  shared ??= {
+    pool: workerPool({ threads: defaultWorkers(), name: 'mysql2 connections' }),
+    users: 0,
+  };
+  shared.users++;
+  return shared.pool;
 }
 
-/** One connection of a shared pool ended. */
+/** One connection of the shared pool ended. */
 export function releaseSharedPool(pool: CorePool): void {
-  for (const [key, entry] of shared) {
-    if (entry.pool !== pool) continue;
-    if (--entry.users > 0) return;
-    shared.delete(key);
-    void pool.close();
-    return;
-  }
+  if (shared === undefined || shared.pool !== pool) return;
+  if (--shared.users > 0) return;
+  shared = undefined;
+  void pool.close();
 }
