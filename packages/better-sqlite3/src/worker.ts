@@ -8,6 +8,8 @@ import {
   loadPortableFunction,
   registerErrorClass,
   RowSet,
+  type Operation,
+  type OperationContext,
 } from '@unblock/core/worker';
 import type { NativeDatabase, NativeDatabaseConstructor, NativeStatement } from './native-types.js';
 import {
@@ -42,10 +44,43 @@ interface Connection {
   state: Int32Array | undefined;
   interruptId: number | undefined;
   tx: Record<string, NativeStatement>;
+  /** Cursors open on this connection, not yet released. */
+  cursors: number;
+  /** A read transaction of ours is open over a batch of reads (see joinReadBatch). */
+  readBatch: boolean;
 }
 
 interface Cursor {
   iterator: IterableIterator<unknown>;
+  conn: Connection;
+}
+
+/**
+ * On a reader, reads that arrived together run in one read transaction instead of one each.
+ * Starting and ending a WAL read transaction takes and drops a lock on the shared-memory file
+ * (fcntl calls, and a mutex the process's connections share), which is most of a point
+ * select's cost: measured here, 6.1 µs per select in autocommit mode against 1.85 µs for
+ * selects run sixteen to a transaction. Only reads received before the batch began join it
+ * (core ends a batch before a later call), so a read sent after a write resolved still sees
+ * that write. Not while a cursor is open: better-sqlite3 refuses COMMIT then.
+ */
+function joinReadBatch(conn: Connection, ctx: OperationContext): void {
+  if (conn.readBatch || !ctx.moreQueued || conn.state !== undefined || conn.cursors > 0) return;
+  if (conn.db.inTransaction) return;
+  txStatement(conn, 'BEGIN').run();
+  conn.readBatch = true;
+}
+
+/** Ends the batch's read transaction, if one is open. */
+function endReadBatch(conn: Connection): void {
+  if (!conn.readBatch) return;
+  conn.readBatch = false;
+  // A read transaction ends without error, but never leave one open: it would hide later writes.
+  try {
+    if (conn.db.inTransaction) txStatement(conn, 'COMMIT').run();
+  } catch {
+    if (conn.db.inTransaction) txStatement(conn, 'ROLLBACK').run();
+  }
 }
 
 function entryOf(conn: Connection, sql: string): Entry {
@@ -161,6 +196,23 @@ async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
   }
 }
 
+/** The operations that may run inside a batch's read transaction (see joinReadBatch). */
+const BATCHED_READS = new Set(['get', 'all']);
+
+/** Makes every other operation end the read batch first (a cursor, a pragma, a write, ...). */
+function endingReadBatches(
+  operations: Record<string, Operation<Connection>>,
+): Record<string, Operation<Connection>> {
+  for (const [name, operation] of Object.entries(operations)) {
+    if (BATCHED_READS.has(name)) continue;
+    operations[name] = (conn, args, ctx) => {
+      endReadBatch(conn);
+      return operation(conn, args, ctx);
+    };
+  }
+  return operations;
+}
+
 function txStatement(conn: Connection, sql: string): NativeStatement {
   return (conn.tx[sql] ??= conn.db.prepare(sql));
 }
@@ -188,7 +240,15 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     }
     for (const step of options.setup) await applySetup(db, step);
-    const conn: Connection = { db, cache: new Map(), state: options.state, interruptId, tx: {} };
+    const conn: Connection = {
+      db,
+      cache: new Map(),
+      state: options.state,
+      interruptId,
+      tx: {},
+      cursors: 0,
+      readBatch: false,
+    };
     publish(conn, true);
     return conn;
   },
@@ -200,12 +260,15 @@ export default defineDriver<Connection, ConnectionOptions>({
 
   interruptToken: (conn) => conn.interruptId,
 
+  endBatch: endReadBatch,
+
   close(conn) {
+    endReadBatch(conn);
     conn.cache.clear();
     conn.db.close();
   },
 
-  operations: {
+  operations: endingReadBatches({
     prepare(conn, [sql]) {
       const { stmt } = entryOf(conn, sql as string);
       return [stmt.reader, stmt.readonly];
@@ -223,8 +286,9 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     },
 
-    get(conn, [sql, flags, params]) {
+    get(conn, [sql, flags, params], ctx) {
       const entry = entryOf(conn, sql as string);
+      joinReadBatch(conn, ctx);
       const stmt = prepareCall(entry, flags as number, (flags as number) & MODE_MASK);
       try {
         return stmt.get(...(params as unknown[]));
@@ -233,8 +297,9 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     },
 
-    all(conn, [sql, flags, params]) {
+    all(conn, [sql, flags, params], ctx) {
       const entry = entryOf(conn, sql as string);
+      joinReadBatch(conn, ctx);
       const mode = (flags as number) & MODE_MASK;
       try {
         if (mode === Mode.expand || !entry.stmt.reader) {
@@ -310,7 +375,8 @@ export default defineDriver<Connection, ConnectionOptions>({
       const iterator = stmt.iterate(...(params as unknown[]));
       const { rows, done } = take(iterator, batch as number);
       if (done) return { r: rows, d: true, h: undefined };
-      return { r: rows, d: false, h: ctx.handle({ iterator } satisfies Cursor, 'cursor') };
+      conn.cursors++;
+      return { r: rows, d: false, h: ctx.handle({ iterator, conn } satisfies Cursor, 'cursor') };
     },
 
     exec(conn, [sql]) {
@@ -373,7 +439,7 @@ export default defineDriver<Connection, ConnectionOptions>({
         progress: handler as ((info: unknown) => number | undefined) | undefined,
       });
     },
-  },
+  }),
 
   handles: {
     cursor: {
@@ -383,7 +449,10 @@ export default defineDriver<Connection, ConnectionOptions>({
           return { r: rows, d: done };
         },
       },
-      release: (cursor: Cursor) => void cursor.iterator.return?.(),
+      release: (cursor: Cursor) => {
+        cursor.conn.cursors--;
+        cursor.iterator.return?.();
+      },
     },
   },
 });

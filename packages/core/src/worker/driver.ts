@@ -33,6 +33,12 @@ export interface OperationContext {
   handle(object: object, kind: string, meta?: unknown): HandleRef;
   /** The id of the session the call came from (0 for stateless calls). */
   readonly sessionId: number;
+  /**
+   * Whether more calls of this session, received with or before this one, wait behind it: a
+   * blocking driver may then share work over them (one read transaction for a run of reads,
+   * say), and finish it in {@link Driver.endBatch}.
+   */
+  readonly moreQueued: boolean;
 }
 
 /**
@@ -131,6 +137,21 @@ export interface Driver<C = unknown, O = unknown> {
    * the worker (for instance `KILL QUERY` on a side connection). The next call waits for it.
    */
   cancel?(connection: C): void | Promise<void>;
+  /**
+   * Ends what the driver shared over a batch of calls (see {@link OperationContext.moreQueued}).
+   * A session calls it after a run of calls: before it waits for more, before it awaits an
+   * asynchronous operation or streams a large result, and before it runs a call received
+   * after the batch's first call ran, so a batch never covers a call sent after it began.
+   * It must not throw.
+   *
+   * @example
+   * ```ts
+   * endBatch(conn) {
+   *   if (conn.readBatch) { conn.readBatch = false; conn.db.prepare('COMMIT').run(); }
+   * },
+   * ```
+   */
+  endBatch?(connection: C): void;
 }
 
 /**

@@ -44,9 +44,15 @@ export function releaseHandles(driver: Driver<unknown, unknown>, ids: number[]):
   }
 }
 
-export function operationContext(sessionId: number): OperationContext {
+/** The context a session host keeps for its calls, updating `moreQueued` before each. */
+export interface SessionOperationContext extends OperationContext {
+  moreQueued: boolean;
+}
+
+export function operationContext(sessionId: number): SessionOperationContext {
   return {
     sessionId,
+    moreQueued: false,
     handle: (object, kind, meta) => addHandle(object, kind, meta, sessionId),
   };
 }

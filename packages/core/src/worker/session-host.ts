@@ -13,13 +13,14 @@ import { RowSet, chunkRowCount, packColumnValues, packRows, type PackedRows } fr
 import { SharedLane } from '../shared-lane.js';
 import { RowStream } from './row-stream.js';
 import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
-import type { Driver, OperationContext } from './driver.js';
+import type { Driver } from './driver.js';
 import { handlesOfSession } from './handle-table.js';
 import {
   argsDecodeContext,
   invoke,
   operationContext,
   releaseHandles,
+  type SessionOperationContext,
   resultEncodeContext,
 } from './invoke.js';
 
@@ -69,7 +70,7 @@ export class SessionHost {
   private executing = 0;
   /** The running call the driver was asked to stop (see Outcome.cancelled). */
   private stopping = 0;
-  private readonly ctx: OperationContext;
+  private readonly ctx: SessionOperationContext;
   /** Encodes results into the current `transfer` list; renewed with it at each flush. */
   private encodeCtx: EncodeContext | undefined;
   /** The lanes from and to the caller (a session with its own port), see shared-lane.ts. */
@@ -85,6 +86,11 @@ export class SessionHost {
   private lastAnswerByLane = false;
   /** When the running call's operation started (its answer says how long it ran). */
   private startedAt = 0;
+  /**
+   * A call ran since the driver's `endBatch` last did, and the `seenPosted` of when the first
+   * of them ran (-1: none ran): a call received after that starts a new batch.
+   */
+  private batchSince = -1;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -232,6 +238,7 @@ export class SessionHost {
       for (;;) {
         this.pullPosted();
         if (this.head === this.queue.length) {
+          this.endBatch();
           // Nothing left: wait briefly for the caller's next message before going back to the
           // event loop. A caller awaiting each call in turn sends its next one within a few µs,
           // and picking it up here skips the event loop's wake-up (most of a round trip's cost).
@@ -242,6 +249,9 @@ export class SessionHost {
         // Answers wait to travel together, but not behind the last call of the queue: it may be
         // slow, and the calls before it are done.
         if (this.outbox.length > 0 && this.head === this.queue.length - 1) this.flush();
+        // What the driver shares over a batch (a read transaction) never covers a call sent
+        // after the batch began: that call may follow a write the caller saw complete.
+        if (this.batchSince !== this.seenPosted) this.endBatch();
         const call = this.queue[this.head];
         this.queue[this.head++] = undefined as never;
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -252,6 +262,7 @@ export class SessionHost {
       }
       if (this.closing) await this.close();
     } finally {
+      this.endBatch();
       Atomics.store(this.state, Slot.awake, 0);
       this.flush();
       this.draining = false;
@@ -286,6 +297,8 @@ export class SessionHost {
     let value: unknown;
     let outcome: typeof Outcome.ok | typeof Outcome.error = Outcome.ok;
     this.executing = id;
+    if (this.batchSince < 0) this.batchSince = this.seenPosted;
+    this.ctx.moreQueued = this.head < this.queue.length;
     this.startedAt = performance.now();
     try {
       value = invoke(
@@ -297,6 +310,7 @@ export class SessionHost {
         this.ctx,
       );
       if (isThenable(value)) {
+        this.endBatch();
         this.flush();
         Atomics.store(this.state, Slot.awake, 0);
         value = await value;
@@ -402,6 +416,7 @@ export class SessionHost {
    * and are copied by them (mysql2's 50k-row select: see the core README).
    */
   private async streamRows(id: number, set: RowSet): Promise<void> {
+    this.endBatch();
     this.flush();
     const stream = set instanceof RowStream ? set : undefined;
     const step = chunkRowCount(set.columns.length);
@@ -467,6 +482,13 @@ export class SessionHost {
         this.ranUs(),
       ]);
     this.flush();
+  }
+
+  /** Lets the driver finish what it shared over the calls run since the last batch ended. */
+  private endBatch(): void {
+    if (this.batchSince < 0) return;
+    this.batchSince = -1;
+    this.driver.endBatch?.(this.connection);
   }
 
   private flush(): void {
