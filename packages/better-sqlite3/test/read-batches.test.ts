@@ -33,7 +33,9 @@ describe('reads batched on a reader', () => {
     const insert = await db.prepare('insert into t values (?)');
     // Three slow reads arrive at the reader together; the first one opens its snapshot.
     const batch = [slow.get(), slow.get(), slow.get()];
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 500 && poolOf(db).stats().running === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     await insert.run(2); // on the writer, while the reader's batch goes on
     const late = count.get(); // queued on the reader behind the batch
     const early = (await Promise.all(batch)) as { n: number }[];
