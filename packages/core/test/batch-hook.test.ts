@@ -37,4 +37,30 @@ describe('batches of calls (ctx.moreQueued, driver.endBatch)', () => {
     expect(events.at(-1)).toBe('end');
     await s.close();
   });
+
+  it('ends a batch before it awaits an asynchronous operation', async () => {
+    const s = await pool.openSession();
+    await Promise.all([
+      s.call('batchProbe', ['a']),
+      s.call('sleep', [20]),
+      s.call('batchProbe', ['b']),
+    ]);
+    expect(await s.call('takeBatchEvents')).toEqual([['a', true], 'end', ['b', false], 'end']);
+    await s.close();
+  });
+
+  it('ends a batch before a large result waits to stream', async () => {
+    const streaming = await pool.openSession();
+    const other = await pool.openSession(); // on the same worker: the pool has one thread
+    const probe = streaming.call('batchProbe', ['a']);
+    // Rows that keep coming until openGate: the stream waits for them, its session's batch ended.
+    const rows = streaming.call('growingRows', [5_000, 10]);
+    await probe;
+    await sleep(50);
+    expect(await other.call('takeBatchEvents')).toEqual([['a', true], 'end']);
+    await other.call('openGate');
+    expect(((await rows) as { rows: unknown[] }).rows).toHaveLength(5_010);
+    await other.close();
+    await streaming.close();
+  });
 });
