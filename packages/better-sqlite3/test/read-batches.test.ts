@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { withCallOptions } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
 import { poolOf } from '@unblock/better-sqlite3/testing';
 import { tempDir } from './helpers.js';
@@ -78,6 +79,22 @@ describe('reads batched on a reader', () => {
     expect(await Promise.all(after)).toEqual(Array.from({ length: 10 }, (_, i) => i + 100));
     await cursor;
     expect(iterated).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await db.close();
+  });
+
+  it('a read interrupted inside a batch fails alone; the reads around it and later ones answer', async () => {
+    const db = await walDatabase('interrupt.db', 1);
+    const forever = await db.prepare(
+      'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c, t',
+    );
+    const count = (await db.prepare('select count(*) from t')).pluck();
+    const before = count.get();
+    const stopped = withCallOptions({ timeout: 100 }, () => forever.get());
+    const after = count.get();
+    await expect(stopped).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+    expect([await before, await after]).toEqual([1, 1]);
+    await (await db.prepare('insert into t values (2)')).run();
+    expect(await count.get()).toBe(2);
     await db.close();
   });
 });
