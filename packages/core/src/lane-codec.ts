@@ -15,7 +15,7 @@ const Tag = {
   string: 6,
   array: 7,
   object: 8,
-  /** Its digits follow, as a string. */
+  /** Its digits follow, as a one-byte string (Tag.latin1, length, digits). */
   bigint: 9,
   /** One byte per code unit: most strings, written and read at half the cost. */
   latin1: 10,
@@ -202,9 +202,14 @@ export class LaneCodec {
       case Tag.false:
         this.pos++;
         return ONE_BYTE_VALUES[tag];
-      case Tag.bigint:
-        this.pos++;
-        return BigInt(this.takeString());
+      case Tag.bigint: {
+        // Digits are read past the string cache: they seldom repeat, and would push out the keys
+        // and SQL text it is for.
+        const length = view.getUint32(this.pos + 2, true);
+        const start = this.pos + 6;
+        this.pos = start + length;
+        return BigInt(this.text.toString('latin1', start, this.pos));
+      }
       case Tag.array: {
         const length = view.getUint32(this.pos + 1, true);
         this.pos += 5;

@@ -48,8 +48,10 @@ export interface TrackedHandle {
 export interface LeakDetectorOptions {
   /** Warn about a lease held longer than this many ms (0 turns it off). */
   leakDetectionThreshold: number;
-  /** Handle kinds that are leases: held for a while and given back (connections, cursors). */
-  /** The kinds watched by the threshold and reported at close; undefined: every kind. */
+  /**
+   * Handle kinds that are leases, held for a while and given back (connections, cursors): the
+   * threshold watches them and close reports them; undefined: every kind.
+   */
   leaseKinds: readonly string[] | undefined;
   /** A name for warnings. */
   name: string;

@@ -26,7 +26,8 @@ describe('batches of calls (ctx.moreQueued, driver.endBatch)', () => {
   it('ends a batch before a call sent after it began', async () => {
     const s = await pool.openSession();
     const first = [s.call('batchProbe', ['a', 300]), s.call('batchProbe', ['b'])];
-    await sleep(20); // 'a' is running: 'c' arrives while the batch of 'a' and 'b' goes on
+    // 'a' is running: 'c' arrives while the batch of 'a' and 'b' goes on.
+    await expect.poll(() => pool.stats().running).toBe(1);
     const late = s.call('batchProbe', ['c']);
     await Promise.all([...first, late]);
     const events = (await s.call('takeBatchEvents')) as unknown[];

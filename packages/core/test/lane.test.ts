@@ -68,6 +68,17 @@ describe('LaneCodec', () => {
     }
   });
 
+  it('reads back BigInts of any length, alone and among strings of the same digits', () => {
+    const values: unknown[] = [
+      0n,
+      -1n,
+      2n ** 64n - 1n,
+      -(3n ** 200n), // more digits than a cached string holds
+      [12345n, '12345', 12345n, { '12345': 12345n, next: 'after' }],
+    ];
+    for (const value of values) expect(roundTrip(value)).toStrictEqual(structuredClone(value));
+  });
+
   it('keeps an own "__proto__" key a key, as structured clone does', () => {
     const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as object;
     const copy = roundTrip(value) as Record<string, unknown>;

@@ -298,7 +298,9 @@ export class SessionHost {
     let outcome: typeof Outcome.ok | typeof Outcome.error = Outcome.ok;
     this.executing = id;
     if (this.batchSince < 0) this.batchSince = this.seenPosted;
-    this.ctx.moreQueued = this.head < this.queue.length;
+    // Once a message was pulled since the batch began, drain ends the batch before the next
+    // call, so no queued call would share what this one starts.
+    this.ctx.moreQueued = this.head < this.queue.length && this.batchSince === this.seenPosted;
     this.startedAt = performance.now();
     try {
       value = invoke(
@@ -327,6 +329,9 @@ export class SessionHost {
       this.finishRunning(id);
       return;
     }
+    // Taken as the operation returns: a large row set's chunks may then wait for the caller's
+    // credit, which is delivery, not running.
+    const ran = this.ranUs();
     this.executing = 0;
     this.finishRunning(id);
     if (
@@ -334,20 +339,20 @@ export class SessionHost {
       value instanceof RowSet &&
       value.rows.length > chunkRowCount(value.columns.length)
     ) {
-      await this.streamRows(id, value);
+      await this.streamRows(id, value, ran);
       return;
     }
-    this.push(id, outcome, value);
+    this.push(id, outcome, value, ran);
   }
 
-  private push(id: number, outcome: OutcomeCode, value: unknown): void {
+  /** Answers call `id`, which ran for `ran` µs. */
+  private push(id: number, outcome: OutcomeCode, value: unknown, ran: number): void {
     if (id === this.stopping) {
       this.stopping = 0;
       // Failed once the driver was asked to stop it: the caller's abort did that.
       if (outcome === Outcome.error) outcome = Outcome.cancelled;
     }
     const byLane = id === this.laneCall;
-    const ran = this.ranUs();
     if (byLane) {
       this.laneCall = 0;
       // A plain value (all the lane takes) encodes to a copy of itself: written as it is.
@@ -384,6 +389,8 @@ export class SessionHost {
   private answerByLane(result: ResultMessage): boolean {
     const lane = this.lanes![1];
     const id = result[0];
+    // The caller stopped waiting: skip preparing an answer the CAS below would refuse.
+    if (Atomics.load(this.state, Slot.waiting) !== id) return false;
     const length = lane.prepare(result);
     if (length < 0) return false;
     // Earlier answers (of calls the caller gave up on) go first, so the numbering holds.
@@ -413,9 +420,10 @@ export class SessionHost {
    * last part goes with the answer. A RowStream's chunks are packed as soon as its rows are
    * there, credit or not, and its rows let go: packed columns are a few large objects, while
    * rows held until the caller catches up survive the worker's young-generation collections
-   * and are copied by them (mysql2's 50k-row select: see the core README).
+   * and are copied by them (mysql2's 50k-row select: see the core README). `ran` is how long
+   * a complete set's operation ran; a stream's runs until its end.
    */
-  private async streamRows(id: number, set: RowSet): Promise<void> {
+  private async streamRows(id: number, set: RowSet, ran?: number): Promise<void> {
     this.endBatch();
     this.flush();
     const stream = set instanceof RowStream ? set : undefined;
@@ -473,13 +481,13 @@ export class SessionHost {
       if (waitsForRows) Atomics.store(this.state, Slot.awake, 1);
     }
     const failure = stream?.error;
-    if (failure !== undefined) this.push(id, Outcome.error, failure.error);
+    if (failure !== undefined) this.push(id, Outcome.error, failure.error, this.ranUs());
     else
       this.outbox.push([
         id,
         Outcome.ok,
         encodeRowSet(set, from, set.rows.length, this.transfer),
-        this.ranUs(),
+        ran ?? this.ranUs(),
       ]);
     this.flush();
   }

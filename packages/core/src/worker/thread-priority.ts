@@ -9,20 +9,19 @@ import { getPriority, setPriority } from 'node:os';
 
 /**
  * Lowers the calling thread's scheduling priority to the nice value `nice` (-20..19); never
- * raises it. False when the system has no per-thread priority or refuses.
+ * raises it. Does nothing where the system has no per-thread priority, or refuses.
  *
  * @example
  * ```ts
  * lowerThreadPriority(10); // in a worker thread, at start-up
  * ```
  */
-export function lowerThreadPriority(nice: number): boolean {
-  if (process.platform !== 'linux') return false;
+export function lowerThreadPriority(nice: number): void {
+  if (process.platform !== 'linux') return;
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (getPriority(tid) < nice) setPriority(tid, nice);
-    return true;
   } catch {
-    return false;
+    // No /proc, or the system refused: the thread keeps its priority, which only costs speed.
   }
 }
