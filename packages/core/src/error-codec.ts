@@ -104,6 +104,44 @@ function framesOf(stack: string | undefined): string {
   return at === -1 ? '' : stack.slice(at + 1);
 }
 
+/** The line of a rebuilt error's stack after which the worker thread's frames follow. */
+const WORKER_FRAMES = '    at <worker thread>';
+
+/** A stack as errors from workers read: header, the caller's frames, the worker's frames. */
+function composeStack(header: string, callerFrames: string, workerFrames: string): string {
+  return [header, callerFrames, workerFrames ? `${WORKER_FRAMES}\n${workerFrames}` : '']
+    .filter((s) => s !== '')
+    .join('\n');
+}
+
+/**
+ * Gives `err` the frames of `callerStack`, a stack captured earlier where a call was made, for
+ * an adapter that rejects after the call site's frames are gone (after waiting for a pooled
+ * connection, say): its stack becomes its header, those frames, then the worker thread's frames
+ * when it came from one, as the errors of a call that was sent at once read. An error that is
+ * not an Error, or no frames, leave it as it is. Returns `err`.
+ *
+ * @example
+ * ```ts
+ * const caller: { stack?: string } = {};
+ * Error.captureStackTrace(caller, query);
+ * await waitForConnection().then(send).catch((err) => { throw withCallerStack(err, caller.stack); });
+ * ```
+ */
+export function withCallerStack(err: unknown, callerStack: string | undefined): unknown {
+  const frames = framesOf(callerStack);
+  if (frames === '' || !(err instanceof Error)) return err;
+  const own = typeof err.stack === 'string' ? err.stack : '';
+  const at = own.indexOf(`\n${WORKER_FRAMES}\n`);
+  const worker = at === -1 ? '' : own.slice(at + WORKER_FRAMES.length + 2);
+  try {
+    err.stack = composeStack(`${err.name}: ${err.message}`, frames, worker);
+  } catch {
+    // A frozen or accessor-only stack stays as it is.
+  }
+  return err;
+}
+
 /**
  * Rebuilds an error encoded by {@link encodeError} in its own class. The stack shows the
  * caller's call site first, then the frames of the worker thread.
@@ -130,12 +168,11 @@ export function decodeError(
   if (rec.name !== err.name) {
     Object.defineProperty(err, 'name', { value: rec.name, writable: true, configurable: true });
   }
-  const header = `${rec.name}: ${rec.message}`;
-  const caller = framesOf(callerStack);
-  const worker = framesOf(rec.stack);
-  const stack = [header, caller, worker ? `    at <worker thread>\n${worker}` : '']
-    .filter((s) => s !== '')
-    .join('\n');
+  const stack = composeStack(
+    `${rec.name}: ${rec.message}`,
+    framesOf(callerStack),
+    framesOf(rec.stack),
+  );
   Object.defineProperty(err, 'stack', {
     value: stack,
     writable: true,

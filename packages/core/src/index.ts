@@ -22,7 +22,7 @@ export {
   ErrorCodes,
 } from './errors.js';
 export type { ErrorCode } from './error-codes.js';
-export { registerErrorClass } from './error-codec.js';
+export { registerErrorClass, withCallerStack } from './error-codec.js';
 export { registerValueCodec } from './value-codec.js';
 export type { ValueCodec } from './value-codec.js';
 export { LeakDetector } from './leak-detector.js';

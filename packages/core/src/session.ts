@@ -161,7 +161,7 @@ export class Session {
     private readonly state: Int32Array,
     private readonly env: SessionEnvironment,
     /** Whether calls capture the caller's stack (the pool's setting unless the session's own). */
-    private readonly captureStacks: boolean,
+    readonly captureStacks: boolean,
     opened: Extract<FromWorker, { k: 'opened' }>,
     /** Called once when the session has ended (closed or failed). */
     private readonly onEnd: () => void,

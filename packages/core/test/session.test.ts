@@ -3,6 +3,7 @@ import {
   DataCloneError,
   UnknownOperationError,
   registerErrorClass,
+  withCallerStack,
   type Session,
 } from '@unblock/core';
 import { countPosts, isCalls, pool as makePool, sleep } from './helpers.js';
@@ -118,6 +119,29 @@ describe('sessions', () => {
     expect((await fail(silenced)).stack).not.toContain('session.test.ts');
     await silenced.close();
     await quietPool.close();
+  });
+
+  it('withCallerStack gives an error the frames of a stack captured before the call', async () => {
+    const quiet = await pool.openSession(undefined, { captureStacks: false });
+    const caller: { stack?: string } = {};
+    (function earlierCallSite() {
+      Error.captureStackTrace(caller);
+    })();
+    const err = (await quiet.call('fail', ['boom', {}]).catch((e: unknown) => e)) as Error;
+    expect(err.stack).not.toContain('earlierCallSite');
+    expect(withCallerStack(err, caller.stack)).toBe(err);
+    const stack = err.stack!;
+    const marker = stack.indexOf('\n    at <worker thread>\n');
+    expect(stack.startsWith('Error: boom\n    at earlierCallSite')).toBe(true);
+    expect(marker).toBeGreaterThan(0);
+    expect(stack.indexOf('echo-driver.mjs')).toBeGreaterThan(marker);
+    // Joined again (a rethrow through another such handler): the same stack, not a longer one.
+    expect((withCallerStack(err, caller.stack) as Error).stack).toBe(stack);
+    // A local error (no worker frames) gets the caller's frames only.
+    const local = withCallerStack(new RangeError('local'), caller.stack) as Error;
+    expect(local.stack!.startsWith('RangeError: local\n    at earlierCallSite')).toBe(true);
+    expect(local.stack).not.toContain('<worker thread>');
+    await quiet.close();
   });
 
   it('rebuilds registered driver error classes', async () => {

@@ -1,4 +1,4 @@
-import { toPortableFunction, type FunctionReference } from '@unblock/core';
+import { toPortableFunction } from '@unblock/core';
 import { localFunction } from './local-function.js';
 import type { OpenOptions } from './wire.js';
 
@@ -96,12 +96,12 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
   for (const key of PORTABLE) {
     const value = connection[key];
     if (typeof value === 'function' || (typeof value === 'object' && value !== null)) {
-      open[key] = toPortableFunction(value, key);
+      const spec = toPortableFunction(value, key);
+      open[key] = spec;
       delete connection[key];
       // mysql2 calls queryFormat on this thread too (conn.format()): a module reference becomes
       // a function here, which loads the module when it is first called.
-      if (key === 'queryFormat' && typeof value !== 'function')
-        local[key] = localFunction(value as FunctionReference, key);
+      if (key === 'queryFormat' && spec.kind === 'module') local[key] = localFunction(spec, key);
     }
   }
   // ConnectionConfig expands `uri` into the object it is given: hand it a copy.

@@ -77,23 +77,13 @@ export class Connection extends EventEmitter {
   /** Made once: a closure per query would be garbage per query. */
   readonly #toResult: (value: unknown) => unknown;
 
-  /** @internal Whether the caller's stack is captured (mysql2's `trace`, as its pool's). */
-  readonly captureStacks: boolean;
-
   /**
    * @internal `notices`: this object re-emits the connection's events (a session has one
    * listener: the pool's own Connection of an entry, not each PoolConnection wrapped around it).
    */
-  constructor(
-    session: Session,
-    config: MysqlConfig,
-    onEnd?: () => void,
-    notices = true,
-    captureStacks = true,
-  ) {
+  constructor(session: Session, config: MysqlConfig, onEnd?: () => void, notices = true) {
     super();
     this.session = session;
-    this.captureStacks = captureStacks;
     this.#onEnd = onEnd;
     this.#config = config;
     this.#formatter = localFormatter(config);
@@ -222,7 +212,10 @@ export class Connection extends EventEmitter {
     if (timeout === undefined) return this.call('query', args, options);
     // mysql2's per-query timeout, run by core: the statement is killed on the server (mysql2
     // only stops waiting for it), and the rejection is mysql2's, with the caller's stack.
-    const caller = this.captureStacks ? captureCaller(Connection.prototype.send) : undefined;
+    // The session captures stacks as mysql2's `trace` says (its own setting, or its pool's).
+    const caller = this.session.captureStacks
+      ? captureCaller(Connection.prototype.send)
+      : undefined;
     return this.call('query', args, options).catch((err: unknown) => {
       throw queryTimeoutError(err, timeout, caller);
     });

@@ -22,7 +22,7 @@ export async function createConnection(options: ConnectionOptions | string): Pro
   const pool = acquireSharedPool();
   try {
     const session = await pool.openSession(open, { captureStacks });
-    return new Connection(session, config, () => releaseSharedPool(pool), true, captureStacks);
+    return new Connection(session, config, () => releaseSharedPool(pool));
   } catch (err) {
     releaseSharedPool(pool);
     throw err;

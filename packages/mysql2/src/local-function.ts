@@ -1,10 +1,13 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { FunctionReference } from '@unblock/core';
+import type { PortableFunction } from '@unblock/core';
 
 const require = createRequire(import.meta.url);
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** A module reference as core's toPortableFunction() gives it: the module's URL as a string. */
+type ModuleSpec = Extract<PortableFunction, { kind: 'module' }>;
 
 function invalid(message: string, cause?: unknown): TypeError {
   const err = new TypeError(message, cause === undefined ? undefined : { cause });
@@ -12,25 +15,25 @@ function invalid(message: string, cause?: unknown): TypeError {
 }
 
 /**
- * A `{ module, export }` reference as a function of the caller's thread, for what mysql2 calls
- * synchronously there (`conn.format()` calls `queryFormat`). The workers import the module with
- * `import()`; here it has to be loaded in the middle of a synchronous call, so it is
- * `require()`d (Node >= 20.19 loads ES modules that way too), on first use: a connection whose
- * `format()` is never called does not load it on this thread at all. A module that cannot be
- * loaded synchronously (top-level await) or has no such function export throws a TypeError
- * with code `UNBLOCK_ERR_INVALID_ARG` from that call.
+ * A `{ module, export }` reference, as core's toPortableFunction() converted it, as a function
+ * of the caller's thread, for what mysql2 calls synchronously there (`conn.format()` calls
+ * `queryFormat`). The workers import the module with `import()`; here it has to be loaded in
+ * the middle of a synchronous call, so it is `require()`d (Node >= 20.19 loads ES modules that
+ * way too), on first use: a connection whose `format()` is never called does not load it on
+ * this thread at all. A module that cannot be loaded synchronously (top-level await) or has no
+ * such function export throws a TypeError with code `UNBLOCK_ERR_INVALID_ARG` from that call.
  *
  * @example
  * ```ts
- * const queryFormat = localFunction({ module: new URL('./format.js', import.meta.url), export: 'colons' }, 'queryFormat');
+ * const href = new URL('./format.js', import.meta.url).href;
+ * const queryFormat = localFunction({ kind: 'module', module: href, export: 'colons' }, 'queryFormat');
  * queryFormat.call(conn, 'SELECT :id', { id: 1 });
  * ```
  */
-export function localFunction(ref: FunctionReference, name: string): AnyFunction {
-  const specifier = String(ref.module instanceof URL ? ref.module.href : ref.module);
+export function localFunction(spec: ModuleSpec, name: string): AnyFunction {
   let fn: AnyFunction | undefined;
   return function local(this: unknown, ...args: unknown[]): unknown {
-    fn ??= load(specifier, ref.export, name);
+    fn ??= load(spec.module, spec.export, name);
     return fn.apply(this, args);
   };
 }

@@ -37,7 +37,7 @@ export class PoolConnection extends Connection {
 
   /** @internal */
   constructor(entry: PoolEntry, hooks: PoolHooks, lease: Lease | undefined) {
-    super(entry.session, entry.config, undefined, false, entry.conn.captureStacks);
+    super(entry.session, entry.config, undefined, false);
     this.#entry = entry;
     this.#hooks = hooks;
     this.#lease = lease;

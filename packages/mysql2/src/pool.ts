@@ -3,12 +3,13 @@ import {
   AbortError,
   TimeoutError,
   currentCallOptions,
+  withCallerStack,
   type CallOptions,
   type Pool as CorePool,
   type PoolStats,
   type Session,
 } from '@unblock/core';
-import { captureCaller, withCallerStack, type CallerStack } from './caller-stack.js';
+import { captureCaller, type CallerStack } from './caller-stack.js';
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
 import { Connection } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
@@ -182,8 +183,7 @@ export class Pool extends EventEmitter {
    * ```
    */
   getConnection(): Promise<PoolConnection> {
-    const origin = this.#captureStacks ? new Error() : undefined;
-    if (origin !== undefined) Error.captureStackTrace(origin, this.getConnection);
+    const origin = this.#captureStacks ? captureCaller(this.getConnection) : undefined;
     return this.#acquire(currentCallOptions()).then((entry) => this.#lease(entry, origin));
   }
 
@@ -275,7 +275,7 @@ export class Pool extends EventEmitter {
       caller === undefined
         ? undefined
         : (err: unknown) => {
-            throw withCallerStack(err, caller);
+            throw withCallerStack(err, caller.stack);
           },
     );
   }
@@ -297,7 +297,7 @@ export class Pool extends EventEmitter {
       (err: unknown) => {
         if ((err as { fatal?: unknown }).fatal === true) entry.dead = true;
         this.#release(entry);
-        throw caller === undefined ? err : withCallerStack(err, caller);
+        throw caller === undefined ? err : withCallerStack(err, caller.stack);
       },
     );
   }
@@ -317,8 +317,7 @@ export class Pool extends EventEmitter {
     values?: unknown,
     options: IterateRowsOptions = {},
   ): AsyncGenerator<Row, void, undefined> {
-    const origin = this.#captureStacks ? new Error() : undefined;
-    if (origin !== undefined) Error.captureStackTrace(origin, this.iterate);
+    const origin = this.#captureStacks ? captureCaller(this.iterate) : undefined;
     const lease: IteratorLease = {
       iterator: undefined,
       origin,
@@ -464,7 +463,7 @@ export class Pool extends EventEmitter {
           }
           const entry: PoolEntry = {
             session,
-            conn: new Connection(session, config, undefined, true, this.#captureStacks),
+            conn: new Connection(session, config),
             config,
             lastActive: Date.now(),
             dead: false,
@@ -490,7 +489,20 @@ export class Pool extends EventEmitter {
 
   #release(entry: PoolEntry): void {
     entry.lastActive = Date.now();
-    if (this.config.resetOnRelease && !this.#closed && this.#all.has(entry) && !entry.dead) {
+    this.#handOver(entry, this.config.resetOnRelease);
+  }
+
+  /**
+   * Gives a released entry to the first waiter or the free list, after a reset when `reset`;
+   * drops a broken one.
+   */
+  #handOver(entry: PoolEntry, reset = false): void {
+    if (this.#closed || !this.#all.has(entry)) return;
+    if (entry.dead || entry.session.ended || entry.conn.closed) {
+      this.#remove(entry, true);
+      return;
+    }
+    if (reset) {
       // mysql2's pool: COM_RESET_CONNECTION before the connection is handed out again (it is
       // neither free nor lent meanwhile); one that fails to reset is destroyed, and a waiter
       // gets a new connection instead.
@@ -502,16 +514,6 @@ export class Pool extends EventEmitter {
           this.#remove(entry, true);
         },
       );
-      return;
-    }
-    this.#handOver(entry);
-  }
-
-  /** Gives a released entry to the first waiter or the free list; drops a broken one. */
-  #handOver(entry: PoolEntry): void {
-    if (this.#closed || !this.#all.has(entry)) return;
-    if (entry.dead || entry.session.ended || entry.conn.closed) {
-      this.#remove(entry, true);
       return;
     }
     const waiter = this.#queue.shift();

@@ -1,8 +1,8 @@
-import { AbortError, TimeoutError } from '@unblock/core';
-import { withCallerStack, type CallerStack } from './caller-stack.js';
+import { AbortError, TimeoutError, withCallerStack } from '@unblock/core';
+import type { CallerStack } from './caller-stack.js';
 
 /** mysql2's timeout error (lib/commands/query.js `_handleTimeoutError`), with its properties. */
-export interface QueryTimeoutError extends Error {
+interface QueryTimeoutError extends Error {
   code: 'PROTOCOL_SEQUENCE_TIMEOUT';
   errorno: 'PROTOCOL_SEQUENCE_TIMEOUT';
   syscall: 'query';
@@ -33,5 +33,5 @@ export function queryTimeoutError(
   out.errorno = 'PROTOCOL_SEQUENCE_TIMEOUT';
   out.code = 'PROTOCOL_SEQUENCE_TIMEOUT';
   out.syscall = 'query';
-  return caller === undefined ? out : withCallerStack(out, caller);
+  return caller === undefined ? out : withCallerStack(out, caller.stack);
 }

@@ -22,7 +22,7 @@ const TypedParameter = mysql2Internal<{ TypedParameter: TypedParameterClass }>(
 const JSON_TYPE = (mysql2.Types as Record<string, number>).JSON;
 
 /** The codec's name, the same on both sides. */
-export const TYPED_PARAMETER_CODEC = 'mysql2.TypedParameter';
+const TYPED_PARAMETER_CODEC = 'mysql2.TypedParameter';
 
 /** [type, value, unsigned, value is a Buffer]: structured clone turns a Buffer into a Uint8Array. */
 type Wire = [number, unknown, boolean, boolean];

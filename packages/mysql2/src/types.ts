@@ -32,7 +32,8 @@ export type QueryResult =
 
 /**
  * mysql2's QueryOptions plus `signal`: aborting it stops the statement on the server with
- * `KILL QUERY` and rejects the call with an AbortError.
+ * `KILL QUERY` and rejects the call with an AbortError. `typeCast` may also be a
+ * `{ module, export }` reference; `timeout` stops the statement only in `query()`/`execute()`.
  *
  * @example
  * ```ts
@@ -42,9 +43,13 @@ export type QueryResult =
 export interface QueryOptions extends Omit<Mysql2QueryOptions, 'typeCast'> {
   signal?: AbortSignal;
   /**
-   * mysql2's per-query timeout (ms). When it runs out the statement is stopped on the server with
-   * `KILL QUERY` (mysql2 leaves it running) and the call rejects with mysql2's error
-   * (`code: 'PROTOCOL_SEQUENCE_TIMEOUT'`); the connection stays usable.
+   * mysql2's per-query timeout (ms). For `query()` and `execute()` (of connections, pools and
+   * clusters) a positive value up to 2147483647 is run here: when it runs out the statement is
+   * stopped on the server with `KILL QUERY` (mysql2 leaves it running) and the call rejects with
+   * mysql2's error (`code: 'PROTOCOL_SEQUENCE_TIMEOUT'`); the connection stays usable. Other
+   * values, and `iterate()`'s, go to mysql2 (which applies a non-zero one): it fails the call
+   * with that error but only stops waiting, and the statement runs on. `prepare()` and
+   * `unprepare()` ignore it, as mysql2 does.
    */
   timeout?: number;
   /** mysql2's per-query typeCast; a function (self-contained) or a `{ module, export }` reference runs in the worker. */

@@ -48,6 +48,8 @@ export function captureStacksOf(
   config: { trace: unknown },
 ): boolean {
   // mysql2's rule: only `false` turns tracing off, from the options or from a `uri`'s query.
+  // Both are read: a `uri` key replaces a falsy option, so `trace: false` with `?trace=true`
+  // leaves the config's `trace` true.
   if (user.trace === false || config.trace === false) return false;
   if (user.trace === true) return true;
   return process.env.NODE_ENV !== 'production';

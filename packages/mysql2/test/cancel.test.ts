@@ -113,12 +113,11 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
       expect(err.fatal).toBeUndefined();
       expect(err.stack).toContain('cancel.test.ts');
       // The statement was stopped on the server (KILL QUERY), not left running.
-      let running = await runningOn(conn.threadId);
-      for (let i = 0; i < 20 && running.some((s) => s.includes('SLEEP(10)')); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        running = await runningOn(conn.threadId);
-      }
-      expect(running.filter((s) => s.includes('SLEEP(10)'))).toEqual([]);
+      await expect
+        .poll(async () => (await runningOn(conn.threadId)).filter((s) => s.includes('SLEEP(10)')), {
+          timeout: 3000,
+        })
+        .toEqual([]);
       expect(Date.now() - started).toBeLessThan(3_000);
       const [[row]] = (await conn.query('SELECT 2 AS two')) as [{ two: number }[], unknown];
       expect(row.two).toBe(2);
@@ -142,12 +141,11 @@ describe.skipIf(!dbAvailable)('cancellation on the server', () => {
       const r = await settle(pool.query({ sql: 'SELECT SLEEP(10)', timeout: 200 }));
       expect(Date.now() - started).toBeLessThan(3_000);
       expect((r as { error: { code: string } }).error.code).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
-      let running = await runningOn(before.id);
-      for (let i = 0; i < 20 && running.some((s) => s.includes('SLEEP(10)')); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        running = await runningOn(before.id);
-      }
-      expect(running.filter((s) => s.includes('SLEEP(10)'))).toEqual([]);
+      await expect
+        .poll(async () => (await runningOn(before.id)).filter((s) => s.includes('SLEEP(10)')), {
+          timeout: 3000,
+        })
+        .toEqual([]);
       const [[row]] = (await pool.query('SELECT CONNECTION_ID() AS id, 3 AS three')) as [
         { id: number; three: number }[],
         unknown,
