@@ -18,7 +18,7 @@ import {
 import { bindable } from './bind.js';
 import { SqliteError } from './errors.js';
 import { interruptHook } from './interrupt.js';
-import { checkTableDefinition } from './table-definition.js';
+import { checkedLength, checkTableDefinition } from './table-definition.js';
 import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
 import { Statement, kCreate } from './statement.js';
 import { createTransaction, type Transaction } from './transaction.js';
@@ -170,11 +170,7 @@ function busyDatabase(): TypeError {
 
 /** The arity of `fn` (a module reference's is `explicit`), checked as the driver does. */
 function functionLength(fn: unknown, explicit: number | undefined): number {
-  const length = typeof fn === 'function' ? fn.length : (explicit ?? 0);
-  if (!Number.isInteger(length) || length < 0) {
-    throw new TypeError('Expected function.length to be a positive integer');
-  }
-  return length;
+  return checkedLength(typeof fn === 'function' ? fn.length : (explicit ?? 0));
 }
 
 /** Waits for `promise`, or rejects with an AbortError (still queued) once `signal` aborts. */
@@ -956,7 +952,7 @@ export class Database {
     const scope = this.#gate === undefined ? undefined : currentScope(this);
     const inScope = scope !== undefined;
     const outside = this.#gate !== undefined && !inScope;
-    if (scope?.writer !== undefined && (scope.writer.ended || scope.writer !== this.#writer)) {
+    if (scope?.writer !== undefined && this.#writerGone(scope.writer)) {
       // The transaction's worker exited: its later calls would run outside any transaction.
       return Promise.reject(new SessionBrokenError());
     }
@@ -1023,6 +1019,11 @@ export class Database {
       );
     }
     return this.#writerOpening;
+  }
+
+  /** Whether a transaction's writer is gone: its worker exited, or a new writer replaced it. */
+  #writerGone(writer: Session): boolean {
+    return writer.ended || writer !== this.#writer;
   }
 
   #maybeOpenReaders(): void {
@@ -1208,7 +1209,7 @@ export class Database {
    * nothing left to roll back (and its replacement has no transaction of ours to undo).
    */
   async #undo(step: 'rollback' | 'rollbackTo', writer: Session | undefined): Promise<void> {
-    if (writer === undefined || writer.ended || writer !== this.#writer) return;
+    if (writer === undefined || this.#writerGone(writer)) return;
     try {
       await runDetached(() => writer.call('tx', [step]));
     } catch (err) {

@@ -1,12 +1,24 @@
 const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
 
-/** The parameters the driver infers from `rows.length`: `$1`, `$2`, ... */
-function inferParameters(rows: { length: unknown }): string[] {
-  const { length } = rows;
+/**
+ * A function's arity, checked as the driver checks it (with its message) wherever it reads one.
+ *
+ * @example
+ * ```ts
+ * checkedLength(2); // 2
+ * checkedLength(-1); // TypeError: Expected function.length to be a positive integer
+ * ```
+ */
+export function checkedLength(length: unknown): number {
   if (!Number.isInteger(length) || (length as number) < 0) {
     throw new TypeError('Expected function.length to be a positive integer');
   }
-  return Array.from({ length: length as number }, (_, i) => `$${i + 1}`);
+  return length as number;
+}
+
+/** The parameters the driver infers from `rows.length`: `$1`, `$2`, ... */
+function inferParameters(rows: { length: unknown }): string[] {
+  return Array.from({ length: checkedLength(rows.length) }, (_, i) => `$${i + 1}`);
 }
 
 /**

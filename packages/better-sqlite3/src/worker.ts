@@ -8,7 +8,6 @@ import {
   loadPortableFunction,
   registerErrorClass,
   RowSet,
-  type Operation,
   type OperationContext,
 } from '@unblock/core/worker';
 import type { NativeDatabase, NativeDatabaseConstructor, NativeStatement } from './native-types.js';
@@ -71,16 +70,20 @@ function joinReadBatch(conn: Connection, ctx: OperationContext): void {
   conn.readBatch = true;
 }
 
-/** Ends the batch's read transaction, if one is open. */
+/** Ends the batch's read transaction, if one is open. Never throws (core's endBatch contract). */
 function endReadBatch(conn: Connection): void {
   if (!conn.readBatch) return;
-  conn.readBatch = false;
   // A read transaction ends without error, but never leave one open: it would hide later writes.
   try {
     if (conn.db.inTransaction) txStatement(conn, 'COMMIT').run();
   } catch {
-    if (conn.db.inTransaction) txStatement(conn, 'ROLLBACK').run();
+    try {
+      if (conn.db.inTransaction) txStatement(conn, 'ROLLBACK').run();
+    } catch {
+      // Left to the next endBatch, which tries again.
+    }
   }
+  conn.readBatch = conn.db.inTransaction;
 }
 
 function entryOf(conn: Connection, sql: string): Entry {
@@ -196,23 +199,6 @@ async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
   }
 }
 
-/** The operations that may run inside a batch's read transaction (see joinReadBatch). */
-const BATCHED_READS = new Set(['get', 'all']);
-
-/** Makes every other operation end the read batch first (a cursor, a pragma, a write, ...). */
-function endingReadBatches(
-  operations: Record<string, Operation<Connection>>,
-): Record<string, Operation<Connection>> {
-  for (const [name, operation] of Object.entries(operations)) {
-    if (BATCHED_READS.has(name)) continue;
-    operations[name] = (conn, args, ctx) => {
-      endReadBatch(conn);
-      return operation(conn, args, ctx);
-    };
-  }
-  return operations;
-}
-
 function txStatement(conn: Connection, sql: string): NativeStatement {
   return (conn.tx[sql] ??= conn.db.prepare(sql));
 }
@@ -254,8 +240,7 @@ export default defineDriver<Connection, ConnectionOptions>({
   },
 
   info(conn): ConnectionInfo {
-    const { interruptId } = conn;
-    return { wal: isWal(conn.db), interruptible: interruptId !== undefined, interruptId };
+    return { wal: isWal(conn.db), interruptId: conn.interruptId };
   },
 
   interruptToken: (conn) => conn.interruptId,
@@ -263,12 +248,11 @@ export default defineDriver<Connection, ConnectionOptions>({
   endBatch: endReadBatch,
 
   close(conn) {
-    endReadBatch(conn);
     conn.cache.clear();
     conn.db.close();
   },
 
-  operations: endingReadBatches({
+  operations: {
     prepare(conn, [sql]) {
       const { stmt } = entryOf(conn, sql as string);
       return [stmt.reader, stmt.readonly];
@@ -368,6 +352,9 @@ export default defineDriver<Connection, ConnectionOptions>({
     },
 
     iterate(conn, [sql, flags, params, batch], ctx) {
+      // A reader receives get, all, iterate and setup only, and of these only a cursor cannot
+      // share the batch's read transaction: while it is open, the driver refuses COMMIT.
+      endReadBatch(conn);
       // A cursor locks its statement, so it gets its own instead of the cached one.
       const stmt = conn.db.prepare(sql as string);
       const entry: Entry = { stmt, mode: Mode.object, safe: false, journal: false };
@@ -439,7 +426,7 @@ export default defineDriver<Connection, ConnectionOptions>({
         progress: handler as ((info: unknown) => number | undefined) | undefined,
       });
     },
-  }),
+  },
 
   handles: {
     cursor: {

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { withCallOptions } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
-import { poolOf } from '@unblock/better-sqlite3/testing';
-import { tempDir } from './helpers.js';
+import { readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -92,9 +91,7 @@ describe('cancellation by AbortSignal', () => {
     const db = await Database.open(tmp.file('abort-wal.db'), { readers: 1 });
     await db.pragma('journal_mode = WAL');
     await db.exec('create table t (x)');
-    for (let i = 0; i < 200 && poolOf(db).stats().sessions < 2; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(poolOf(db).stats().sessions).toBe(2);
+    await readersOpen(db, 2);
     const endless = await db.prepare(ENDLESS);
     expect(endless.readonly).toBe(true);
     const reason = new Error('stop reading');

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import Database, { SqliteError } from '@unblock/better-sqlite3';
-import { poolOf } from '@unblock/better-sqlite3/testing';
-import { outcome, Raw, tempDir } from './helpers.js';
+import { outcome, Raw, readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -16,12 +15,6 @@ const FILL = `
   create table t (id integer primary key, b blob);
   insert into t (b) select randomblob(1000) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000) select x from c);
 `;
-
-async function readersOpen(db: Database, sessions: number): Promise<void> {
-  for (let i = 0; i < 200 && poolOf(db).stats().sessions < sessions; i++)
-    await new Promise((r) => setTimeout(r, 10));
-  expect(poolOf(db).stats().sessions).toBe(sessions);
-}
 
 describe('backup', () => {
   it('resolves to the driver result shape and writes a valid copy', async () => {

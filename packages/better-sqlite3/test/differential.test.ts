@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from '@unblock/better-sqlite3';
-import { poolOf } from '@unblock/better-sqlite3/testing';
-import { outcome, Raw, tempDir } from './helpers.js';
+import { outcome, Raw, readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -32,9 +31,7 @@ describe.each(TARGETS)(
       if (target.wal) {
         raw.pragma('journal_mode = WAL');
         await db.pragma('journal_mode = WAL');
-        for (let i = 0; i < 300 && poolOf(db).stats().sessions < 3; i++)
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        expect(poolOf(db).stats().sessions).toBe(3);
+        await readersOpen(db, 3);
       }
       raw.exec(SCHEMA);
       await db.exec(SCHEMA);

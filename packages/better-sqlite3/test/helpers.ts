@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type Database from '@unblock/better-sqlite3';
+import { poolOf } from '@unblock/better-sqlite3/testing';
 
 const require = createRequire(import.meta.url);
 
@@ -17,6 +20,16 @@ export function tempDir(): { dir: string; file(name: string): string; cleanup():
     file: (name) => join(dir, name),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Waits until `db` has `sessions` sessions open, the writer's and the readers' (readers open in
+ * the background once the database is in WAL mode), and fails if they do not within 3 s.
+ */
+export async function readersOpen(db: Database, sessions: number): Promise<void> {
+  for (let i = 0; i < 300 && poolOf(db).stats().sessions < sessions; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(poolOf(db).stats().sessions).toBe(sessions);
 }
 
 /** What a call produced, in a form both drivers can be compared on. */

@@ -6,6 +6,10 @@ import Database from '@unblock/better-sqlite3';
 const SLOW_COUNT =
   'with recursive c(x) as (select 1 union all select x + 1 from c where x < 3000000) select count(*) as n from c';
 
+/** Never ends by itself: only an interrupt (or terminating the worker) stops it. */
+const INFINITE =
+  'with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c';
+
 describe("an interrupt never reaches another caller's cursor", () => {
   it('lets a statement aborted beside an open cursor run to its end; the cursor reads every row', async () => {
     // In memory: one connection (the writer) holds both the cursor and the aborted statement.
@@ -29,11 +33,15 @@ describe("an interrupt never reaches another caller's cursor", () => {
     for await (const row of rows) seen.push(row);
     expect(seen).toHaveLength(2000);
     expect(seen[1999]).toEqual({ x: 1999 });
-    // Once no cursor is open, an abort interrupts again, and the connection stays usable.
-    const again = await withCallOptions({ signal: AbortSignal.timeout(10) }, () =>
-      count.get(),
+    // Once no cursor is open, an abort interrupts again, and the connection stays usable: the
+    // statement never ends by itself, so the next query answers only if it was interrupted (a
+    // terminated worker would have lost the in-memory table).
+    const forever = await db.prepare(INFINITE);
+    const again = await withCallOptions({ signal: AbortSignal.timeout(50) }, () =>
+      forever.get(),
     ).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(AbortError);
+    expect((again as AbortError).state).toBe('running');
     expect(await (await db.prepare('select count(*) as n from t')).get()).toEqual({ n: 2000 });
     await db.close();
   });

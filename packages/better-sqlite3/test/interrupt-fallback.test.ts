@@ -8,6 +8,7 @@ const run = promisify(execFile);
 // absence is forced with the package's internal test seam.
 const SCRIPT = `
 import Database from '@unblock/better-sqlite3';
+import { poolOf } from '@unblock/better-sqlite3/testing';
 import { withCallOptions } from '@unblock/core';
 const warnings = [];
 process.on('warning', (w) => warnings.push({ code: w.code, message: w.message }));
@@ -17,9 +18,16 @@ const c = await Database.open(':memory:');
 const slow = await a.prepare(
   'with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000000) select count(*) from c',
 );
+const controller = new AbortController();
+const pending = withCallOptions({ signal: controller.signal }, () => slow.get());
+// Aborted once it runs: a worker that starts late would otherwise see it still queued.
+for (let i = 0; i < 2000 && poolOf(a).stats().running !== 1; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+}
+controller.abort();
 let aborted;
 try {
-  await withCallOptions({ timeout: 20 }, () => slow.get());
+  await pending;
 } catch (err) {
   aborted = { name: err.name, state: err.state };
 }
@@ -57,8 +65,10 @@ describe('without the interrupt addon', () => {
       await new Promise((resolve) => setImmediate(resolve));
       console.log(JSON.stringify(warnings));
     `;
+    // Without the addon, as in the test above: only interrupt: false keeps the warning away.
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       cwd: new URL('..', import.meta.url),
+      env: { ...process.env, UNBLOCK_TEST_SQLITE_INTERRUPT_UNAVAILABLE: '1' },
     });
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).not.toContain('UNBLOCK_WARN_NO_INTERRUPT');
   });

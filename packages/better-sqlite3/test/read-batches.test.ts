@@ -2,14 +2,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withCallOptions } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
 import { poolOf } from '@unblock/better-sqlite3/testing';
-import { tempDir } from './helpers.js';
+import { readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-/** A read of `t` that also counts to 300k: some tens of ms, with its snapshot taken at once. */
+/** A read of `t` that also counts to 1M: about 130 ms here, with its snapshot taken at once. */
 const SLOW_READ = `select (select count(*) from t) as n,
-  (with recursive c(x) as (select 1 union all select x + 1 from c where x < 300000)
+  (with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000)
    select count(*) from c) as spin`;
 
 /** A WAL database with `readers` reader workers, open, with `t` holding one row. */
@@ -17,10 +17,7 @@ async function walDatabase(name: string, readers: number): Promise<Database> {
   const db = await Database.open(tmp.file(name), { readers });
   await db.pragma('journal_mode = WAL');
   await db.exec('create table t (x); insert into t values (1)');
-  // Readers open in the background once the database is in WAL mode.
-  for (let i = 0; i < 300 && poolOf(db).stats().sessions < 1 + readers; i++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(poolOf(db).stats().sessions).toBe(1 + readers);
+  await readersOpen(db, 1 + readers);
   return db;
 }
 
@@ -34,11 +31,17 @@ describe('reads batched on a reader', () => {
     const insert = await db.prepare('insert into t values (?)');
     // Three slow reads arrive at the reader together; the first one opens its snapshot.
     const batch = [slow.get(), slow.get(), slow.get()];
-    for (let i = 0; i < 500 && poolOf(db).stats().running === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    await expect.poll(() => poolOf(db).stats().running, { interval: 1 }).toBe(1);
+    // `running` is set just before the read starts and takes its snapshot: give it a moment
+    // (a read is ~130 ms here), or the insert below could land before the snapshot.
+    await new Promise((resolve) => setTimeout(resolve, 10));
     await insert.run(2); // on the writer, while the reader's batch goes on
     const late = count.get(); // queued on the reader behind the batch
+    // The writer is idle: what runs is a read of the batch, and `late` waits behind it (or the
+    // batch was over, and this test would not try the hazard).
+    const { running, queued } = poolOf(db).stats();
+    expect(running).toBe(1);
+    expect(queued).toBeGreaterThan(0);
     const early = (await Promise.all(batch)) as { n: number }[];
     expect(early[0].n).toBe(1);
     expect(await late).toBe(2);
@@ -79,6 +82,17 @@ describe('reads batched on a reader', () => {
     expect(await Promise.all(after)).toEqual(Array.from({ length: 10 }, (_, i) => i + 100));
     await cursor;
     expect(iterated).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    // A cursor left before its end: while it was open the driver refused COMMIT, and its release
+    // runs no call that would end a batch, so a read transaction it shared would outlive it and
+    // hide this write from the next read.
+    const again = Array.from({ length: 10 }, (_, i) => get.get(i + 1));
+    for await (const x of all.iterate()) {
+      expect(x).toBe(1);
+      break;
+    }
+    expect(await Promise.all(again)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    await (await db.prepare('insert into t values (201)')).run();
+    expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(201);
     await db.close();
   });
 

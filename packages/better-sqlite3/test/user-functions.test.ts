@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withCallOptions } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
 import { poolOf } from '@unblock/better-sqlite3/testing';
-import { tempDir } from './helpers.js';
+import { readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -23,19 +23,20 @@ function defineAll(db: Database): void {
   });
 }
 
-async function openWal(name: string, options = {}): Promise<Database> {
-  const db = await Database.open(tmp.file(name), { readers: 2, ...options });
+/** A WAL file database with its two readers open; `beforeWal` runs before any reader opens. */
+async function openWal(name: string, beforeWal?: (db: Database) => void): Promise<Database> {
+  const db = await Database.open(tmp.file(name), { readers: 2 });
+  beforeWal?.(db);
   await db.pragma('journal_mode = WAL');
-  for (let i = 0; i < 300 && poolOf(db).stats().sessions < 3; i++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(poolOf(db).stats().sessions).toBe(3);
+  await readersOpen(db, 3);
   return db;
 }
 
 describe('user functions', () => {
   it('work on a WAL file database, in reads that run on the readers', async () => {
-    const db = await openWal('udf-wal.db');
-    defineAll(db);
+    // Defined before WAL mode: the readers, opened afterwards, get them as they open (those
+    // defined while readers are open reach them too: see the { module, export } test).
+    const db = await openWal('udf-wal.db', defineAll);
     const read = await db.prepare(
       'select add2(1, 2) as a, (select total(value) from series(5)) as t',
     );
@@ -54,7 +55,7 @@ describe('user functions', () => {
     release();
     await tx;
     expect(onReader).toEqual({ a: 3, t: 10 });
-    // A reader opened later (after the readers' worker went away) gets them too.
+    // And once the transaction is over, from outside it again.
     expect(await read.get()).toEqual({ a: 3, t: 10 });
     await db.close();
   });
