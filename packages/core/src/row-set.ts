@@ -128,11 +128,32 @@ export function packRows(
   transfer: Transferable[],
 ): PackedRows {
   const n = to - from;
-  if (n <= FEW_ROWS)
-    return { n, rows: encodeValue(rows.slice(from, to), { transfer }, 'rows') as unknown[] };
+  if (n <= FEW_ROWS) return plainRows(rows, from, to, transfer);
   const cols: PackedColumn[] = [];
   for (let c = 0; c < columnCount; c++) cols.push(packColumn(rows, c, from, to, transfer));
   return { n, cols };
+}
+
+/**
+ * Rows `[from, to)` of a set as the rows themselves, not packed: what a session's lane can
+ * carry (it takes plain values only), and what a few rows cost least as.
+ *
+ * @example
+ * ```ts
+ * const transfer = [];
+ * const part = plainRows([[1, 'a']], 0, 1, transfer); // { n: 1, rows: [[1, 'a']] }
+ * ```
+ */
+export function plainRows(
+  rows: unknown[][],
+  from: number,
+  to: number,
+  transfer: Transferable[],
+): PackedRows {
+  return {
+    n: to - from,
+    rows: encodeValue(rows.slice(from, to), { transfer }, 'rows') as unknown[],
+  };
 }
 
 /**

@@ -9,7 +9,14 @@ import {
   type ResultMessage,
   type ToWorker,
 } from '../protocol.js';
-import { RowSet, chunkRowCount, packColumnValues, packRows, type PackedRows } from '../row-set.js';
+import {
+  RowSet,
+  chunkRowCount,
+  packColumnValues,
+  packRows,
+  plainRows,
+  type PackedRows,
+} from '../row-set.js';
 import { SharedLane } from '../shared-lane.js';
 import { RowStream } from './row-stream.js';
 import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
@@ -26,6 +33,13 @@ import {
 
 /** Results go out in partial replies of this many, so the caller decodes while we run the rest. */
 const PARTIAL_REPLY = 16;
+/**
+ * Rows of a result that may go back through the lane unpacked, to a caller waiting there: it then
+ * skips the port's two wake-ups (measured here, better-sqlite3's 9-row `all()` awaited in turn:
+ * 42.5 µs by port, 30.8 µs by lane). By 30 rows both took the same time, and packed columns
+ * cost the caller's thread less: larger results go by port, as do those the lane cannot hold.
+ */
+const LANE_ROWS = 32;
 /** Chunks of one large result that may be in flight before the caller's credit comes back. */
 const CHUNK_WINDOW = 2;
 /** How long a finished call waits for the caller to deliver an interrupt it has begun. */
@@ -355,11 +369,17 @@ export class SessionHost {
     const byLane = id === this.laneCall;
     if (byLane) {
       this.laneCall = 0;
-      // A plain value (all the lane takes) encodes to a copy of itself: written as it is.
+      // A plain value (all the lane takes) encodes to a copy of itself: written as it is. A row
+      // set is unpacked for the lane only while the caller waits there.
+      const carried =
+        value instanceof RowSet && Atomics.load(this.state, Slot.waiting) === id
+          ? unpackedForLane(value)
+          : value;
       if (
         outcome === Outcome.ok &&
-        !(value instanceof RowSet) &&
-        this.answerByLane([id, outcome, value, ran])
+        !(carried instanceof RowSet) &&
+        carried !== BY_PORT &&
+        this.answerByLane([id, outcome, carried, ran])
       ) {
         return;
       }
@@ -529,6 +549,21 @@ export class SessionHost {
     this.port.close();
     this.onClosed();
   }
+}
+
+/** What {@link unpackedForLane} returns for a row set that must go by port. */
+const BY_PORT = Symbol('by port');
+
+/**
+ * A row set of up to LANE_ROWS rows encoded with its rows unpacked, for the lane (packed
+ * columns are typed arrays, which only the port takes); BY_PORT past that, or when a value
+ * needs a transfer (a Buffer).
+ */
+function unpackedForLane(set: RowSet): unknown {
+  if (set.rows.length > LANE_ROWS) return BY_PORT;
+  const transfer: Transferable[] = [];
+  const encoded = encodeRows(set, plainRows(set.rows, 0, set.rows.length, transfer), transfer);
+  return transfer.length === 0 ? encoded : BY_PORT;
 }
 
 function encodeRowSet(set: RowSet, from: number, to: number, transfer: Transferable[]): unknown {
