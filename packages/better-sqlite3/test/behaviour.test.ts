@@ -194,9 +194,10 @@ describe('iterate and runMany', () => {
       const objects = (await stmt.all()) as Record<string, unknown>[];
       expect(objects).toHaveLength(limit);
       if (limit > 0) {
+        // As better-sqlite3 assigns it: a text `__proto__` column is no key, and no prototype.
         expect(Object.getPrototypeOf(objects[0])).toBe(Object.prototype);
-        expect(Object.keys(objects[0])).toEqual(['x', '__proto__', 'y']);
-        expect(Object.getOwnPropertyDescriptor(objects[0], '__proto__')?.value).toBe('v0');
+        expect(Object.keys(objects[0])).toEqual(['x', 'y']);
+        expect(Object.hasOwn(objects[0], '__proto__')).toBe(false);
       }
       const pending = stmt.raw().all();
       stmt.raw(false).pluck();

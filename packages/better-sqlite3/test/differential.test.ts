@@ -102,6 +102,31 @@ describe.each(TARGETS)(
       for (const op of cases) await both(op);
     });
 
+    it('agrees on all() as the results of one statement shrink and grow', async () => {
+      // A few rows come back as the driver's own objects, more as rows rebuilt from arrays; one
+      // statement switches between the two with the size of its last result.
+      const setup = `
+        create table seq (id integer primary key);
+        insert into seq select value from generate_series(1, 300);
+      `.replace(
+        'generate_series(1, 300)',
+        '(with recursive c(value) as (select 1 union all select value + 1 from c where value < 300) select value from c)',
+      );
+      raw.exec(setup);
+      await db.exec(setup);
+      const sql = `select id, id * 2 as "__proto__", 'n' || id as "10", id as dup, -id as dup,
+        x'0a0b' as blob, case when id % 3 = 0 then null else id / 4.0 end as q
+        from seq where id <= ? order by id`;
+      const rawStmt = raw.prepare(sql);
+      const stmt = await db.prepare(sql);
+      for (const n of [1, 3, 4, 5, 2, 300, 1, 0, 4, 9, 4]) {
+        const expected = rawStmt.all(n);
+        const actual = await stmt.all(n);
+        expect(actual, `${n} rows`).toStrictEqual(expected);
+        expect(Object.keys(actual[0] ?? {}), `${n} rows`).toEqual(Object.keys(expected[0] ?? {}));
+      }
+    });
+
     it('rejects bad binds and bad SQL with the driver errors', async () => {
       const cases: Op[] = [
         { sql: 'select ?', method: 'get', params: [true] },
