@@ -393,11 +393,7 @@ export class Statement {
     ): Promise<{ opened: CursorReply; reader: ReaderSlot | undefined }> => {
       if (target.reader !== undefined) target.reader.cursors++;
       try {
-        const opened = (await target.session.call(
-          'iterate',
-          callArgs,
-          db.callOptions,
-        )) as CursorReply;
+        const opened = cursorReply(await target.session.call('iterate', callArgs, db.callOptions));
         if (opened.d && target.reader !== undefined) target.reader.cursors--;
         return { opened, reader: target.reader };
       } catch (err) {
@@ -452,6 +448,16 @@ interface CursorReply {
   r: unknown[];
   d: boolean;
   h?: RemoteHandle;
+}
+
+/** A batch of a cursor as it arrives: a row set (rows rebuilt here), or expanded rows as sent. */
+function cursorReply(value: unknown): CursorReply {
+  if (typeof value !== 'object' || value === null || !('rows' in value)) {
+    return value as CursorReply;
+  }
+  const { rows, extra } = value as ReceivedRows;
+  const { d, h } = extra as { d: boolean; h: RemoteHandle | undefined };
+  return { r: rows, d, h };
 }
 
 /**
@@ -563,11 +569,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     } else {
       try {
         // `defaultQueryTimeout` covers each batch, as it covers the first.
-        reply = (await this.#handle!.call(
-          'next',
-          [BATCH],
-          this.#state.db.callOptions,
-        )) as CursorReply;
+        reply = cursorReply(await this.#handle!.call('next', [BATCH], this.#state.db.callOptions));
       } catch (err) {
         // The database closed under the cursor: the driver ends the iteration quietly.
         if (

@@ -575,7 +575,11 @@ function encodeRows(set: RowSet, part: PackedRows, transfer: Transferable[]): un
   return tagged('R', {
     c: set.columns,
     s: set.shape,
-    x: set.extra === undefined ? undefined : encodeValue(set.extra, { transfer }, 'extra'),
+    // Extra may name a handle (a cursor's next batch comes with the cursor).
+    x:
+      set.extra === undefined
+        ? undefined
+        : encodeValue(set.extra, resultEncodeContext(transfer), 'extra'),
     p: part,
   });
 }
