@@ -123,7 +123,11 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
       out[key] = encodeAny((obj as Record<string, unknown>)[key], ctx);
     return out;
   }
-  if (Buffer.isBuffer(obj)) return { [TAG]: 'B', d: bufferBytes(obj, ctx.transfer) };
+  // A view, not only an object that inherits from a Buffer (better-sqlite3 makes a blob column
+  // named `__proto__` its row's prototype).
+  if (ArrayBuffer.isView(obj) && Buffer.isBuffer(obj)) {
+    return { [TAG]: 'B', d: bufferBytes(obj, ctx.transfer) };
+  }
   if (types.isNativeError(obj) || obj instanceof Error) {
     return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeValue(v, ctx, p)) };
   }

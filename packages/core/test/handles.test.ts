@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { HandleClosedError, RemoteHandle, type LeakEvent } from '@unblock/core';
+import { HandleClosedError, RemoteHandle, type LeakEvent, type ReceivedRows } from '@unblock/core';
 import { watchLeaks } from '@unblock/core/testing';
 import { pool as makePool, sleep } from './helpers.js';
 
@@ -34,6 +34,22 @@ describe('remote handles and leak detection', () => {
     expect(await s.call('releasedCounters')).toBe(releasedBefore + 1);
     await expect(counter.call('value')).rejects.toBeInstanceOf(HandleClosedError);
     expect(pool.stats().handles.byKind.counter ?? 0).toBe(0);
+    await s.close();
+  });
+
+  it('hands over once a handle named in the extra of a row set sent in chunks', async () => {
+    const s = await pool.openSession();
+    const releasedBefore = (await s.call('releasedCounters')) as number;
+    // Four columns make chunks of 2048 rows: 10k rows come in five parts.
+    const got = (await s.call('rowsWithCounter', [10_000])) as ReceivedRows;
+    expect(got.rows).toHaveLength(10_000);
+    const counter = (got.extra as { h: RemoteHandle }).h;
+    expect(counter).toBeInstanceOf(RemoteHandle);
+    expect(pool.stats().handles.byKind.counter).toBe(1);
+    await collect();
+    expect(await counter.call('add', [2])).toBe(2);
+    expect(await s.call('releasedCounters')).toBe(releasedBefore);
+    await counter.close();
     await s.close();
   });
 

@@ -182,32 +182,52 @@ describe('sessions with their own port use the lane while both sides are awake',
 });
 
 describe('lane and port together', () => {
-  it('answers an awaited call of some tens of rows through the lane, rows with a Buffer by port', async () => {
-    const s = await pool.openSession();
-    await s.call('countPosts');
-    const n = 300;
+  it('answers an awaited call of a dozen rows through the lane, rows with a Buffer by port', async () => {
     const columns = ['id', 'name', 'half', 'id'];
     const rowsFrom = (i: number): unknown[][] =>
-      Array.from({ length: 30 }, (_, r) => [i + r, `row ${r}`, r % 3 === 0 ? null : r / 2, -r]);
-    const answers: unknown[] = [];
-    for (let i = 0; i < n; i++) {
-      answers.push(((await s.call('rowSet', [columns, rowsFrom(i)])) as ReceivedRows).rows);
+      Array.from({ length: 12 }, (_, r) => [i + r, `r${r}`, r % 3 === 0 ? null : r / 2, -r]);
+    const expected = (i: number): unknown[] =>
+      rowsFrom(i).map(([, name, half, last]) => ({ id: last, name, half }));
+    const n = 100;
+    // Packed (more than 8 rows are), rows are typed arrays, which only the port takes: each
+    // answer would be a message. Unpacked, they go by lane while both sides are awake; a busy
+    // machine can keep a session on the port for a while, so a round may be tried again.
+    const postedByRound: number[] = [];
+    for (let round = 0; round < 5 && !postedByRound.some((p) => p < n); round++) {
+      const s = await pool.openSession();
+      for (let i = 0; i < 300; i++) await s.call('echo', [i]);
+      await s.call('countPosts');
+      const answers: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        answers.push(((await s.call('rowSet', [columns, rowsFrom(i)])) as ReceivedRows).rows);
+      }
+      postedByRound.push((await s.call('takePostCount')) as number);
+      expect(answers).toStrictEqual(Array.from({ length: n }, (_, i) => expected(i)));
+      for (let i = 0; i < 20; i++) {
+        const { rows } = (await s.call('rows', [20])) as ReceivedRows;
+        expect(rows.map((row) => (row as { blob: Buffer }).blob)).toStrictEqual(
+          Array.from({ length: 20 }, (_, r) => Buffer.from([r & 255])),
+        );
+      }
+      await s.close();
     }
-    // Packed, thirty rows are typed arrays, which only the port takes: each answer would be a
-    // message. Unpacked, they go by lane (most of them, once the code is warm).
-    const posted = (await s.call('takePostCount')) as number;
-    expect(answers).toStrictEqual(
-      Array.from({ length: n }, (_, i) =>
-        rowsFrom(i).map(([, name, half, last]) => ({ id: last, name, half })),
-      ),
+    expect(Math.min(...postedByRound), `posts by round: ${postedByRound.join(', ')}`).toBeLessThan(
+      n,
     );
-    expect(posted).toBeLessThan(n);
-    for (let i = 0; i < 20; i++) {
-      const { rows } = (await s.call('rows', [20])) as ReceivedRows;
-      expect(rows.map((row) => (row as { blob: Buffer }).blob)).toStrictEqual(
-        Array.from({ length: 20 }, (_, r) => Buffer.from([r & 255])),
-      );
+  });
+
+  it('answers a row set that cannot be sent with a DataCloneError, and the worker goes on', async () => {
+    const s = await pool.openSession();
+    const failures: unknown[] = [];
+    const echoes: unknown[] = [];
+    for (let i = 0; i < 200; i++) {
+      failures.push(await s.call('unsendableRows', [3]).catch((err: unknown) => err));
+      echoes.push(await s.call('echo', [i]));
     }
+    expect(
+      failures.every((err) => (err as { code?: string }).code === 'UNBLOCK_ERR_DATA_CLONE'),
+    ).toBe(true);
+    expect(echoes).toEqual(Array.from({ length: 200 }, (_, i) => i));
     await s.close();
   });
 

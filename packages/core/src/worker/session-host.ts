@@ -460,13 +460,13 @@ export class SessionHost {
         const transfer: Transferable[] = [];
         if (from < own.rowsBefore) {
           const to = Math.min(from + step, own.rowsBefore);
-          packed.push({ part: encodeRowSet(set, from, to, transfer), transfer });
+          packed.push({ part: encodeRowSet(set, from, to, transfer, false), transfer });
           set.rows.fill(undefined as never, from, to);
           from = to;
         } else {
           stream!.columnChunks.shift();
           const part = packColumnValues(own.n, own.columns, transfer);
-          packed.push({ part: encodeRows(set, part, transfer), transfer });
+          packed.push({ part: encodeRows(set, part, transfer, false), transfer });
         }
         continue;
       }
@@ -478,7 +478,7 @@ export class SessionHost {
         (stream !== undefined || packed.length === 0);
       if (mayPack) {
         const transfer: Transferable[] = [];
-        packed.push({ part: encodeRowSet(set, from, from + step, transfer), transfer });
+        packed.push({ part: encodeRowSet(set, from, from + step, transfer, false), transfer });
         if (stream !== undefined) set.rows.fill(undefined as never, from, from + step);
         from += step;
         continue;
@@ -556,28 +556,53 @@ const BY_PORT = Symbol('by port');
 
 /**
  * A row set of up to LANE_ROWS rows encoded with its rows unpacked, for the lane (packed
- * columns are typed arrays, which only the port takes); BY_PORT past that, or when a value
- * needs a transfer (a Buffer).
+ * columns are typed arrays, which only the port takes); BY_PORT past that, when a value needs a
+ * transfer, or when one cannot be sent at all.
  */
 function unpackedForLane(set: RowSet): unknown {
   if (set.rows.length > LANE_ROWS) return BY_PORT;
   const transfer: Transferable[] = [];
-  const encoded = encodeRows(set, plainRows(set.rows, 0, set.rows.length, transfer), transfer);
+  let encoded: unknown;
+  try {
+    encoded = encodeRows(set, plainRows(set.rows, 0, set.rows.length, transfer), transfer);
+  } catch {
+    // A value that cannot cross: the port's path encodes it again and answers with the error.
+    return BY_PORT;
+  }
   return transfer.length === 0 ? encoded : BY_PORT;
 }
 
-function encodeRowSet(set: RowSet, from: number, to: number, transfer: Transferable[]): unknown {
-  return encodeRows(set, packRows(set.rows, set.columns.length, from, to, transfer), transfer);
+function encodeRowSet(
+  set: RowSet,
+  from: number,
+  to: number,
+  transfer: Transferable[],
+  withExtra = true,
+): unknown {
+  return encodeRows(
+    set,
+    packRows(set.rows, set.columns.length, from, to, transfer),
+    transfer,
+    withExtra,
+  );
 }
 
-/** A chunk of `set`'s rows, packed, with what the caller needs to shape them. */
-function encodeRows(set: RowSet, part: PackedRows, transfer: Transferable[]): unknown {
+/**
+ * A chunk of `set`'s rows, packed, with what the caller needs to shape them; the set's extra goes
+ * with the answer only (`withExtra`), not with the chunks before it: it may name a handle (a
+ * cursor's first batch names its cursor), which the caller must receive once.
+ */
+function encodeRows(
+  set: RowSet,
+  part: PackedRows,
+  transfer: Transferable[],
+  withExtra = true,
+): unknown {
   return tagged('R', {
     c: set.columns,
     s: set.shape,
-    // Extra may name a handle (a cursor's next batch comes with the cursor).
     x:
-      set.extra === undefined
+      set.extra === undefined || !withExtra
         ? undefined
         : encodeValue(set.extra, resultEncodeContext(transfer), 'extra'),
     p: part,
