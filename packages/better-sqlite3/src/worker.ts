@@ -102,6 +102,16 @@ function endReadBatch(conn: Connection): void {
 }
 
 /**
+ * A row object as a plain one: better-sqlite3 makes a blob column named `__proto__` its row's
+ * prototype, which no copy to another thread keeps; its own keys stay.
+ */
+function plainRow<T>(row: T): T {
+  if (typeof row !== 'object' || row === null) return row;
+  const proto = Object.getPrototypeOf(row) as object | null;
+  return proto === Object.prototype || proto === null ? row : ({ ...row } as T);
+}
+
+/**
  * Row objects as a RowSet, so that a result larger than expected still travels in chunks. Their
  * own keys are the columns as better-sqlite3 made them (a duplicate name once, no `__proto__`),
  * in the order the rebuilt objects will have again.
@@ -119,7 +129,15 @@ function rowSetOf(objects: Record<string, unknown>[]): RowSet {
  * thread keeps), where core's row objects would keep it as one.
  */
 function rowSetIn(mode: number, columns: string[], rows: unknown[][], extra?: unknown): RowSet {
-  if (mode === Mode.pluck) return new RowSet(columns, rows, 'pluck', extra);
+  if (mode === Mode.pluck) {
+    // Only the first column is handed out: the others need not travel.
+    return new RowSet(
+      columns.slice(0, 1),
+      rows.map((row) => row.slice(0, 1)),
+      'pluck',
+      extra,
+    );
+  }
   if (mode === Mode.raw) return new RowSet(columns, rows, 'array', extra);
   if (!columns.includes('__proto__')) return new RowSet(columns, rows, 'object', extra);
   const kept = columns.flatMap((name, c) => (name === '__proto__' ? [] : [c]));
@@ -330,9 +348,11 @@ export default defineDriver<Connection, ConnectionOptions>({
     get(conn, [sql, flags, params], ctx) {
       const entry = entryOf(conn, sql as string);
       joinReadBatch(conn, ctx);
-      const stmt = prepareCall(entry, flags as number, (flags as number) & MODE_MASK);
+      const mode = (flags as number) & MODE_MASK;
+      const stmt = prepareCall(entry, flags as number, mode);
       try {
-        return stmt.get(...(params as unknown[]));
+        const row = stmt.get(...(params as unknown[]));
+        return mode === Mode.object ? plainRow(row) : row;
       } finally {
         publish(conn, entry.journal);
       }
@@ -351,6 +371,7 @@ export default defineDriver<Connection, ConnectionOptions>({
           const objects = prepareCall(entry, flags as number, Mode.object).all(
             ...(params as unknown[]),
           ) as Record<string, unknown>[];
+          for (let i = 0; i < objects.length; i++) objects[i] = plainRow(objects[i]);
           if (objects.length <= OBJECT_ROWS_MAX) return objects;
           entry.fewRows = false;
           return rowSetOf(objects);

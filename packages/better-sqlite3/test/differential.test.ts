@@ -127,6 +127,22 @@ describe.each(TARGETS)(
       }
     });
 
+    it('gives a row whose blob column is named __proto__ its other columns, as a plain object', async () => {
+      // better-sqlite3 assigns the blob as the row's prototype, which no copy to another thread
+      // keeps: the drop-in's row has the same own keys and values.
+      const sql = `select 1 as a, x'0102' as "__proto__", 2 as b`;
+      const own = { ...(raw.prepare(sql).get() as object) };
+      expect(own).toStrictEqual({ a: 1, b: 2 });
+      const stmt = await db.prepare(sql);
+      for (let i = 0; i < 3; i++) {
+        expect(await stmt.get()).toStrictEqual(own);
+        expect(await stmt.all()).toStrictEqual([own]);
+        const rows: unknown[] = [];
+        for await (const row of stmt.iterate()) rows.push(row);
+        expect(rows).toStrictEqual([own]);
+      }
+    });
+
     it('agrees on iterate() in every mode, across its batches', async () => {
       // Batches travel as row sets (rows rebuilt here) but expanded rows; 700 rows span the
       // first batch and the later ones.
