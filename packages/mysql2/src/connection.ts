@@ -71,6 +71,9 @@ export class Connection extends EventEmitter {
   #closed = false;
   #lost = false;
   #onLost: (() => void) | undefined;
+  /** Whether this object re-emits the connection's events, and has emitted 'end'. */
+  readonly #notices: boolean;
+  #endEmitted = false;
 
   readonly #onEnd: (() => void) | undefined;
   readonly #fields: FieldRegistry;
@@ -88,6 +91,7 @@ export class Connection extends EventEmitter {
     this.#config = config;
     this.#formatter = localFormatter(config);
     this.#threadId = (session.info as ConnectionInfo).threadId;
+    this.#notices = notices;
     const fields = (this.#fields = fieldRegistryOf(session));
     this.#toResult = (value) => toResult(value, fields);
     if (notices) session.onNotice((event, data) => this.#onNotice(event, data));
@@ -105,8 +109,15 @@ export class Connection extends EventEmitter {
       this.#lost = true;
       this.#onLost?.();
     }
-    if (event === 'end') this.emit('end');
+    if (event === 'end') this.#emitEnd();
     else if (this.listenerCount('error') > 0) this.emit('error', data);
+  }
+
+  /** 'end', once: mysql2 emits it when its socket closes, whoever closed it. */
+  #emitEnd(): void {
+    if (this.#endEmitted || !this.#notices) return;
+    this.#endEmitted = true;
+    this.emit('end');
   }
 
   /** @internal Called once when the server side of the connection is gone. */
@@ -146,7 +157,8 @@ export class Connection extends EventEmitter {
 
   /** @internal */
   call(op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
-    if (this.#closed) return Promise.reject(closedStateError());
+    // Closed here, or by its pool (ended, idle, destroyed through another handle): mysql2's error.
+    if (this.#closed || this.session.ended) return Promise.reject(closedStateError());
     return this.session.call(op, args, options);
   }
 
@@ -334,7 +346,10 @@ export class Connection extends EventEmitter {
   /** @internal Closes the session; subclasses add their pool bookkeeping. */
   protected finish(): Promise<void> {
     this.#closed = true;
-    return this.session.close().finally(this.#onEnd);
+    return this.session.close().finally(() => {
+      this.#onEnd?.();
+      this.#emitEnd();
+    });
   }
 
   /**

@@ -259,7 +259,8 @@ export class Pool extends EventEmitter {
   ): Promise<unknown> {
     const entry = this.#closed ? undefined : this.#takeFree();
     if (entry !== undefined) {
-      this.#emitWith('acquire', entry);
+      const failure = this.#announce(entry, 'acquire');
+      if (failure !== undefined) return Promise.reject(failure.error);
       // Sent now: core's session captures the caller's stack itself.
       return this.#runOn(entry, kind, sql, values, undefined);
     }
@@ -395,8 +396,8 @@ export class Pool extends EventEmitter {
     if (this.#closed) return Promise.reject(poolError('Pool is closed.'));
     const free = this.#takeFree();
     if (free !== undefined) {
-      this.#emitWith('acquire', free);
-      return Promise.resolve(free);
+      const failure = this.#announce(free, 'acquire');
+      return failure === undefined ? Promise.resolve(free) : Promise.reject(failure.error);
     }
     const { connectionLimit, waitForConnections, queueLimit } = this.config;
     if (connectionLimit === 0 || this.#count < connectionLimit) return this.#open();
@@ -475,8 +476,8 @@ export class Pool extends EventEmitter {
             if (this.#free.includes(entry)) this.#remove(entry, true);
           };
           this.#all.add(entry);
-          this.#emitWith('connection', entry);
-          this.#emitWith('acquire', entry);
+          const failure = this.#announce(entry, 'connection', 'acquire');
+          if (failure !== undefined) throw failure.error;
           return entry;
         },
         (err: unknown) => {
@@ -551,6 +552,23 @@ export class Pool extends EventEmitter {
       (this.#free.length > 0 && Date.now() - this.#free[0].lastActive > idleTimeout)
     ) {
       this.#remove(this.#free[0], true);
+    }
+  }
+
+  /**
+   * Emits `events` for an entry just taken; when a listener throws, the entry goes back (the pool
+   * keeps the connection) and the error is returned for the call that took it to fail with.
+   */
+  #announce(
+    entry: PoolEntry,
+    ...events: ('acquire' | 'connection')[]
+  ): { error: unknown } | undefined {
+    try {
+      for (const event of events) this.#emitWith(event, entry);
+      return undefined;
+    } catch (error) {
+      this.#release(entry);
+      return { error };
     }
   }
 

@@ -21,6 +21,20 @@ interface StatementMeta {
  * await stmt.close();
  * ```
  */
+/**
+ * What the server answers mysql2/promise for a statement executed after `close()`: the closed
+ * statement's worker-side handle is gone here, so the same error is made on the caller's side.
+ */
+function unknownStatementError(id: number): Error {
+  const message = `Unknown prepared statement handler (${id}) given to mysqld_stmt_execute`;
+  return Object.assign(new Error(message), {
+    code: 'ER_UNKNOWN_STMT_HANDLER',
+    errno: 1243,
+    sqlState: 'HY000',
+    sqlMessage: message,
+  });
+}
+
 export class PreparedStatementInfo {
   /** The statement's id, SQL, result columns and parameters, as mysql2 reports them. */
   readonly statement: {
@@ -54,6 +68,7 @@ export class PreparedStatementInfo {
   async execute<T extends QueryResult = QueryResult>(
     parameters?: unknown,
   ): Promise<[T, FieldPacket[]]> {
+    if (this.#handle.closed) throw unknownStatementError(this.statement.id);
     return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [
       T,
       FieldPacket[],

@@ -1,0 +1,114 @@
+// What closed connections and statements, and pool listeners that throw, do: the drop-in beside
+// mysql2/promise, scenario by scenario.
+import rawMysql from 'mysql2/promise';
+import mysql from '@unblock/mysql2';
+import { describe, expect, it } from 'vitest';
+import { DB, dbAvailable } from './helpers.js';
+
+type Driver = typeof rawMysql;
+const DRIVERS: [string, Driver][] = [
+  ['mysql2/promise', rawMysql],
+  ['@unblock/mysql2', mysql as unknown as Driver],
+];
+
+/** An error as the fields a caller matches on; a value as itself. */
+function outcomeOf(settled: PromiseSettledResult<unknown>): unknown {
+  if (settled.status === 'fulfilled') return { value: settled.value };
+  const err = settled.reason as Record<string, unknown> & Error;
+  return {
+    name: err.name,
+    message: err.message.replace(/\(\d+\)/, '(N)'),
+    code: err.code,
+    errno: err.errno,
+    sqlState: err.sqlState,
+    fatal: err.fatal,
+  };
+}
+
+const settle = async (promise: Promise<unknown>): Promise<unknown> =>
+  outcomeOf((await Promise.allSettled([promise]))[0]);
+
+/** Runs `scenario` on both drivers; the drop-in's outcome must be mysql2/promise's. */
+async function same(scenario: (driver: Driver) => Promise<unknown>): Promise<unknown> {
+  const [expected, actual] = [await scenario(DRIVERS[0][1]), await scenario(DRIVERS[1][1])];
+  expect(actual).toEqual(expected);
+  return actual;
+}
+
+describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
+  it('a pooled connection used after pool.end() fails with the closed-state error', async () => {
+    const outcome = await same(async (driver) => {
+      const pool = driver.createPool({ ...DB, connectionLimit: 2 });
+      const conn = await pool.getConnection();
+      await pool.end();
+      return [
+        await settle(conn.query('SELECT 1')),
+        await settle(conn.execute('SELECT 1')),
+        await settle(conn.ping()),
+      ];
+    });
+    expect((outcome as { fatal: unknown }[])[0].fatal).toBe(true);
+  });
+
+  it('a prepared statement executed after close() fails as the server answers it', async () => {
+    const outcome = await same(async (driver) => {
+      const conn = await driver.createConnection(DB);
+      const stmt = await conn.prepare('SELECT ? AS a, ? AS b');
+      await stmt.close();
+      const failed = await settle(stmt.execute([1, 2]));
+      // The connection goes on.
+      const [rows] = await conn.query('SELECT 1 AS x');
+      await conn.end();
+      return [failed, rows];
+    });
+    expect((outcome as { code: unknown }[])[0].code).toBe('ER_UNKNOWN_STMT_HANDLER');
+  });
+
+  it("emits 'end' once when the connection is ended or destroyed by its owner", async () => {
+    await same(async (driver) => {
+      const counts: number[] = [];
+      for (const close of ['end', 'destroy'] as const) {
+        const conn = await driver.createConnection(DB);
+        let ends = 0;
+        conn.on('end', () => ends++);
+        if (close === 'end') await conn.end();
+        else conn.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        counts.push(ends);
+      }
+      return counts;
+    });
+  });
+});
+
+describe.skipIf(!dbAvailable)('pool listeners that throw', () => {
+  it("a throwing 'connection' listener fails the call that opened it, and the pool keeps the connection", async () => {
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
+    let calls = 0;
+    pool.on('connection', () => {
+      if (calls++ === 0) throw new Error('boom');
+    });
+    await expect(pool.query('SELECT 1 AS x')).rejects.toThrow('boom');
+    // With one connection allowed, a lost slot would leave this waiting forever.
+    const [rows] = await pool.query('SELECT 2 AS y');
+    expect(rows).toEqual([{ y: 2 }]);
+    await pool.end();
+  });
+
+  it("a throwing 'acquire' listener rejects (not throws) and gives the connection back", async () => {
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
+    await pool.query('SELECT 1');
+    let calls = 0;
+    pool.on('acquire', () => {
+      if (calls++ < 2) throw new Error('acquire failed');
+    });
+    let query: Promise<unknown> | undefined;
+    expect(() => (query = pool.query('SELECT 1'))).not.toThrow();
+    await expect(query).rejects.toThrow('acquire failed');
+    await expect(pool.getConnection()).rejects.toThrow('acquire failed');
+    const conn = await pool.getConnection();
+    expect(await conn.query('SELECT 3 AS z').then(([rows]) => rows)).toEqual([{ z: 3 }]);
+    conn.release();
+    await pool.end();
+  });
+});
