@@ -59,3 +59,23 @@ export function bindable(params: unknown[]): unknown[] {
   }
   return params;
 }
+
+/**
+ * A copy of a bound value, as the driver takes it at `bind()`: arrays and plain objects (named
+ * parameters) are copied, and so are the bytes of a Buffer or typed array.
+ *
+ * @example
+ * ```ts
+ * const bound = bindable([list]).map(copyOf); // later changes to `list` do not reach it
+ * ```
+ */
+export function copyOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyOf);
+  if (Buffer.isBuffer(value)) return Buffer.from(value);
+  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyOf((value as Record<string, unknown>)[key]);
+  return out;
+}

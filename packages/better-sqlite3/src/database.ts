@@ -280,6 +280,8 @@ export class Database {
   #unsafe = false;
   /** Iterators open on the writer connection (as the caller sees them): the driver's "iterating" state. */
   #writerIterators = 0;
+  /** Iterators not yet ended, on any connection: as in the driver, they forbid `close()`. */
+  #openIterators = 0;
   #failed: unknown;
   #closed = false;
   #closing: Promise<this> | undefined;
@@ -713,7 +715,8 @@ export class Database {
   defaultSafeIntegers(toggle = true): this {
     if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
     this.#safeIntegers = toggle;
-    this.#addSetup({ k: 'defaultSafeIntegers', on: toggle }, false);
+    // The driver allows it on a closed database too (there is no connection left to tell).
+    if (!this.#closed) this.#addSetup({ k: 'defaultSafeIntegers', on: toggle }, false);
     return this;
   }
 
@@ -728,7 +731,7 @@ export class Database {
   unsafeMode(toggle = true): this {
     if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
     this.#unsafe = toggle;
-    this.#addSetup({ k: 'unsafeMode', on: toggle }, false);
+    if (!this.#closed) this.#addSetup({ k: 'unsafeMode', on: toggle }, false);
     return this;
   }
 
@@ -748,8 +751,8 @@ export class Database {
   /** `force`: close even with iterators open (the uniform client; their cursors are released). */
   #close(force: boolean): Promise<this> {
     if (this.#closing !== undefined) return this.#closing;
-    // As in the driver: an open iterator on the connection forbids closing it.
-    const busy = force ? undefined : this.#iteratingError(false);
+    // As in the driver: an open iterator forbids closing, on whichever connection its cursor is.
+    const busy = force || this.#openIterators === 0 ? undefined : busyDatabase();
     if (busy !== undefined) return Promise.reject(busy);
     this.#closed = true;
     this.#closing = (async () => {
@@ -782,6 +785,7 @@ export class Database {
       verbose: this.#options.verbose,
       pool: this.#pool,
       iterating: (delta) => (this.#writerIterators += delta),
+      iterators: (delta) => (this.#openIterators += delta),
       iteratingError: (unlessUnsafe) => this.#iteratingError(unlessUnsafe),
       mayUseReader: (route) => this.#mayUseReader(route),
       // Bound, not wrapped: one frame less in the caller's stack that core captures per call.
@@ -1236,6 +1240,8 @@ export interface DatabaseInternals {
   pool: Pool<ConnectionOptions>;
   /** Counts iterators open on the writer. */
   iterating(delta: number): void;
+  /** Counts iterators not yet ended, on any connection. */
+  iterators(delta: number): void;
   /** The driver's "busy executing a query" error when an iterator is open on the writer. */
   iteratingError(unlessUnsafe: boolean): TypeError | undefined;
   mayUseReader(route: RouteCode): boolean;

@@ -1,5 +1,5 @@
 import { RowBatch, SessionBrokenError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
-import { bindable } from './bind.js';
+import { bindable, copyOf } from './bind.js';
 import {
   kInternals,
   Route,
@@ -11,6 +11,13 @@ import {
 import { SqliteError } from './errors.js';
 import type { ColumnDefinition } from './native-types.js';
 import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
+
+/**
+ * SQL functions that read the state of the connection that runs them (the last insert, the
+ * rows changed): on a reader they would answer for the reader, so such statements run on the
+ * writer, where better-sqlite3's single connection made the writes.
+ */
+const CONNECTION_STATE = /\b(?:last_insert_rowid|changes|total_changes)\s*\(/i;
 
 /** @internal Only `db.prepare()` makes statements. */
 export const kCreate = Symbol('unblock.better-sqlite3.create');
@@ -65,8 +72,11 @@ export class Statement {
   readonly #db: DatabaseInternals;
   #flags: number;
   #bound: unknown[] | undefined;
-  /** Failed on a reader (a TEMP table, an attached database): runs on the writer from now on. */
-  #writerOnly = false;
+  /**
+   * Runs on the writer only: it failed on a reader (a TEMP table, an attached database), or it
+   * reads what only the writer's connection knows (see CONNECTION_STATE).
+   */
+  #writerOnly: boolean;
   #cursors = 0;
 
   /** @internal */
@@ -86,6 +96,7 @@ export class Statement {
     this.readonly = readonly;
     this.#db = database[kInternals];
     this.#flags = safeIntegers ? SAFE_INTEGERS : 0;
+    this.#writerOnly = CONNECTION_STATE.test(source);
     Object.defineProperties(this, {
       database: { writable: false },
       source: { writable: false },
@@ -294,7 +305,8 @@ export class Statement {
       throw new TypeError('The bind() method can only be invoked once per statement object');
     }
     if (this.#cursors > 0) throw busyStatement();
-    this.#bound = bindable(params);
+    // The driver binds at once: a value changed afterwards is not what runs.
+    this.#bound = bindable(params).map(copyOf);
     return this;
   }
 
@@ -430,6 +442,7 @@ interface CursorState {
 function releaseCursorState(state: CursorState): void {
   if (state.released) return;
   state.released = true;
+  state.db.iterators(-1);
   if (state.onWriter) state.db.iterating(-1);
   if (state.reader !== undefined) state.reader.cursors--;
   state.reader = undefined;
@@ -510,6 +523,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
   ) {
     this.#state = state;
     state.statement(1);
+    state.db.iterators(1);
     if (state.onWriter) state.db.iterating(1);
     abandoned.register(this, state, state);
   }

@@ -42,7 +42,8 @@ const OBJECT_ROWS_MAX = 4;
 interface Entry {
   stmt: NativeStatement;
   mode: number;
-  safe: boolean;
+  /** Its safeIntegers setting; undefined until a call sets it (it began as the connection's). */
+  safe: boolean | undefined;
   /** The statement may change the journal mode, so the WAL slot is refreshed after it runs. */
   journal: boolean;
   /** Its last `all()` returned at most OBJECT_ROWS_MAX rows: the next runs in object mode. */
@@ -164,7 +165,7 @@ function entryOf(conn: Connection, sql: string): Entry {
   entry = {
     stmt,
     mode: Mode.object,
-    safe: false,
+    safe: undefined,
     journal: /journal_mode/i.test(sql),
     fewRows: false,
   };
@@ -431,7 +432,8 @@ export default defineDriver<Connection, ConnectionOptions>({
     },
 
     columns(conn, [sql]) {
-      return entryOf(conn, sql as string).stmt.columns();
+      // A statement of its own: the cached one reflects a schema change only once it runs again.
+      return conn.db.prepare(sql as string).columns();
     },
 
     iterate(conn, [sql, flags, params, batch], ctx) {
@@ -440,7 +442,13 @@ export default defineDriver<Connection, ConnectionOptions>({
       endReadBatch(conn);
       // A cursor locks its statement, so it gets its own instead of the cached one.
       const stmt = conn.db.prepare(sql as string);
-      const entry: Entry = { stmt, mode: Mode.object, safe: false, journal: false, fewRows: false };
+      const entry: Entry = {
+        stmt,
+        mode: Mode.object,
+        safe: undefined,
+        journal: false,
+        fewRows: false,
+      };
       const mode = (flags as number) & MODE_MASK;
       // Batches travel as row sets, read as arrays here (measured: iterating 10k rows of 5
       // columns held the caller's thread 14 ms as objects); expanded rows are nested objects

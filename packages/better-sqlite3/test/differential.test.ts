@@ -178,6 +178,92 @@ describe.each(TARGETS)(
       }
     });
 
+    it('agrees where one connection would: the last insert, bound values, columns, close', async () => {
+      // On a reader, last_insert_rowid() and changes() would answer for the reader.
+      const setup = 'create table li (id integer primary key, v)';
+      raw.exec(setup);
+      await db.exec(setup);
+      raw.prepare('insert into li (v) values (?)').run('a');
+      await (await db.prepare('insert into li (v) values (?)')).run('a');
+      await both({
+        sql: 'select last_insert_rowid() as id, changes() as n',
+        method: 'get',
+        params: [],
+      });
+      // bind() takes the values as they are then.
+      const list = [1, Buffer.from([1])];
+      const named = { x: 1 };
+      const rawBound = raw.prepare('select ? as a, hex(?) as b').bind(...list);
+      const bound = (await db.prepare('select ? as a, hex(?) as b')).bind(...list);
+      const rawNamed = raw.prepare('select @x as x').bind(named);
+      const boundNamed = (await db.prepare('select @x as x')).bind(named);
+      list[0] = 2;
+      (list[1] as Buffer)[0] = 2;
+      named.x = 2;
+      expect(await bound.get()).toStrictEqual(rawBound.get());
+      expect(await boundNamed.get()).toStrictEqual(rawNamed.get());
+      // columns() after the table changed, on a statement prepared before.
+      for (const sql of ['create table cols (x)', 'select * from cols']) {
+        raw.prepare(sql).run();
+        await (await db.prepare(sql)).run();
+      }
+      const before = await (await db.prepare('select * from cols')).columns();
+      raw.exec('alter table cols add column y');
+      await db.exec('alter table cols add column y');
+      const after = await (await db.prepare('select * from cols')).columns();
+      expect([before, after].map((c) => c.map((x) => x.name))).toEqual([['x'], ['x', 'y']]);
+      expect(after).toStrictEqual(raw.prepare('select * from cols').columns());
+    });
+
+    it('agrees on safeIntegers(false) after defaultSafeIntegers(), and on toggles after close', async () => {
+      const file = target.wal ? tmp.file(`safe-${Date.now()}.db`) : ':memory:';
+      const rawDb = new Raw(target.wal ? `${file}.raw` : file);
+      const drop = new Database(file, { readers: 2 });
+      if (target.wal) {
+        rawDb.pragma('journal_mode = WAL');
+        await drop.pragma('journal_mode = WAL');
+        await readersOpen(drop, 3);
+      }
+      const sql = 'select 9007199254740993 as n, 1 as one';
+      const early = await drop.prepare(sql);
+      const rawEarly = rawDb.prepare(sql);
+      rawDb.defaultSafeIntegers();
+      drop.defaultSafeIntegers();
+      expect(await early.get()).toStrictEqual(rawEarly.get());
+      // A statement first compiled after the default changed, then asked for numbers.
+      const later = 'select 9007199254740993 as n, 2 as two';
+      expect(await (await drop.prepare(later)).safeIntegers(false).get()).toStrictEqual(
+        rawDb.prepare(later).safeIntegers(false).get(),
+      );
+      expect(await (await drop.prepare(sql)).all()).toStrictEqual(rawDb.prepare(sql).all());
+      rawDb.close();
+      await drop.close();
+      expect(rawDb.defaultSafeIntegers(false)).toBe(rawDb);
+      expect(drop.defaultSafeIntegers(false)).toBe(drop);
+      expect(drop.unsafeMode(false)).toBe(drop);
+    });
+
+    it('refuses close() while an iterator is open, wherever its cursor is', async () => {
+      const file = target.wal ? tmp.file(`close-${Date.now()}.db`) : ':memory:';
+      const drop = new Database(file, { readers: 2 });
+      if (target.wal) await drop.pragma('journal_mode = WAL');
+      await drop.exec('create table many (x)');
+      await (
+        await drop.prepare('insert into many values (?)')
+      ).runMany(Array.from({ length: 2000 }, (_, i) => [i]));
+      const rows = (await drop.prepare('select x from many order by x')).iterate();
+      await rows.next();
+      await expect(drop.close()).rejects.toThrow(
+        'This database connection is busy executing a query',
+      );
+      expect(drop.open).toBe(true);
+      let n = 1;
+      for await (const _ of rows) n++;
+      expect(n).toBe(2000);
+      await drop.close();
+      expect(drop.open).toBe(false);
+    });
+
     it('rejects bad binds and bad SQL with the driver errors', async () => {
       const cases: Op[] = [
         { sql: 'select ?', method: 'get', params: [true] },
