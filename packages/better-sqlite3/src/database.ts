@@ -60,6 +60,13 @@ export interface ReaderSlot {
   target?: Target;
 }
 
+/**
+ * `db.pragma()` sources that set a per-connection setting which reads depend on: the pragma's
+ * name, when the source assigns it (`name = value` or `name(value)`, maybe schema-qualified).
+ */
+const CONNECTION_SETTING =
+  /^\s*(?:\w+\.)?(case_sensitive_like|busy_timeout|cache_size|cache_spill|mmap_size|temp_store|reverse_unordered_selects|automatic_index|threads|analysis_limit|trusted_schema|cell_size_check|full_column_names|short_column_names)\s*(?:=|\()/i;
+
 /** Where a call went: the session, and the reader slot when it was a reader. */
 export interface Target {
   session: Session;
@@ -470,9 +477,26 @@ export class Database {
     if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, `PRAGMA ${source}`);
     return this.#call(Route.write, 'pragma', [source, simple]).then((result) => {
+      this.#shareSetting(source);
       this.#maybeOpenReaders();
       return result;
     });
+  }
+
+  /**
+   * A connection setting that reads depend on, once the writer took it, goes to the readers too
+   * (and to connections opened later), as on better-sqlite3's single connection. It replaces an
+   * earlier setting of the same pragma.
+   */
+  #shareSetting(source: string): void {
+    const name = CONNECTION_SETTING.exec(source)?.[1]?.toLowerCase();
+    if (name === undefined || this.#closed) return;
+    const step: SetupStep = { k: 'pragma', name, source };
+    const earlier = this.#setup.findIndex((s) => s.k === 'pragma' && s.name === name);
+    if (earlier === -1) this.#setup.push(step);
+    else this.#setup[earlier] = step;
+    for (const slot of this.#readers)
+      if (!slot.session.ended) void slot.session.call('setup', [step]).catch(() => undefined);
   }
 
   /**

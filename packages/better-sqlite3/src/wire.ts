@@ -45,7 +45,9 @@ export type SetupStep =
     }
   | { k: 'loadExtension'; path: string; entryPoint: string | undefined }
   | { k: 'defaultSafeIntegers'; on: boolean }
-  | { k: 'unsafeMode'; on: boolean };
+  | { k: 'unsafeMode'; on: boolean }
+  /** A connection setting made with `db.pragma()`, for the connections that did not run it. */
+  | { k: 'pragma'; name: string; source: string };
 
 /** An eponymous virtual table's definition, with its generator made portable. */
 export interface TableDefinitionSpec {

@@ -272,6 +272,14 @@ async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
     case 'unsafeMode':
       db.unsafeMode(step.on);
       return;
+    case 'pragma':
+      // Best effort: the setting worked on the writer, and a reader that refuses it keeps its own.
+      try {
+        db.pragma(step.source);
+      } catch {
+        // Left as it was.
+      }
+      return;
   }
 }
 

@@ -243,6 +243,32 @@ describe.each(TARGETS)(
       expect(drop.unsafeMode(false)).toBe(drop);
     });
 
+    it('agrees on connection settings made with pragma(), wherever reads run', async () => {
+      const file = target.wal ? tmp.file(`settings-${Date.now()}.db`) : ':memory:';
+      const rawDb = new Raw(target.wal ? `${file}.raw` : file);
+      const drop = new Database(file, { readers: 2 });
+      if (target.wal) {
+        rawDb.pragma('journal_mode = WAL');
+        await drop.pragma('journal_mode = WAL');
+        await readersOpen(drop, 3);
+      }
+      const read = async (sql: string): Promise<unknown[]> => {
+        // Several at once, so that reads reach both readers.
+        const stmt = await drop.prepare(sql);
+        return Promise.all(Array.from({ length: 8 }, () => stmt.get()));
+      };
+      for (const source of ['case_sensitive_like = ON', 'busy_timeout = 77', 'busy_timeout(78)']) {
+        rawDb.pragma(source);
+        await drop.pragma(source);
+        for (const sql of ["select 'a' like 'A' as v", 'pragma busy_timeout']) {
+          const expected = rawDb.prepare(sql).get();
+          expect(await read(sql), `${source}: ${sql}`).toStrictEqual(Array(8).fill(expected));
+        }
+      }
+      rawDb.close();
+      await drop.close();
+    });
+
     it('refuses close() while an iterator is open, wherever its cursor is', async () => {
       const file = target.wal ? tmp.file(`close-${Date.now()}.db`) : ':memory:';
       const drop = new Database(file, { readers: 2 });
