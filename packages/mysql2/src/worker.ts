@@ -424,8 +424,25 @@ async function loadFunctions(options: OpenOptions): Promise<Record<string, unkno
   return extra;
 }
 
+/**
+ * mysql2's warnings about the options it ignores ("Ignoring invalid ..."), printed with
+ * `console.error` while it builds a connection's config: the caller's thread printed them once
+ * already, building the same config, so a worker does not print them again per connection.
+ */
+function withoutOptionWarnings<T>(build: () => T): T {
+  const print = console.error;
+  console.error = (...args: unknown[]) => {
+    if (typeof args[0] !== 'string' || !args[0].startsWith('Ignoring invalid')) print(...args);
+  };
+  try {
+    return build();
+  } finally {
+    console.error = print;
+  }
+}
+
 function connect(config: unknown): Promise<CbConnection> {
-  const c = mysql.createConnection(config);
+  const c = withoutOptionWarnings(() => mysql.createConnection(config));
   return new Promise((resolve, reject) => {
     const onError = (err: unknown): void => reject(err);
     c.once('error', onError);

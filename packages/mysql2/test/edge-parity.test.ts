@@ -1,5 +1,6 @@
-// What closed connections and statements, and pool listeners that throw, do: the drop-in beside
-// mysql2/promise, scenario by scenario.
+// Edges where the drop-in must do what mysql2/promise does: closed connections and statements,
+// pool listeners that throw, warnings about ignored options. Scenario by scenario, beside it.
+import { spawnSync } from 'node:child_process';
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
 import { describe, expect, it } from 'vitest';
@@ -110,5 +111,29 @@ describe.skipIf(!dbAvailable)('pool listeners that throw', () => {
     expect(await conn.query('SELECT 3 AS z').then(([rows]) => rows)).toEqual([{ z: 3 }]);
     conn.release();
     await pool.end();
+  });
+});
+
+describe.skipIf(!dbAvailable)("mysql2's warnings about ignored options", () => {
+  it('are printed as often as mysql2/promise prints them, not once more per connection', () => {
+    const warnings = (specifier: string): number => {
+      const script = `
+        const mysql = (await import('${specifier}')).default;
+        const DB = ${JSON.stringify(DB)};
+        const pool = mysql.createPool({ ...DB, connectionLimit: 2, bogusOption: 1, timezone: 'nope' });
+        await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 2')]);
+        await pool.end();
+        const conn = await mysql.createConnection({ ...DB, bogusOption: 1 });
+        await conn.end();`;
+      const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: new URL('..', import.meta.url),
+        encoding: 'utf8',
+      });
+      expect(out.status, out.stderr).toBe(0);
+      return out.stderr.split('Ignoring invalid').length - 1;
+    };
+    const expected = warnings('mysql2/promise');
+    expect(expected).toBe(3);
+    expect(warnings('@unblock/mysql2')).toBe(expected);
   });
 });
