@@ -555,12 +555,12 @@ export class SessionHost {
 const BY_PORT = Symbol('by port');
 
 /**
- * A row set of up to LANE_ROWS rows encoded with its rows unpacked, for the lane (packed
- * columns are typed arrays, which only the port takes); BY_PORT past that, when a value needs a
- * transfer, or when one cannot be sent at all.
+ * A row set of up to LANE_ROWS rows of primitives encoded with its rows unpacked, for the lane
+ * (packed columns are typed arrays, which only the port takes); BY_PORT otherwise, or when a
+ * value cannot be sent at all.
  */
 function unpackedForLane(set: RowSet): unknown {
-  if (set.rows.length > LANE_ROWS) return BY_PORT;
+  if (set.rows.length > LANE_ROWS || !primitiveRows(set.rows)) return BY_PORT;
   const transfer: Transferable[] = [];
   let encoded: unknown;
   try {
@@ -570,6 +570,19 @@ function unpackedForLane(set: RowSet): unknown {
     return BY_PORT;
   }
   return transfer.length === 0 ? encoded : BY_PORT;
+}
+
+/**
+ * Whether every value of `rows` is a primitive: a Buffer, Date or other object would be refused
+ * by the lane after the rows were encoded for it, and encoded again for the port.
+ */
+function primitiveRows(rows: unknown[][]): boolean {
+  for (const row of rows)
+    for (let c = 0; c < row.length; c++) {
+      const value = row[c];
+      if (typeof value === 'object' && value !== null) return false;
+    }
+  return true;
 }
 
 function encodeRowSet(
