@@ -11,7 +11,7 @@ import {
 } from '@unblock/core';
 import { captureCaller, type CallerStack } from './caller-stack.js';
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
-import { Connection } from './connection.js';
+import { closedStateError, Connection } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
@@ -90,6 +90,8 @@ export class Pool extends EventEmitter {
   #queue: Waiter[] = [];
   #closed = false;
   #ending: Promise<void> | undefined;
+  /** Whether the first `end()` found connections to close. */
+  #endedConnections = false;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #hooks: PoolHooks;
   /** Capture the caller's stack per call: see {@link captureStacksOf} (mysql2's `trace`). */
@@ -588,8 +590,15 @@ export class Pool extends EventEmitter {
    * ```
    */
   end(): Promise<void> {
-    this.#ending ??= this.#shutDown();
-    return this.#ending;
+    if (this.#ending === undefined) {
+      this.#endedConnections = this.#all.size > 0;
+      this.#ending = this.#shutDown();
+      return this.#ending;
+    }
+    // mysql2's pool ends its connections again, and they refuse: a pool that had some rejects.
+    return this.#endedConnections
+      ? this.#ending.then(() => Promise.reject(closedStateError()))
+      : this.#ending;
   }
 
   async #shutDown(): Promise<void> {

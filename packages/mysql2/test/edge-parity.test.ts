@@ -65,6 +65,21 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     expect((outcome as { code: unknown }[])[0].code).toBe('ER_UNKNOWN_STMT_HANDLER');
   });
 
+  it('a second pool.end() rejects as mysql2/promise does when the pool had connections', async () => {
+    const outcome = await same(async (driver) => {
+      const used = driver.createPool({ ...DB, connectionLimit: 2 });
+      await used.query('SELECT 1');
+      const unused = driver.createPool({ ...DB, connectionLimit: 2 });
+      return [
+        await settle(used.end()),
+        await settle(used.end()),
+        await settle(unused.end()),
+        await settle(unused.end()),
+      ];
+    });
+    expect((outcome as { fatal?: unknown }[])[1].fatal).toBe(true);
+  });
+
   it("emits 'end' once when the connection is ended or destroyed by its owner", async () => {
     await same(async (driver) => {
       const counts: number[] = [];
