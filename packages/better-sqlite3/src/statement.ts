@@ -19,6 +19,10 @@ import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
  */
 const CONNECTION_STATE = /\b(?:last_insert_rowid|changes|total_changes)\s*\(/i;
 
+/** The driver's errors for parameters it cannot bind (its binder). */
+const BIND_ERROR =
+  /^(?:Missing named parameter|Too (?:few|many) parameter values were provided|SQLite3 can only bind |The bound string, buffer, or bigint is too big|You cannot specify named parameters in two different objects|Named parameters can only be passed within plain objects)/;
+
 /** @internal Only `db.prepare()` makes statements. */
 export const kCreate = Symbol('unblock.better-sqlite3.create');
 
@@ -356,8 +360,19 @@ export class Statement {
     const callArgs = [this.source, flags, args];
     const map = shape ?? (op === 'run' ? runResultOf : undefined);
     const target = db.target(readable ? this.#route() : Route.write);
-    if (target instanceof Promise) return target.then((t) => this.#send(t, op, callArgs, map));
-    return this.#send(target, op, callArgs, map);
+    const sent =
+      target instanceof Promise
+        ? target.then((t) => this.#send(t, op, callArgs, map))
+        : this.#send(target, op, callArgs, map);
+    const bound = this.#bound;
+    if (bound === undefined) return sent;
+    return sent.catch((err: unknown) => {
+      // The driver checks bound values in bind(), which throws and leaves the statement unbound.
+      if (this.#bound === bound && err instanceof Error && BIND_ERROR.test(err.message)) {
+        this.#bound = undefined;
+      }
+      throw err;
+    });
   }
 
   #send(

@@ -243,6 +243,22 @@ describe.each(TARGETS)(
       expect(drop.unsafeMode(false)).toBe(drop);
     });
 
+    it('leaves a statement unbound after values it cannot bind, as bind() throwing does', async () => {
+      const sql = 'select ? as v';
+      for (const bad of [[Symbol('s')], [1, 2], [{ x: 1 }]]) {
+        const rawStmt = raw.prepare(sql);
+        const stmt = await db.prepare(sql);
+        const expected = await outcome(() => rawStmt.bind(...bad));
+        // Checked at the first execution here: the same error, then the same statement state.
+        const actual = await outcome(() => stmt.bind(...bad).get());
+        expect(actual).toStrictEqual(expected);
+        expect(await outcome(() => stmt.get(3))).toStrictEqual(await outcome(() => rawStmt.get(3)));
+        expect(await outcome(() => stmt.bind(4).get())).toStrictEqual(
+          await outcome(() => rawStmt.bind(4).get()),
+        );
+      }
+    });
+
     it('agrees on connection settings made with pragma(), wherever reads run', async () => {
       const file = target.wal ? tmp.file(`settings-${Date.now()}.db`) : ':memory:';
       const rawDb = new Raw(target.wal ? `${file}.raw` : file);
