@@ -73,9 +73,14 @@ export function copyOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(copyOf);
   if (Buffer.isBuffer(value)) return Buffer.from(value);
+  if (value instanceof DataView) {
+    const { buffer, byteOffset, byteLength } = value;
+    return new DataView(buffer.slice(byteOffset, byteOffset + byteLength));
+  }
   if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const out: Record<string, unknown> = {};
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out = Object.create(proto) as Record<string, unknown>;
   for (const key of Object.keys(value)) out[key] = copyOf((value as Record<string, unknown>)[key]);
   return out;
 }

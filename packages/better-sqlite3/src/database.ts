@@ -65,7 +65,7 @@ export interface ReaderSlot {
  * name, when the source assigns it (`name = value` or `name(value)`, maybe schema-qualified).
  */
 const CONNECTION_SETTING =
-  /^\s*(?:\w+\.)?(case_sensitive_like|busy_timeout|cache_size|cache_spill|mmap_size|temp_store|reverse_unordered_selects|automatic_index|threads|analysis_limit|trusted_schema|cell_size_check|full_column_names|short_column_names)\s*(?:=|\()/i;
+  /^\s*(\w+\.)?(case_sensitive_like|busy_timeout|cache_size|cache_spill|mmap_size|temp_store|reverse_unordered_selects|automatic_index|threads|analysis_limit|trusted_schema|cell_size_check|full_column_names|short_column_names)\s*(?:=|\()/i;
 
 /** Where a call went: the session, and the reader slot when it was a reader. */
 export interface Target {
@@ -489,8 +489,10 @@ export class Database {
    * earlier setting of the same pragma.
    */
   #shareSetting(source: string): void {
-    const name = CONNECTION_SETTING.exec(source)?.[1]?.toLowerCase();
-    if (name === undefined || this.#closed) return;
+    const match = CONNECTION_SETTING.exec(source);
+    if (match === null || this.#closed) return;
+    // The setting of one schema (main.cache_size and aux.cache_size are two).
+    const name = `${match[1] ?? ''}${match[2]}`.toLowerCase();
     const step: SetupStep = { k: 'pragma', name, source };
     const earlier = this.#setup.findIndex((s) => s.k === 'pragma' && s.name === name);
     if (earlier === -1) this.#setup.push(step);
@@ -1087,6 +1089,7 @@ export class Database {
   async #openSession(writer: boolean, threadId: number | undefined): Promise<Session> {
     const o = this.#options;
     const setupCount = this.#setup.length;
+    const given = this.#setup.slice(0, setupCount);
     const session = await this.#pool.openSession(
       {
         filename: o.filename,
@@ -1100,11 +1103,14 @@ export class Database {
         nativeBinding: o.nativeBinding,
         interrupt: o.interrupt,
         state: writer ? this.#state : undefined,
-        setup: this.#setup.slice(0, setupCount),
+        setup: given,
       },
       { threadId },
     );
-    // Steps added while it opened: sent now, before any call can reach the session.
+    // Steps added or replaced (a setting set again) while it opened: sent now, before any call
+    // can reach the session.
+    for (let i = 0; i < setupCount; i++)
+      if (this.#setup[i] !== given[i]) void this.#sendSetup(session, this.#setup[i]);
     for (const step of this.#setup.slice(setupCount)) void this.#sendSetup(session, step);
     return session;
   }

@@ -60,6 +60,8 @@ interface Connection {
   cursors: number;
   /** A read transaction of ours is open over a batch of reads (see joinReadBatch). */
   readBatch: boolean;
+  /** Settings the driver refused while a cursor was open: applied once the last one closes. */
+  pendingSettings: SetupStep[];
 }
 
 interface Cursor {
@@ -318,6 +320,7 @@ export default defineDriver<Connection, ConnectionOptions>({
       tx: {},
       cursors: 0,
       readBatch: false,
+      pendingSettings: [],
     };
     publish(conn, true);
     return conn;
@@ -521,7 +524,14 @@ export default defineDriver<Connection, ConnectionOptions>({
       return db.inTransaction;
     },
 
-    setup: (conn, [step]) => applySetup(conn.db, step as SetupStep),
+    setup: (conn, [step]) => {
+      // The driver refuses pragma() while a cursor is open on the connection: later, then.
+      if ((step as SetupStep).k === 'pragma' && conn.cursors > 0) {
+        conn.pendingSettings.push(step as SetupStep);
+        return;
+      }
+      return applySetup(conn.db, step as SetupStep);
+    },
 
     serialize: (conn, [options]) => conn.db.serialize(options as { attached?: string }),
 
@@ -544,8 +554,13 @@ export default defineDriver<Connection, ConnectionOptions>({
         },
       },
       release: (cursor: Cursor) => {
-        cursor.conn.cursors--;
+        const { conn } = cursor;
+        conn.cursors--;
         cursor.iterator.return?.();
+        if (conn.cursors === 0) {
+          const settings = conn.pendingSettings.splice(0);
+          for (const step of settings) void applySetup(conn.db, step);
+        }
       },
     },
   },

@@ -15,6 +15,13 @@ const TARGETS = [
   },
 ];
 
+/** Creates `table` (one column, x) holding 0..n-1. */
+async function fillTable(db: Database, table: string, n: number): Promise<void> {
+  await db.exec(`create table ${table} (x)`);
+  const insert = await db.prepare(`insert into ${table} values (?)`);
+  await insert.runMany(Array.from({ length: n }, (_, i) => [i]));
+}
+
 const SCHEMA = `
   create table people (id integer primary key, name text not null unique, age integer, score real, avatar blob);
   create table big (n integer);
@@ -243,6 +250,45 @@ describe.each(TARGETS)(
       expect(drop.unsafeMode(false)).toBe(drop);
     });
 
+    it('bind() copies typed arrays, DataViews and null-prototype named parameters', async () => {
+      const bytes = new Uint8Array([1, 2, 3, 4]);
+      const view = new DataView(bytes.buffer, 1, 2);
+      const named = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+      const sql = 'select hex(?) as v';
+      const rawView = raw.prepare(sql).bind(view);
+      const dropView = (await db.prepare(sql)).bind(view);
+      const rawFloats = raw.prepare(sql).bind(Float64Array.of(1.5));
+      const floats = Float64Array.of(1.5);
+      const dropFloats = (await db.prepare(sql)).bind(floats);
+      const rawNamed = raw.prepare('select @a as a').bind(named);
+      const dropNamed = (await db.prepare('select @a as a')).bind(named);
+      bytes[1] = 9;
+      floats[0] = 2.5;
+      named.a = 2;
+      expect(await dropView.get()).toStrictEqual(rawView.get());
+      expect(await dropFloats.get()).toStrictEqual(rawFloats.get());
+      expect(await dropNamed.get()).toStrictEqual(rawNamed.get());
+    });
+
+    // On the writer, the driver refuses pragma() while iterating; a reader's cursor does not.
+    it.runIf(target.wal)(
+      'applies a setting made while a reader has a cursor open once it closes',
+      async () => {
+        const drop = new Database(tmp.file(`cursor-setting-${Date.now()}.db`), { readers: 1 });
+        await drop.pragma('journal_mode = WAL');
+        await readersOpen(drop, 2);
+        // More rows than the first batch, so the cursor stays open in the worker.
+        await fillTable(drop, 'c', 200);
+        const rows = (await drop.prepare('select x from c')).iterate();
+        await rows.next();
+        await drop.pragma('case_sensitive_like = ON');
+        await rows.return();
+        const like = await drop.prepare("select 'a' like 'A' as v");
+        expect(await Promise.all([like.get(), like.get()])).toStrictEqual([{ v: 0 }, { v: 0 }]);
+        await drop.close();
+      },
+    );
+
     it('leaves a statement unbound after values it cannot bind, as bind() throwing does', async () => {
       const sql = 'select ? as v';
       for (const bad of [[Symbol('s')], [1, 2], [{ x: 1 }]]) {
@@ -289,10 +335,7 @@ describe.each(TARGETS)(
       const file = target.wal ? tmp.file(`close-${Date.now()}.db`) : ':memory:';
       const drop = new Database(file, { readers: 2 });
       if (target.wal) await drop.pragma('journal_mode = WAL');
-      await drop.exec('create table many (x)');
-      await (
-        await drop.prepare('insert into many values (?)')
-      ).runMany(Array.from({ length: 2000 }, (_, i) => [i]));
+      await fillTable(drop, 'many', 2000);
       const rows = (await drop.prepare('select x from many order by x')).iterate();
       await rows.next();
       await expect(drop.close()).rejects.toThrow(
