@@ -309,7 +309,10 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
           setTimeout(resolve, closeTimeout).unref();
         });
       }
-      await pool.end();
+      // Idempotent, though a second pool.end() rejects as mysql2's does.
+      await pool.end().catch((err: unknown) => {
+        if ((err as { fatal?: unknown }).fatal !== true) throw err;
+      });
     })();
     return closing;
   };

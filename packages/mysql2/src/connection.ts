@@ -4,6 +4,7 @@ import { captureCaller } from './caller-stack.js';
 import type { MysqlConfig } from './config.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
+import { closedStateError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { queryTimeoutError } from './query-timeout.js';
 import { portableValues } from './raw-codec.js';
@@ -23,15 +24,6 @@ interface LocalFormatter {
 
 export function localFormatter(config: MysqlConfig): LocalFormatter {
   return Object.create(BaseConnection.prototype, { config: { value: config } }) as LocalFormatter;
-}
-
-/** mysql2's error for a command on a closed connection. */
-export function closedStateError(): Error {
-  const err = new Error("Can't add new command when connection is in closed state") as Error & {
-    fatal: boolean;
-  };
-  err.fatal = true;
-  return err;
 }
 
 function callbackError(): Error {

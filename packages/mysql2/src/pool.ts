@@ -11,7 +11,8 @@ import {
 } from '@unblock/core';
 import { captureCaller, type CallerStack } from './caller-stack.js';
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
-import { closedStateError, Connection } from './connection.js';
+import { closedStateError } from './closed-state-error.js';
+import { Connection } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';

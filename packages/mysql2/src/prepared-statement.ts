@@ -1,4 +1,5 @@
 import type { RemoteHandle } from '@unblock/core';
+import { closedStateError } from './closed-state-error.js';
 import { portableValues } from './raw-codec.js';
 import { fieldsFromJson, toResult } from './results.js';
 import type { FieldPacket, QueryResult } from './types.js';
@@ -44,6 +45,8 @@ export class PreparedStatementInfo {
     parameters: FieldPacket[];
   };
   readonly #handle: RemoteHandle<StatementMeta>;
+  /** `close()` was called (the handle also closes with its connection). */
+  #closed = false;
 
   /** @internal */
   constructor(handle: RemoteHandle) {
@@ -68,7 +71,9 @@ export class PreparedStatementInfo {
   async execute<T extends QueryResult = QueryResult>(
     parameters?: unknown,
   ): Promise<[T, FieldPacket[]]> {
-    if (this.#handle.closed) throw unknownStatementError(this.statement.id);
+    if (this.#closed) throw unknownStatementError(this.statement.id);
+    // Closed with its connection (ended, destroyed, its pool ended): mysql2's closed-state error.
+    if (this.#handle.closed) throw closedStateError();
     return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [
       T,
       FieldPacket[],
@@ -84,6 +89,7 @@ export class PreparedStatementInfo {
    * ```
    */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#handle.call('close', []).catch(() => undefined);
     await this.#handle.close();
   }

@@ -65,6 +65,23 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     expect((outcome as { code: unknown }[])[0].code).toBe('ER_UNKNOWN_STMT_HANDLER');
   });
 
+  it('a prepared statement executed after its connection ended fails with the closed-state error', async () => {
+    const outcome = await same(async (driver) => {
+      const conn = await driver.createConnection(DB);
+      const stmt = await conn.prepare('SELECT ? AS a');
+      await conn.end();
+      return settle(stmt.execute([1]));
+    });
+    expect((outcome as { fatal: unknown }).fatal).toBe(true);
+  });
+
+  it('the uniform client closes even after its pool was ended', async () => {
+    const client = mysql.createClient(DB);
+    await client.query('SELECT 1');
+    await client.pool.end();
+    await expect(client.close()).resolves.toBeUndefined();
+  });
+
   it('a second pool.end() rejects as mysql2/promise does when the pool had connections', async () => {
     const outcome = await same(async (driver) => {
       const used = driver.createPool({ ...DB, connectionLimit: 2 });
