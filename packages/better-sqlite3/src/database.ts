@@ -476,17 +476,19 @@ export class Database {
     const busy = this.#iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, `PRAGMA ${source}`);
-    return this.#call(Route.write, 'pragma', [source, simple]).then((result) => {
-      this.#shareSetting(source);
+    const result = this.#call(Route.write, 'pragma', [source, simple]).then((value) => {
       this.#maybeOpenReaders();
-      return result;
+      return value;
     });
+    // Sent to the readers now, so that a read made after this call, awaited or not, sees it.
+    this.#shareSetting(source);
+    return result;
   }
 
   /**
-   * A connection setting that reads depend on, once the writer took it, goes to the readers too
-   * (and to connections opened later), as on better-sqlite3's single connection. It replaces an
-   * earlier setting of the same pragma.
+   * A connection setting that reads depend on goes to the readers too (and to connections
+   * opened later), as on better-sqlite3's single connection, in order with the calls made after
+   * it. It replaces an earlier setting of the same pragma.
    */
   #shareSetting(source: string): void {
     const match = CONNECTION_SETTING.exec(source);

@@ -282,7 +282,7 @@ describe.each(TARGETS)(
         const rows = (await drop.prepare('select x from c')).iterate();
         await rows.next();
         await drop.pragma('case_sensitive_like = ON');
-        await rows.return();
+        await rows.return?.();
         const like = await drop.prepare("select 'a' like 'A' as v");
         expect(await Promise.all([like.get(), like.get()])).toStrictEqual([{ v: 0 }, { v: 0 }]);
         await drop.close();
@@ -327,6 +327,12 @@ describe.each(TARGETS)(
           expect(await read(sql), `${source}: ${sql}`).toStrictEqual(Array(8).fill(expected));
         }
       }
+      // Reads made right after a pragma() that is not awaited see it too.
+      rawDb.pragma('case_sensitive_like = OFF');
+      const setting = drop.pragma('case_sensitive_like = OFF');
+      const like = "select 'a' like 'A' as v";
+      expect(await read(like)).toStrictEqual(Array(8).fill(rawDb.prepare(like).get()));
+      await setting;
       rawDb.close();
       await drop.close();
     });
