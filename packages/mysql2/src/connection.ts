@@ -63,8 +63,7 @@ export class Connection extends EventEmitter {
   #closed = false;
   #lost = false;
   #onLost: (() => void) | undefined;
-  /** Whether this object re-emits the connection's events, and has emitted 'end'. */
-  readonly #notices: boolean;
+  /** Whether this object has emitted 'end'. */
   #endEmitted = false;
 
   readonly #onEnd: (() => void) | undefined;
@@ -83,7 +82,6 @@ export class Connection extends EventEmitter {
     this.#config = config;
     this.#formatter = localFormatter(config);
     this.#threadId = (session.info as ConnectionInfo).threadId;
-    this.#notices = notices;
     const fields = (this.#fields = fieldRegistryOf(session));
     this.#toResult = (value) => toResult(value, fields);
     if (notices) session.onNotice((event, data) => this.#onNotice(event, data));
@@ -107,7 +105,7 @@ export class Connection extends EventEmitter {
 
   /** 'end', once: mysql2 emits it when its socket closes, whoever closed it. */
   #emitEnd(): void {
-    if (this.#endEmitted || !this.#notices) return;
+    if (this.#endEmitted) return;
     this.#endEmitted = true;
     this.emit('end');
   }

@@ -97,6 +97,19 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     expect((outcome as { fatal?: unknown }[])[1].fatal).toBe(true);
   });
 
+  it("emits 'end' once on a pooled connection destroyed by its holder", async () => {
+    await same(async (driver) => {
+      const pool = driver.createPool({ ...DB, connectionLimit: 2 });
+      const conn = await pool.getConnection();
+      let ends = 0;
+      conn.on('end', () => ends++);
+      conn.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await pool.end();
+      return ends;
+    });
+  });
+
   it("emits 'end' once when the connection is ended or destroyed by its owner", async () => {
     await same(async (driver) => {
       const counts: number[] = [];
