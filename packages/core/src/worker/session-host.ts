@@ -367,22 +367,12 @@ export class SessionHost {
       if (outcome === Outcome.error) outcome = Outcome.cancelled;
     }
     const byLane = id === this.laneCall;
-    if (byLane) {
-      this.laneCall = 0;
-      // A plain value (all the lane takes) encodes to a copy of itself: written as it is. A row
-      // set is unpacked for the lane only while the caller waits there.
-      const carried =
-        value instanceof RowSet && Atomics.load(this.state, Slot.waiting) === id
-          ? unpackedForLane(value)
-          : value;
-      if (
-        outcome === Outcome.ok &&
-        !(carried instanceof RowSet) &&
-        carried !== BY_PORT &&
-        this.answerByLane([id, outcome, carried, ran])
-      ) {
-        return;
-      }
+    // Only while the caller waits on the lane: a row set is then unpacked for it, and a plain
+    // value (all the lane takes) encodes to a copy of itself, so it is written as it is.
+    if (byLane) this.laneCall = 0;
+    if (byLane && outcome === Outcome.ok && Atomics.load(this.state, Slot.waiting) === id) {
+      const carried = value instanceof RowSet ? unpackedForLane(value) : value;
+      if (carried !== BY_PORT && this.answerByLane([id, outcome, carried, ran])) return;
     }
     const ctx = resultEncodeContext(this.transfer);
     let encoded: unknown;
@@ -561,15 +551,14 @@ const BY_PORT = Symbol('by port');
  */
 function unpackedForLane(set: RowSet): unknown {
   if (set.rows.length > LANE_ROWS || !primitiveRows(set.rows)) return BY_PORT;
+  // Nothing is transferred: what would be (a large Buffer in the extra) the lane refuses anyway.
   const transfer: Transferable[] = [];
-  let encoded: unknown;
   try {
-    encoded = encodeRows(set, plainRows(set.rows, 0, set.rows.length, transfer), transfer);
+    return encodeRows(set, plainRows(set.rows, 0, set.rows.length, transfer), transfer);
   } catch {
     // A value that cannot cross: the port's path encodes it again and answers with the error.
     return BY_PORT;
   }
-  return transfer.length === 0 ? encoded : BY_PORT;
 }
 
 /**
