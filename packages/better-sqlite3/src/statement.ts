@@ -600,7 +600,8 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
         // `defaultQueryTimeout` covers each batch, as it covers the first.
         reply = cursorReply(await this.#handle!.call('next', [BATCH], this.#state.db.callOptions));
       } catch (err) {
-        // The database closed under the cursor: the driver ends the iteration quietly.
+        // The connection closed under the cursor (close() refuses while an iterator is open, so
+        // only the uniform client's forced close or a worker's exit get here): it ends quietly.
         if (
           err instanceof SessionBrokenError ||
           (err as { code?: string })?.code === 'UNBLOCK_ERR_SESSION_CLOSED'

@@ -34,6 +34,25 @@ describe.each(TARGETS)(
     const raw = new Raw(target.wal ? tmp.file('raw-differential.db') : ':memory:');
     const db = new Database(target.file(), { readers: 2 });
 
+    /**
+     * A database of a test's own, beside raw better-sqlite3 on one like it: on the WAL target
+     * both in WAL mode, with the drop-in's `readers` open.
+     */
+    async function freshPair(
+      name: string,
+      readers = 2,
+    ): Promise<{ rawDb: typeof raw; drop: Database }> {
+      const file = target.wal ? tmp.file(`${name}-${Date.now()}.db`) : ':memory:';
+      const rawDb = new Raw(target.wal ? `${file}.raw` : file);
+      const drop = new Database(file, { readers });
+      if (target.wal) {
+        rawDb.pragma('journal_mode = WAL');
+        await drop.pragma('journal_mode = WAL');
+        await readersOpen(drop, readers + 1);
+      }
+      return { rawDb, drop };
+    }
+
     beforeAll(async () => {
       if (target.wal) {
         raw.pragma('journal_mode = WAL');
@@ -223,14 +242,7 @@ describe.each(TARGETS)(
     });
 
     it('agrees on safeIntegers(false) after defaultSafeIntegers(), and on toggles after close', async () => {
-      const file = target.wal ? tmp.file(`safe-${Date.now()}.db`) : ':memory:';
-      const rawDb = new Raw(target.wal ? `${file}.raw` : file);
-      const drop = new Database(file, { readers: 2 });
-      if (target.wal) {
-        rawDb.pragma('journal_mode = WAL');
-        await drop.pragma('journal_mode = WAL');
-        await readersOpen(drop, 3);
-      }
+      const { rawDb, drop } = await freshPair('safe');
       const sql = 'select 9007199254740993 as n, 1 as one';
       const early = await drop.prepare(sql);
       const rawEarly = rawDb.prepare(sql);
@@ -274,9 +286,8 @@ describe.each(TARGETS)(
     it.runIf(target.wal)(
       'applies a setting made while a reader has a cursor open once it closes',
       async () => {
-        const drop = new Database(tmp.file(`cursor-setting-${Date.now()}.db`), { readers: 1 });
-        await drop.pragma('journal_mode = WAL');
-        await readersOpen(drop, 2);
+        const { rawDb, drop } = await freshPair('cursor-setting', 1);
+        rawDb.close();
         // More rows than the first batch, so the cursor stays open in the worker.
         await fillTable(drop, 'c', 200);
         const rows = (await drop.prepare('select x from c')).iterate();
@@ -306,14 +317,7 @@ describe.each(TARGETS)(
     });
 
     it('agrees on connection settings made with pragma(), wherever reads run', async () => {
-      const file = target.wal ? tmp.file(`settings-${Date.now()}.db`) : ':memory:';
-      const rawDb = new Raw(target.wal ? `${file}.raw` : file);
-      const drop = new Database(file, { readers: 2 });
-      if (target.wal) {
-        rawDb.pragma('journal_mode = WAL');
-        await drop.pragma('journal_mode = WAL');
-        await readersOpen(drop, 3);
-      }
+      const { rawDb, drop } = await freshPair('settings');
       const read = async (sql: string): Promise<unknown[]> => {
         // Several at once, so that reads reach both readers.
         const stmt = await drop.prepare(sql);
@@ -338,9 +342,8 @@ describe.each(TARGETS)(
     });
 
     it('refuses close() while an iterator is open, wherever its cursor is', async () => {
-      const file = target.wal ? tmp.file(`close-${Date.now()}.db`) : ':memory:';
-      const drop = new Database(file, { readers: 2 });
-      if (target.wal) await drop.pragma('journal_mode = WAL');
+      const { rawDb, drop } = await freshPair('close');
+      rawDb.close();
       await fillTable(drop, 'many', 2000);
       const rows = (await drop.prepare('select x from many order by x')).iterate();
       await rows.next();
