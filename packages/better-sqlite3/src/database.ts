@@ -819,6 +819,7 @@ export class Database {
       // Bound, not wrapped: one frame less in the caller's stack that core captures per call.
       query: this.#query.bind(this),
       close: (force) => this.#close(force),
+      closedError: () => (this.#closed ? notOpen() : undefined),
       knownStatement: (sql) => this.#knownStatement(sql),
     });
   }
@@ -1283,6 +1284,8 @@ export interface DatabaseInternals {
   knownStatement(sql: string): Statement | undefined;
   /** Closes; with `force`, even while iterators are open. */
   close(force: boolean): Promise<Database>;
+  /** The driver's "not open" error once the database is closed (or closing), else undefined. */
+  closedError(): TypeError | undefined;
 }
 
 export type { PoolStats, ConnectionInfo };

@@ -1,4 +1,4 @@
-import { RowBatch, SessionBrokenError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
+import { RowBatch, type ReceivedRows, type RemoteHandle } from '@unblock/core';
 import { bindable, copyOf } from './bind.js';
 import {
   kInternals,
@@ -600,14 +600,10 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
         // `defaultQueryTimeout` covers each batch, as it covers the first.
         reply = cursorReply(await this.#handle!.call('next', [BATCH], this.#state.db.callOptions));
       } catch (err) {
-        // The connection closed under the cursor (close() refuses while an iterator is open, so
-        // only the uniform client's forced close or a worker's exit get here): it ends quietly.
-        if (
-          err instanceof SessionBrokenError ||
-          (err as { code?: string })?.code === 'UNBLOCK_ERR_SESSION_CLOSED'
-        ) {
-          reply = { r: [], d: true };
-        } else throw err;
+        // The rows left are lost, so the iteration fails: with the error of a call made on a
+        // closed database when the uniform client forced it closed (close() refuses while an
+        // iterator is open), else with the worker's exit as it was reported.
+        throw this.#state.db.closedError() ?? err;
       }
     }
     this.#rows = reply.r;
