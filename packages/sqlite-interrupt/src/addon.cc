@@ -1,4 +1,5 @@
-// The Node side of the library: interrupt(), isRegistered() and registeredCount().
+// The Node side of the library: interrupt(), isRegistered(), registeredCount() and
+// loadedConnectionId().
 #include <napi.h>
 
 #include <cmath>
@@ -75,6 +76,8 @@ class SqliteInterruptAddon : public Napi::Addon<SqliteInterruptAddon> {
                                                                         napi_enumerable),
                     InstanceMethod<&SqliteInterruptAddon::RegisteredCount>("registeredCount",
                                                                            napi_enumerable),
+                    InstanceMethod<&SqliteInterruptAddon::LoadedConnectionId>(
+                        "loadedConnectionId", napi_enumerable),
                     InstanceValue("entryPoint", Napi::String::New(env, kEntryPoint),
                                   napi_enumerable),
                 });
@@ -95,6 +98,12 @@ class SqliteInterruptAddon : public Napi::Addon<SqliteInterruptAddon> {
 
   Napi::Value RegisteredCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(Registry::Instance().Size()));
+  }
+
+  Napi::Value LoadedConnectionId(const Napi::CallbackInfo& info) {
+    int64_t id = unblock_sqlite_interrupt::LastLoadedConnectionId();
+    if (id == 0) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
   }
 };
 

@@ -18,6 +18,10 @@ struct ConnectionTag {
   int64_t id;
 };
 
+// See LastLoadedConnectionId(). Per thread: a connection loads the extension on the thread that
+// uses it, and another thread's load must not change what this one reads.
+thread_local int64_t last_loaded_id = 0;
+
 // Points sqlite3_api (which every sqlite3_* call in this library goes through) at the routines of
 // the SQLite that loads us first, and refuses any other. Two copies of SQLite can share a process
 // (two better-sqlite3 versions, or node:sqlite), and a connection of one must never be handed to
@@ -48,6 +52,8 @@ void ForgetConnection(void* user_data) {
 }
 
 }  // namespace
+
+int64_t unblock_sqlite_interrupt::LastLoadedConnectionId() { return last_loaded_id; }
 
 extern "C" int sqlite3_sqliteinterrupt_init(sqlite3* db, char** error_message,
                                              const sqlite3_api_routines* api) {
@@ -84,6 +90,8 @@ extern "C" int sqlite3_sqliteinterrupt_init(sqlite3* db, char** error_message,
       return rc;
     }
   }
+
+  last_loaded_id = id;
 
   // Stay loaded when the connection closes. The registry and its id counter live in this library.
   // Otherwise SQLite would dlclose() it with each connection, and closing the last one would

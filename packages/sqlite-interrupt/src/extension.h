@@ -2,6 +2,8 @@
 #ifndef UNBLOCK_SQLITE_INTERRUPT_EXTENSION_H_
 #define UNBLOCK_SQLITE_INTERRUPT_EXTENSION_H_
 
+#include <cstdint>
+
 #include "sqlite3.h"
 
 #if defined(_WIN32)
@@ -19,6 +21,11 @@ inline constexpr char kEntryPoint[] = "sqlite3_sqliteinterrupt_init";
 
 // The SQL function through which a connection tells its own thread which id it has.
 inline constexpr char kIdFunctionName[] = "unblock_interrupt_id";
+
+// The id of the connection that last loaded the extension on the calling thread (0: none did).
+// Read right after loading, it gives the id without preparing a statement, which would have to
+// read the schema and so wait for a lock that another connection may hold on the file.
+int64_t LastLoadedConnectionId();
 
 }  // namespace unblock_sqlite_interrupt
 

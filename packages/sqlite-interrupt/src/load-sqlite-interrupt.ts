@@ -8,6 +8,7 @@ interface NativeBinding {
   interrupt(id: number): boolean;
   isRegistered(id: number): boolean;
   registeredCount(): number;
+  loadedConnectionId(): number | undefined;
   entryPoint: string;
 }
 
@@ -43,6 +44,7 @@ function isNativeBinding(value: unknown): value is NativeBinding {
     typeof binding.interrupt === 'function' &&
     typeof binding.isRegistered === 'function' &&
     typeof binding.registeredCount === 'function' &&
+    typeof binding.loadedConnectionId === 'function' &&
     typeof binding.entryPoint === 'string'
   );
 }
@@ -60,6 +62,7 @@ function open(addonPath: string): SqliteInterrupt {
     interrupt: binding.interrupt,
     isRegistered: binding.isRegistered,
     registeredCount: binding.registeredCount,
+    loadedConnectionId: binding.loadedConnectionId,
   });
 }
 

@@ -93,4 +93,19 @@ export interface SqliteInterrupt {
    * ```
    */
   registeredCount(): number;
+
+  /**
+   * The id of the connection that last loaded the extension on the calling thread, or
+   * `undefined` if none did. Read right after `db.loadExtension(...)`, it is that connection's
+   * id, as {@link CONNECTION_ID_SQL} would return it, without running a statement: preparing one
+   * reads the database schema, which waits for (and may fail on, `SQLITE_BUSY`) a lock that
+   * another connection holds on the file.
+   *
+   * @example
+   * ```ts
+   * db.loadExtension(sqliteInterrupt.extensionPath, sqliteInterrupt.entryPoint);
+   * const id = sqliteInterrupt.loadedConnectionId()!;
+   * ```
+   */
+  loadedConnectionId(): number | undefined;
 }

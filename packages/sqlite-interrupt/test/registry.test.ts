@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -107,5 +110,52 @@ describe('ids', () => {
     const { conn, id } = await worker.open(':memory:', { entryPoint: false });
     expect(sqliteInterrupt.isRegistered(id)).toBe(true);
     await worker.close(conn);
+  });
+});
+
+describe('loadedConnectionId()', () => {
+  it('gives the id of the connection that last loaded the extension on this thread', async () => {
+    const a = new Database(':memory:');
+    a.loadExtension(sqliteInterrupt.extensionPath, sqliteInterrupt.entryPoint);
+    const idA = sqliteInterrupt.loadedConnectionId();
+    expect(idA).toBe(a.prepare(CONNECTION_ID_SQL).pluck().get());
+    const b = new Database(':memory:');
+    b.loadExtension(sqliteInterrupt.extensionPath, sqliteInterrupt.entryPoint);
+    const idB = sqliteInterrupt.loadedConnectionId();
+    expect(idB).toBe(b.prepare(CONNECTION_ID_SQL).pluck().get());
+    expect(idB).not.toBe(idA);
+    // A load on another thread does not change what this one reads.
+    const worker = new ConnectionWorker();
+    const { conn, id: other } = await worker.open(':memory:');
+    expect(other).not.toBe(idB);
+    expect(sqliteInterrupt.loadedConnectionId()).toBe(idB);
+    // Loaded again, a connection keeps its id, and reports it.
+    a.loadExtension(sqliteInterrupt.extensionPath, sqliteInterrupt.entryPoint);
+    expect(sqliteInterrupt.loadedConnectionId()).toBe(idA);
+    await worker.close(conn);
+    a.close();
+    b.close();
+  });
+
+  it('needs no lock on the database file, where a statement waits for one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-interrupt-lock-'));
+    try {
+      const file = join(dir, 'locked.db');
+      const holder = new Database(file) as Connection & { exec(sql: string): void };
+      holder.exec('create table t (x); begin exclusive; insert into t values (1)');
+      const db = new (Database as unknown as new (f: string, o: object) => Connection)(file, {
+        timeout: 0,
+      });
+      db.loadExtension(sqliteInterrupt.extensionPath, sqliteInterrupt.entryPoint);
+      const id = sqliteInterrupt.loadedConnectionId();
+      expect(sqliteInterrupt.isRegistered(id!)).toBe(true);
+      expect(() => db.prepare(CONNECTION_ID_SQL)).toThrow(/locked/);
+      holder.exec('commit');
+      expect(db.prepare(CONNECTION_ID_SQL).pluck().get()).toBe(id);
+      db.close();
+      holder.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
