@@ -62,6 +62,22 @@ export interface DecodeContext {
   callerStack?: () => string | undefined;
 }
 
+/**
+ * Throws the {@link DataCloneError} (`UNBLOCK_ERR_DATA_CLONE`) that a call would reject with if
+ * `value` were among its arguments; `path` names it in the message. For adapters that keep a
+ * value to send later (a setting replayed to every connection a worker opens), so that it is
+ * refused when given rather than by a later call. A RemoteHandle is refused here: it belongs to
+ * a session, and only that session's calls carry it.
+ *
+ * @example
+ * ```ts
+ * assertSendable(options.start, 'options.start'); // throws for a class instance
+ * ```
+ */
+export function assertSendable(value: unknown, path: string): void {
+  encodeValue(value, {}, path);
+}
+
 /** Thrown inside the walk; the public entry turns it into a DataCloneError with a path. */
 class Unsendable {
   constructor(

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  assertSendable,
   DataCloneError,
   UnknownOperationError,
   registerErrorClass,
@@ -174,6 +175,25 @@ describe('sessions', () => {
     // nothing was sent: the session's log is empty and it still works
     expect(await s.call('log')).toEqual([]);
     await s.close();
+  });
+
+  it('assertSendable throws, at once, the error a call with that value would reject with', async () => {
+    class Thing {}
+    const value = { ok: [1, 'a', Buffer.from('b'), new Date(0), 2n], bad: [new Thing()] };
+    const s = await pool.openSession();
+    const fromCall = await s.call('record', [value]).catch((e: unknown) => e);
+    await s.close();
+    let thrown: unknown;
+    try {
+      assertSendable(value, 'args[0]');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(DataCloneError);
+    expect((thrown as DataCloneError).code).toBe('UNBLOCK_ERR_DATA_CLONE');
+    expect((thrown as Error).message).toBe((fromCall as Error).message);
+    expect((thrown as Error).message).toContain('args[0].bad[0]');
+    expect(() => assertSendable(value.ok, 'ok')).not.toThrow();
   });
 
   it('reports open errors with the driver error', async () => {
