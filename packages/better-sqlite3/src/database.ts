@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { inspect } from 'node:util';
 import {
   AbortError,
+  assertSendable,
   createPool,
   currentCallOptions,
   SessionBrokenError,
@@ -21,6 +22,7 @@ import { interruptHook } from './interrupt.js';
 import { checkedLength, checkTableDefinition } from './table-definition.js';
 import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
 import { Statement, kCreate } from './statement.js';
+import { toggleArgument } from './toggle-argument.js';
 import { createTransaction, type Transaction } from './transaction.js';
 import {
   currentScope,
@@ -205,6 +207,15 @@ function neverRan(err: unknown): boolean {
   );
 }
 
+/**
+ * Throws the driver's "busy" error when an iterator is still open on the writer as a transaction
+ * function returns: better-sqlite3 refuses COMMIT (or RELEASE) then. Thrown inside the
+ * transaction, so it is rolled back rather than left open.
+ */
+function commitRefused(busy: TypeError | undefined): void {
+  if (busy !== undefined) throw busy;
+}
+
 function isUserFunction(value: unknown): value is UserFunction {
   if (typeof value === 'function') return true;
   const ref = value as Partial<FunctionReference> | null;
@@ -377,8 +388,11 @@ export class Database {
    * ```
    */
   get inTransaction(): boolean {
-    // A writer whose worker exited took its transaction with it (its last word is stale).
-    return this.#state[StateSlot.inTransaction] === 1 && this.#writer?.ended !== true;
+    // A writer whose worker exited took its transaction with it (its last word is stale); a
+    // closed database has none, as in the driver, even while its close() is under way.
+    return (
+      !this.#closed && this.#state[StateSlot.inTransaction] === 1 && this.#writer?.ended !== true
+    );
   }
 
   /**
@@ -606,8 +620,9 @@ export class Database {
       throw new TypeError('Expected second argument to be an options object');
     if (!name) throw new TypeError('User-defined function name cannot be an empty string');
     const flags = functionFlags(opts as object);
-    const length = functionLength(impl, (opts as FunctionOptions).length);
-    if (!flags.varargs && length > 100) {
+    // As in the driver, a varargs function's length is not looked at.
+    const length = flags.varargs ? 0 : functionLength(impl, (opts as FunctionOptions).length);
+    if (length > 100) {
       throw new RangeError('User-defined functions cannot have more than 100 arguments');
     }
     delete (flags as { length?: number }).length;
@@ -650,9 +665,14 @@ export class Database {
     const result = fnOption('result', false);
     const flags = functionFlags(options);
     const start = 'start' in options ? options.start : null;
-    const stepLength = functionLength(step, options.length);
-    const inverseLength = inverse === undefined ? 0 : functionLength(inverse, options.length);
-    if (!flags.varargs && Math.max(stepLength, inverseLength) - 1 > 100) {
+    // Sent to every connection a worker opens, now and later: refused now if it cannot cross.
+    if (!isUserFunction(start)) assertSendable(start, 'options.start');
+    // As in the driver, a varargs aggregate's function lengths are not looked at.
+    const lengthOf = (fn: UserFunction | undefined): number =>
+      fn === undefined || flags.varargs ? 0 : functionLength(fn, options.length);
+    const stepLength = lengthOf(step);
+    const inverseLength = lengthOf(inverse);
+    if (Math.max(stepLength, inverseLength) - 1 > 100) {
       throw new RangeError('User-defined functions cannot have more than 100 arguments');
     }
     this.#addSetup({
@@ -740,8 +760,8 @@ export class Database {
    * db.defaultSafeIntegers();
    * ```
    */
-  defaultSafeIntegers(toggle = true): this {
-    if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+  defaultSafeIntegers(...on: [toggle?: boolean]): this {
+    const toggle = toggleArgument(on);
     this.#safeIntegers = toggle;
     // The driver allows it on a closed database too (there is no connection left to tell).
     if (!this.#closed) this.#addSetup({ k: 'defaultSafeIntegers', on: toggle }, false);
@@ -756,8 +776,8 @@ export class Database {
    * db.unsafeMode();
    * ```
    */
-  unsafeMode(toggle = true): this {
-    if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
+  unsafeMode(...on: [toggle?: boolean]): this {
+    const toggle = toggleArgument(on);
     this.#unsafe = toggle;
     if (!this.#closed) this.#addSetup({ k: 'unsafeMode', on: toggle }, false);
     return this;
@@ -1152,6 +1172,9 @@ export class Database {
     self: unknown,
     args: unknown[],
   ): Promise<unknown> {
+    // As in the driver, BEGIN (or SAVEPOINT) is refused while an iterator is open on the writer.
+    const busy = this.#iteratingError(true);
+    if (busy !== undefined) throw busy;
     const outer = currentScope(this);
     if (outer !== undefined) return this.#runSavepoint(outer, fn, self, args);
     await this.ready;
@@ -1160,18 +1183,22 @@ export class Database {
     // No await between this loop and taking the gate, so two transactions cannot both pass.
     while (this.#gate !== undefined) await unlessAborted(this.#gate, signal);
     if (this.inTransaction) {
-      // A transaction opened with raw SQL: like the driver, nest with a savepoint.
-      return this.#runSavepoint(undefined, fn, self, args);
+      // A transaction opened with raw SQL: like the driver, nest with a savepoint. The gate
+      // keeps another transaction function (from another async context) out until it ends:
+      // two savepoints of the same name, interleaved, would release or undo each other's.
+      const openGate = this.#closeGate();
+      try {
+        return await this.#runSavepoint(undefined, fn, self, args);
+      } finally {
+        openGate();
+      }
     }
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    this.#gate = gate;
+    const openGate = this.#closeGate();
     const scope = newScope(this);
     const release = (): void => {
       if (scope.done) return;
       scope.done = true;
-      if (this.#gate === gate) this.#gate = undefined;
-      open();
+      openGate();
     };
     let rolledBack: Promise<void> | undefined;
     // Aborted: rolled back at once, not when fn next touches the database (its later calls
@@ -1186,6 +1213,7 @@ export class Database {
         await runInScope(scope, () => this.#begin(scope, begin));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
         if (signal?.aborted) throw new AbortError('running', signal.reason);
+        commitRefused(this.#iteratingError(true));
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['commit']));
         return result;
       } catch (err) {
@@ -1196,6 +1224,17 @@ export class Database {
       signal?.removeEventListener('abort', onAbort);
       release();
     }
+  }
+
+  /** Makes calls from outside the transaction wait (see #target) until the returned function runs. */
+  #closeGate(): () => void {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.#gate = gate;
+    return () => {
+      if (this.#gate === gate) this.#gate = undefined;
+      open();
+    };
   }
 
   /**
@@ -1228,6 +1267,7 @@ export class Database {
       try {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
+        commitRefused(this.#iteratingError(true));
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['release']));
         return result;
       } catch (err) {

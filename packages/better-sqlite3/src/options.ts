@@ -91,7 +91,9 @@ export function parseDatabaseArguments(
 ): ParsedOptions {
   let buffer: Buffer | undefined;
   if (Buffer.isBuffer(filenameGiven)) {
-    buffer = filenameGiven;
+    // The driver reads the Buffer in its constructor; the worker opens it later (and again
+    // should it exit), so it opens a copy that later writes to the caller's Buffer cannot reach.
+    buffer = Buffer.from(filenameGiven);
     filenameGiven = ':memory:';
   }
   if (filenameGiven == null) filenameGiven = '';

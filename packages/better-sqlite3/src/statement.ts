@@ -10,6 +10,7 @@ import {
 } from './database.js';
 import { SqliteError } from './errors.js';
 import type { ColumnDefinition } from './native-types.js';
+import { toggleArgument } from './toggle-argument.js';
 import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
 
 /**
@@ -47,12 +48,6 @@ export type { ColumnDefinition };
 
 function busyStatement(): TypeError {
   return new TypeError('This statement is busy executing a query');
-}
-
-function toggleArg(toggle: unknown): boolean {
-  if (toggle === undefined) return true;
-  if (typeof toggle !== 'boolean') throw new TypeError('Expected first argument to be a boolean');
-  return toggle;
 }
 
 /**
@@ -101,11 +96,13 @@ export class Statement {
     this.#db = database[kInternals];
     this.#flags = safeIntegers ? SAFE_INTEGERS : 0;
     this.#writerOnly = CONNECTION_STATE.test(source);
+    // Fixed, as the driver's are: neither assigned, deleted nor redefined.
+    const fixed = { writable: false, configurable: false };
     Object.defineProperties(this, {
-      database: { writable: false },
-      source: { writable: false },
-      reader: { writable: false },
-      readonly: { writable: false },
+      database: fixed,
+      source: fixed,
+      reader: fixed,
+      readonly: fixed,
     });
   }
 
@@ -251,7 +248,7 @@ export class Statement {
    * const count = await (await db.prepare('select count(*) from t')).pluck().get();
    * ```
    */
-  pluck(toggle?: boolean): this {
+  pluck(...toggle: [on?: boolean]): this {
     return this.#mode('pluck', Mode.pluck, toggle);
   }
 
@@ -263,7 +260,7 @@ export class Statement {
    * const row = await stmt.expand().get(); // { users: { id: 1 }, posts: { id: 7 } }
    * ```
    */
-  expand(toggle?: boolean): this {
+  expand(...toggle: [on?: boolean]): this {
     return this.#mode('expand', Mode.expand, toggle);
   }
 
@@ -275,7 +272,7 @@ export class Statement {
    * const [id, name] = (await stmt.raw().get()) as [number, string];
    * ```
    */
-  raw(toggle?: boolean): this {
+  raw(...toggle: [on?: boolean]): this {
     return this.#mode('raw', Mode.raw, toggle);
   }
 
@@ -287,8 +284,8 @@ export class Statement {
    * const big = await stmt.safeIntegers().pluck().get(); // 9007199254740993n
    * ```
    */
-  safeIntegers(toggle?: boolean): this {
-    const on = toggleArg(toggle);
+  safeIntegers(...toggle: [on?: boolean]): this {
+    const on = toggleArgument(toggle);
     if (this.#cursors > 0) throw busyStatement();
     this.#flags = on ? this.#flags | SAFE_INTEGERS : this.#flags & ~SAFE_INTEGERS;
     return this;
@@ -309,15 +306,17 @@ export class Statement {
       throw new TypeError('The bind() method can only be invoked once per statement object');
     }
     if (this.#cursors > 0) throw busyStatement();
+    const closed = this.#db.closedError();
+    if (closed !== undefined) throw closed;
     // The driver binds at once: a value changed afterwards is not what runs.
     this.#bound = bindable(params).map(copyOf);
     return this;
   }
 
-  #mode(name: string, mode: number, toggle: boolean | undefined): this {
-    const on = toggleArg(toggle);
+  #mode(name: string, mode: number, toggle: readonly unknown[]): this {
     if (!this.reader)
       throw new TypeError(`The ${name}() method is only for statements that return data`);
+    const on = toggleArgument(toggle);
     if (this.#cursors > 0) throw busyStatement();
     const current = this.#flags & MODE_MASK;
     if (on) this.#flags = (this.#flags & ~MODE_MASK) | mode;
@@ -348,6 +347,8 @@ export class Statement {
         new TypeError('This statement does not return data. Use run() instead'),
       );
     }
+    const closed = this.#db.closedError();
+    if (closed !== undefined) return Promise.reject(closed);
     let args: unknown[];
     try {
       args = this.#args(params);

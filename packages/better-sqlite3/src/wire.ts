@@ -75,7 +75,6 @@ export interface ConnectionOptions {
 
 /** What a session's `info` says about its connection. */
 export interface ConnectionInfo {
-  wal: boolean;
   /** The connection's id in @unblock/sqlite-interrupt (the token its interrupts carry). */
   interruptId: number | undefined;
 }

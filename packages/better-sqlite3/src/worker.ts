@@ -2,7 +2,7 @@
 // connection by their SQL text, so a statement prepared on the caller's side can run on the
 // writer or on any reader without a handle per connection; only cursors are handles.
 import { createRequire } from 'node:module';
-import { CONNECTION_ID_SQL, loadSqliteInterrupt } from '@unblock/sqlite-interrupt';
+import { loadSqliteInterrupt } from '@unblock/sqlite-interrupt';
 import {
   defineDriver,
   loadPortableFunction,
@@ -62,6 +62,8 @@ interface Connection {
   readBatch: boolean;
   /** Settings the driver refused while a cursor was open: applied once the last one closes. */
   pendingSettings: SetupStep[];
+  /** The journal mode could not be read yet (see publish). */
+  journalUnknown: boolean;
 }
 
 interface Cursor {
@@ -195,11 +197,24 @@ function prepareCall(entry: Entry, flags: number, mode: number): NativeStatement
 }
 
 /** Publishes the writer's transaction state (and the journal mode when it may have changed). */
+/**
+ * Publishes the writer's state for the caller. The journal mode is read when `journal` says it
+ * may have changed, and until it could be read once: reading it takes a lock on the file, which
+ * another connection may hold when this one opens (better-sqlite3's constructor reads nothing,
+ * so the open must not fail for that; until then reads stay on the writer).
+ */
 function publish(conn: Connection, journal: boolean): void {
   const { state } = conn;
   if (state === undefined) return;
   state[StateSlot.inTransaction] = conn.db.inTransaction ? 1 : 0;
-  if (journal) state[StateSlot.wal] = isWal(conn.db) ? 1 : 0;
+  if (!journal && !conn.journalUnknown) return;
+  try {
+    state[StateSlot.wal] = isWal(conn.db) ? 1 : 0;
+    conn.journalUnknown = false;
+  } catch {
+    // Locked (SQLITE_BUSY), or not readable yet: read again after the next call.
+    conn.journalUnknown = true;
+  }
 }
 
 function isWal(db: NativeDatabase): boolean {
@@ -308,7 +323,9 @@ export default defineDriver<Connection, ConnectionOptions>({
       const addon = loadSqliteInterrupt();
       if (addon !== undefined) {
         db.loadExtension(addon.extensionPath, addon.entryPoint);
-        interruptId = db.prepare(CONNECTION_ID_SQL).pluck().get() as number;
+        // Not by a statement: preparing one reads the schema, which waits for a lock another
+        // connection may hold, and better-sqlite3's constructor reads nothing.
+        interruptId = addon.loadedConnectionId();
       }
     }
     for (const step of options.setup) await applySetup(db, step);
@@ -321,13 +338,14 @@ export default defineDriver<Connection, ConnectionOptions>({
       cursors: 0,
       readBatch: false,
       pendingSettings: [],
+      journalUnknown: false,
     };
     publish(conn, true);
     return conn;
   },
 
   info(conn): ConnectionInfo {
-    return { wal: isWal(conn.db), interruptId: conn.interruptId };
+    return { interruptId: conn.interruptId };
   },
 
   interruptToken: (conn) => conn.interruptId,
@@ -525,8 +543,11 @@ export default defineDriver<Connection, ConnectionOptions>({
     },
 
     setup: (conn, [step]) => {
-      // The driver refuses pragma() while a cursor is open on the connection: later, then.
-      if ((step as SetupStep).k === 'pragma' && conn.cursors > 0) {
+      // The driver refuses pragma(), function(), aggregate(), table() and loadExtension()
+      // while a cursor is open on the connection (a reader's, here: the caller refuses them
+      // while one is open on the writer): later, then. A statement that needs the function
+      // meanwhile fails on this reader, and runs on the writer.
+      if (conn.cursors > 0) {
         conn.pendingSettings.push(step as SetupStep);
         return;
       }
@@ -558,8 +579,13 @@ export default defineDriver<Connection, ConnectionOptions>({
         conn.cursors--;
         cursor.iterator.return?.();
         if (conn.cursors === 0) {
+          // Best effort, in order: the writer took each of them; a reader that refuses one
+          // runs the statements that need it on the writer.
           const settings = conn.pendingSettings.splice(0);
-          for (const step of settings) void applySetup(conn.db, step);
+          void settings.reduce(
+            (applied, step) => applied.then(() => applySetup(conn.db, step)).catch(() => undefined),
+            Promise.resolve(),
+          );
         }
       },
     },

@@ -1,0 +1,305 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataCloneError } from '@unblock/core';
+import Database from '@unblock/better-sqlite3';
+import { outcome, Raw, readersOpen, tempDir } from './helpers.js';
+
+// Behaviours of better-sqlite3 around a connection's state (locks, transactions, open cursors,
+// closing), each run on the real driver and on the drop-in side by side.
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+let files = 0;
+const fresh = (name: string): string => tmp.file(`${name}-${files++}.db`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Both drivers on an in-memory database with table t holding 1, 2, 3 (one batch of rows). */
+async function threeRowPair(): Promise<{ raw: typeof Raw; drop: Database }> {
+  const raw = new Raw(':memory:');
+  const drop = new Database(':memory:');
+  for (const db of [raw, drop])
+    await db.exec('create table t (x); insert into t values (1), (2), (3)');
+  return { raw, drop };
+}
+
+describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', () => {
+  it('opens a database another connection holds locked, and reads it once the lock is gone', async () => {
+    const file = fresh('locked');
+    const holder = new Raw(file);
+    holder.exec('create table t (x); begin exclusive; insert into t values (1)');
+    const raw = new Raw(file, { timeout: 50 });
+    const drop = new Database(file, { timeout: 50 });
+    await expect(drop.ready).resolves.toBe(drop);
+    expect(drop.open).toBe(true);
+    holder.exec('commit');
+    const rawCount = raw.prepare('select count(*) from t').pluck().get();
+    const dropCount = await (await drop.prepare('select count(*) from t')).pluck().get();
+    expect([rawCount, dropCount]).toEqual([1, 1]);
+    raw.close();
+    holder.close();
+    await drop.close();
+  });
+
+  it('reads the Buffer it opens from when constructed, not later', async () => {
+    const source = new Raw(':memory:');
+    source.exec('create table t (x); insert into t values (42)');
+    const image = source.serialize();
+    source.close();
+    const rawCopy = Buffer.from(image);
+    const dropCopy = Buffer.from(image);
+    const raw = new Raw(rawCopy);
+    const drop = new Database(dropCopy);
+    rawCopy.fill(0);
+    dropCopy.fill(0);
+    const rawValue = raw.prepare('select x from t').pluck().get();
+    const dropValue = await (await drop.prepare('select x from t')).pluck().get();
+    expect([rawValue, dropValue]).toEqual([42, 42]);
+    raw.close();
+    await drop.close();
+  });
+
+  it('runs transaction functions made on a raw BEGIN from two async contexts one after the other', async () => {
+    const drop = new Database(fresh('savepoints'));
+    await drop.exec('create table t (x)');
+    const insert = await drop.prepare('insert into t values (?)');
+    await drop.exec('BEGIN');
+    const failing = drop.transaction(async () => {
+      await insert.run(1);
+      await sleep(30);
+      throw new Error('A');
+    });
+    const succeeding = drop.transaction(async () => {
+      await insert.run(2);
+      return 'B';
+    });
+    const first = outcome(() => failing());
+    await sleep(5);
+    expect(await succeeding()).toBe('B');
+    expect(await first).toMatchObject({ error: { message: 'A' } });
+    await drop.exec('COMMIT');
+    // Raw better-sqlite3 can only run them in turn: A rolls back its savepoint, B's row stays.
+    const raw = new Raw(':memory:');
+    raw.exec('create table t (x); BEGIN');
+    const rawInsert = raw.prepare('insert into t values (?)');
+    expect(() =>
+      raw.transaction(() => {
+        rawInsert.run(1);
+        throw new Error('A');
+      })(),
+    ).toThrow('A');
+    raw.transaction(() => rawInsert.run(2))();
+    raw.exec('COMMIT');
+    const rows = raw.prepare('select x from t').pluck().all();
+    expect(rows).toEqual([2]);
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual(rows);
+    raw.close();
+    await drop.close();
+  });
+
+  it('refuses a transaction function while an iterator is open, even one whose rows all arrived', async () => {
+    const { raw, drop } = await threeRowPair();
+    const rawRows = raw.prepare('select x from t').iterate();
+    rawRows.next();
+    const dropRows = (await drop.prepare('select x from t')).iterate();
+    await dropRows.next();
+    const rawTx = await outcome(() => raw.transaction(() => 1)());
+    const dropTx = await outcome(() => drop.transaction(async () => 1)());
+    expect(rawTx).toMatchObject({ error: { name: 'TypeError' } });
+    expect(dropTx).toEqual(rawTx);
+    rawRows.return();
+    await dropRows.return?.();
+    expect(await drop.transaction(async () => 1)()).toBe(1);
+    raw.close();
+    await drop.close();
+  });
+
+  it('refuses to commit while an iterator opened inside the transaction is still open, and leaves no transaction open', async () => {
+    const { raw, drop } = await threeRowPair();
+    const rawSelect = raw.prepare('select x from t');
+    let rawRows: IterableIterator<unknown> | undefined;
+    const rawTx = await outcome(() =>
+      raw.transaction(() => {
+        raw.prepare('insert into t values (4)').run();
+        rawRows = rawSelect.iterate();
+        rawRows!.next();
+      })(),
+    );
+    const dropSelect = await drop.prepare('select x from t');
+    const dropInsert = await drop.prepare('insert into t values (4)');
+    let dropRows: AsyncIterator<unknown> | undefined;
+    const dropTx = await outcome(() =>
+      drop.transaction(async () => {
+        await dropInsert.run();
+        dropRows = dropSelect.iterate();
+        await dropRows.next();
+      })(),
+    );
+    expect(rawTx).toMatchObject({ error: { name: 'TypeError' } });
+    expect(dropTx).toEqual(rawTx);
+    // Raw better-sqlite3 leaves its transaction open (its ROLLBACK is refused too); the drop-in
+    // rolls back, so no transaction stays open behind the caller's back.
+    await dropRows?.return?.();
+    rawRows?.return?.();
+    expect(raw.inTransaction).toBe(true);
+    raw.exec('rollback');
+    expect(drop.inTransaction).toBe(false);
+    expect(await (await drop.prepare('select count(*) from t')).pluck().get()).toBe(3);
+    raw.close();
+    await drop.close();
+  });
+
+  it('defines functions asked for while a reader holds a cursor, once the cursor is closed', async () => {
+    const file = fresh('reader-cursor');
+    const drop = new Database(file, { readers: 1 });
+    await drop.pragma('journal_mode = WAL');
+    await readersOpen(drop, 2);
+    await drop.exec(
+      'create table t (x); insert into t with recursive c(x) as (select 1 union all select x + 1 from c where x < 300) select x from c',
+    );
+    const rows = (await drop.prepare('select x from t')).iterate();
+    await rows.next(); // the cursor is open on the reader
+    drop.function('f1', () => 'ok');
+    drop.aggregate('total', { start: 0, step: (sum: number, x: number) => sum + x });
+    await rows.return?.();
+    // No call fails for the definitions the reader could not take while its cursor was open.
+    const f1 = await drop.prepare('select f1()');
+    expect(await f1.pluck().get()).toBe('ok');
+    expect(await (await drop.prepare('select total(x) from t')).pluck().get()).toBe(45150);
+    expect(await (await drop.prepare('select count(*) from t')).pluck().get()).toBe(300);
+    await drop.close();
+  });
+
+  it('treats an explicit undefined toggle as the driver does, and checks in its order', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const rawSelect = raw.prepare('select 1');
+    const dropSelect = await drop.prepare('select 1');
+    const rawWrite = raw.prepare('create table t (x)');
+    const dropWrite = await drop.prepare('create table t (x)');
+    const cases: [string, () => unknown, () => unknown][] = [
+      ['pluck(undefined)', () => rawSelect.pluck(undefined), () => dropSelect.pluck(undefined)],
+      ['raw(undefined)', () => rawSelect.raw(undefined), () => dropSelect.raw(undefined)],
+      ['expand(undefined)', () => rawSelect.expand(undefined), () => dropSelect.expand(undefined)],
+      [
+        'safeIntegers(undefined)',
+        () => rawSelect.safeIntegers(undefined),
+        () => dropSelect.safeIntegers(undefined),
+      ],
+      [
+        'defaultSafeIntegers(undefined)',
+        () => raw.defaultSafeIntegers(undefined),
+        () => drop.defaultSafeIntegers(undefined),
+      ],
+      ['unsafeMode(undefined)', () => raw.unsafeMode(undefined), () => drop.unsafeMode(undefined)],
+      [
+        "pluck('x') on a statement returning no data",
+        () => rawWrite.pluck('x'),
+        () => dropWrite.pluck('x' as never),
+      ],
+    ];
+    for (const [name, onRaw, onDrop] of cases) {
+      const rawSide = await outcome(onRaw);
+      expect(rawSide, name).toMatchObject({ error: { name: 'TypeError' } });
+      expect(await outcome(onDrop), name).toEqual(rawSide);
+    }
+    raw.close();
+    await drop.close();
+  });
+
+  it('answers calls on a closed database with "not open" before looking at their arguments', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const rawFree = raw.prepare('select ?');
+    const rawBound = raw.prepare('select ?').bind(1);
+    const dropFree = await drop.prepare('select ?');
+    const dropBound = (await drop.prepare('select ?')).bind(1);
+    raw.close();
+    await drop.close();
+    const cases: [string, () => unknown, () => unknown][] = [
+      ['bind()', () => rawFree.bind(1), () => dropFree.bind(1)],
+      ['get() with arguments on a bound statement', () => rawBound.get(2), () => dropBound.get(2)],
+      ['get() with too many arguments', () => rawFree.get(1, 2), () => dropFree.get(1, 2)],
+    ];
+    for (const [name, onRaw, onDrop] of cases) {
+      const rawSide = await outcome(onRaw);
+      expect(rawSide, name).toMatchObject({
+        error: { message: 'The database connection is not open' },
+      });
+      expect(await outcome(onDrop), name).toEqual(rawSide);
+    }
+  });
+
+  it("keeps a statement's properties fixed, as the driver does", async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const rawStmt = raw.prepare('select 1');
+    const dropStmt = await drop.prepare('select 1');
+    for (const key of ['source', 'reader', 'readonly', 'database']) {
+      const rawDescriptor = Object.getOwnPropertyDescriptor(rawStmt, key);
+      expect(Object.getOwnPropertyDescriptor(dropStmt, key), key).toMatchObject({
+        writable: rawDescriptor?.writable,
+        enumerable: rawDescriptor?.enumerable,
+        configurable: rawDescriptor?.configurable,
+      });
+      expect(() => delete (dropStmt as unknown as Record<string, unknown>)[key], key).toThrow(
+        TypeError,
+      );
+    }
+    raw.close();
+    await drop.close();
+  });
+
+  it('reports no transaction once close() is called, with a raw BEGIN open', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    raw.exec('BEGIN');
+    await drop.exec('BEGIN');
+    expect([raw.inTransaction, drop.inTransaction]).toEqual([true, true]);
+    raw.close();
+    const closing = drop.close();
+    expect([raw.inTransaction, drop.inTransaction]).toEqual([false, false]);
+    await closing;
+  });
+
+  it("does not look at a varargs function's length", async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const oddLength = (): ((...args: unknown[]) => number) => {
+      const fn = (...args: unknown[]): number => args.length;
+      Object.defineProperty(fn, 'length', { value: -1 });
+      return fn;
+    };
+    raw.function('n', { varargs: true }, oddLength());
+    drop.function('n', { varargs: true }, oddLength());
+    raw.aggregate('c', { varargs: true, start: 0, step: oddLength() });
+    drop.aggregate('c', { varargs: true, start: 0, step: oddLength() });
+    const sql = 'select n(1, 2, 3) as n, c(1, 2) as c';
+    expect(await (await drop.prepare(sql)).get()).toEqual(raw.prepare(sql).get());
+    // Without varargs the length is checked, by both.
+    const rawRefusal = await outcome(() => raw.function('m', oddLength()));
+    expect(rawRefusal).toMatchObject({ error: { name: 'TypeError' } });
+    expect(await outcome(() => drop.function('m', oddLength()))).toEqual(rawRefusal);
+    raw.close();
+    await drop.close();
+  });
+
+  it("refuses at once an aggregate's start value that cannot reach a worker, and goes on working", async () => {
+    const drop = new Database(':memory:');
+    class Counter {
+      n = 0;
+    }
+    expect(() =>
+      drop.aggregate('counted', { start: new Counter(), step: (c: Counter) => c }),
+    ).toThrow(DataCloneError);
+    expect(await (await drop.prepare('select 1')).pluck().get()).toBe(1);
+    drop.aggregate('summed', { start: 0, step: (sum: number, x: number) => sum + x });
+    expect(
+      await (
+        await drop.prepare('select summed(x) from (select 2 as x union all select 3)')
+      )
+        .pluck()
+        .get(),
+    ).toBe(5);
+    await drop.close();
+  });
+});
