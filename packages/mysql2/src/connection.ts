@@ -6,6 +6,7 @@ import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
 import { closedStateError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
+import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
 import { portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
@@ -24,10 +25,6 @@ interface LocalFormatter {
 
 export function localFormatter(config: MysqlConfig): LocalFormatter {
   return Object.create(BaseConnection.prototype, { config: { value: config } }) as LocalFormatter;
-}
-
-function callbackError(): Error {
-  return new Error('Callback function is not available with promise clients.');
 }
 
 function checkExecuteValues(values: unknown): void {
@@ -165,7 +162,7 @@ export class Connection extends EventEmitter {
     sql: string | QueryOptions,
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
-    if (typeof values === 'function') throw callbackError();
+    assertNoCallback(values);
     return this.run('query', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -181,7 +178,7 @@ export class Connection extends EventEmitter {
     sql: string | QueryOptions,
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
-    if (typeof values === 'function') throw callbackError();
+    assertNoCallback(values);
     return this.run('execute', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createPool, type Pool } from './pool.js';
 import type { PoolConnection } from './pool-connection.js';
+import { assertNoCallback } from './promise-only.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
 
 /**
@@ -125,6 +126,7 @@ export class PoolNamespace {
     sql: string | QueryOptions,
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
+    assertNoCallback(values);
     return this.#run((conn) => conn.query<T>(sql, values));
   }
 
@@ -140,6 +142,7 @@ export class PoolNamespace {
     sql: string | QueryOptions,
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
+    assertNoCallback(values);
     return this.#run((conn) => conn.execute<T>(sql, values));
   }
 

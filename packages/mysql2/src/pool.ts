@@ -16,6 +16,7 @@ import { Connection } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
+import { assertNoCallback } from './promise-only.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
 import { captureStacksOf, defaultWorkers, workerPool } from './worker-pool.js';
 
@@ -52,6 +53,24 @@ interface Waiter {
   resolve(entry: PoolEntry): void;
   reject(err: unknown): void;
   cleanup: (() => void) | undefined;
+}
+
+const ER_OPTION_PREVENTS_STATEMENT = 1290;
+const ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION = 1792;
+const ER_READ_ONLY_MODE = 1836;
+
+/**
+ * mysql2's pool rule for `pool.query()` and `pool.execute()` (not for `getConnection()`): after
+ * one of these errors the connection is destroyed, not released. After a failover, a connection
+ * may still reach the old primary, now read-only; a new one reaches the new primary.
+ */
+function isReadOnlyError(err: unknown): boolean {
+  const errno = (err as { errno?: unknown } | null)?.errno;
+  return (
+    errno === ER_OPTION_PREVENTS_STATEMENT ||
+    errno === ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION ||
+    errno === ER_READ_ONLY_MODE
+  );
 }
 
 function poolError(message: string): Error {
@@ -233,8 +252,7 @@ export class Pool extends EventEmitter {
     sql: string | QueryOptions,
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
-    if (typeof values === 'function')
-      throw new Error('Callback function is not available with promise clients.');
+    assertNoCallback(values);
     return this.#runPooled('query', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -250,8 +268,7 @@ export class Pool extends EventEmitter {
     sql: string | QueryOptions,
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
-    if (typeof values === 'function')
-      throw new Error('Callback function is not available with promise clients.');
+    assertNoCallback(values);
     return this.#runPooled('execute', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -299,7 +316,7 @@ export class Pool extends EventEmitter {
         return conn.decode(value);
       },
       (err: unknown) => {
-        if ((err as { fatal?: unknown }).fatal === true) entry.dead = true;
+        if ((err as { fatal?: unknown }).fatal === true || isReadOnlyError(err)) entry.dead = true;
         this.#release(entry);
         throw caller === undefined ? err : withCallerStack(err, caller.stack);
       },

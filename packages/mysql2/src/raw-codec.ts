@@ -19,41 +19,46 @@ function isSqlObject(value: unknown): value is { toSqlString(): unknown } {
 }
 
 /**
- * Replaces `toSqlString()` objects in query values by {@link SqlFragment}s. Values without any
- * come back as they are (no copy), which is the common case.
+ * Replaces `toSqlString()` objects in query values by {@link SqlFragment}s, at any depth of
+ * arrays and plain objects (mysql2 formats them inside lists and `SET ?` objects; where it
+ * stringifies the object holding one, the raw() it gets in the worker stringifies the same).
+ * Maps and Sets are left alone: core's encoder does not walk them, so a fragment inside one
+ * would not be rebuilt. Values without any come back as they are (no copy), which is the
+ * common case; a container with some is copied with them replaced.
  */
-export function portableValues(values: unknown): unknown {
-  if (Array.isArray(values)) {
+export function portableValues(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (isSqlObject(value)) return new SqlFragment(String(value.toSqlString()));
+  if (Array.isArray(value)) {
     let out: unknown[] | undefined;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i] as unknown;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as unknown;
       if (typeof v !== 'object' || v === null) continue;
-      const mapped = isSqlObject(v)
-        ? new SqlFragment(String(v.toSqlString()))
-        : Array.isArray(v)
-          ? portableValues(v)
-          : v;
+      const mapped = portableValues(v);
       if (mapped !== v) {
-        out ??= values.slice();
+        out ??= value.slice();
         out[i] = mapped;
       }
     }
-    return out ?? values;
+    return out ?? value;
   }
-  if (isSqlObject(values)) return new SqlFragment(String(values.toSqlString()));
-  if (
-    typeof values === 'object' &&
-    values !== null &&
-    Object.getPrototypeOf(values) === Object.prototype
-  ) {
-    let out: Record<string, unknown> | undefined;
-    for (const [key, v] of Object.entries(values)) {
-      if (isSqlObject(v)) {
-        out ??= { ...(values as Record<string, unknown>) };
-        out[key] = new SqlFragment(String(v.toSqlString()));
-      }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v !== 'object' || v === null) continue;
+    const mapped = portableValues(v);
+    if (mapped !== v) {
+      out ??= { ...(value as Record<string, unknown>) };
+      // Defined, not assigned: an own `__proto__` key (JSON.parse makes them) stays a key.
+      Object.defineProperty(out, key, {
+        value: mapped,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     }
-    return out ?? values;
   }
-  return values;
+  return out ?? value;
 }

@@ -116,8 +116,8 @@ interface Conn {
   onData: (() => void) | undefined;
   /**
    * The row-shape options the caller's config gave. The worker's own mysql2 config says
-   * `rowsAsArray: true` instead, so a plain SQL string takes mysql2's fast path and still
-   * yields arrays (core packs them by column).
+   * `rowsAsArray: true` and no `nestTables` instead, so a plain SQL string takes mysql2's fast
+   * path and still yields arrays (core packs them by column).
    */
   defaults: { rowsAsArray: unknown; nestTables: unknown };
   /** The row shape of a plain SQL string under those options. */
@@ -623,7 +623,11 @@ export default defineDriver({
       defaults,
       shape: shapeOf(defaults),
     };
+    // Row arrays for a plain SQL string, which reads both options from this config. mysql2's
+    // parsers let `nestTables` win over `rowsAsArray`, so it must go too, or such a string would
+    // yield nested objects that the caller's side then reads by column index.
     c.config.rowsAsArray = true;
+    c.config.nestTables = undefined;
     // After mysql2's own listener: what this chunk held is parsed.
     c.stream.on('data', () => conn.onData?.());
     // An error while no command runs (the server went away) is emitted, not called back.

@@ -1,0 +1,284 @@
+// Gaps a differential probe against mysql2/promise found, each run on both drivers: the drop-in
+// must give what mysql2/promise gives.
+import rawMysql from 'mysql2/promise';
+import mysql from '@unblock/mysql2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB, dbAvailable, errorView, expectSameRows, fieldView, settle } from './helpers.js';
+
+const T = `ub_fidelity_${process.pid}`;
+const PROC = `ub_fidelity_p_${process.pid}`;
+/** Past one chunk of rows, so the worker streams the result (and reads its rest by column). */
+const MANY = 3500;
+
+type Driver = typeof rawMysql;
+const DRIVERS: [string, Driver][] = [
+  ['mysql2/promise', rawMysql],
+  ['@unblock/mysql2', mysql as unknown as Driver],
+];
+
+interface Queryable {
+  query(sql: string, values?: unknown): Promise<[unknown, unknown]>;
+  execute(sql: string, values?: unknown): Promise<[unknown, unknown]>;
+}
+
+/** Runs `scenario` on both drivers and compares what each resolved or rejected with. */
+async function same(scenario: (driver: Driver) => Promise<unknown>): Promise<unknown> {
+  const [theirs, mine] = [
+    await settle(scenario(DRIVERS[0][1])),
+    await settle(scenario(DRIVERS[1][1])),
+  ];
+  if (!theirs.ok) {
+    expect(mine.ok ? mine.value : errorView(mine.error)).toEqual(errorView(theirs.error));
+    return undefined;
+  }
+  if (!mine.ok) throw mine.error;
+  expectSameRows(mine.value, theirs.value);
+  return mine.value;
+}
+
+/** `[rows, fields]` with the fields reduced to what both sides must agree on. */
+async function result(run: Promise<[unknown, unknown]>): Promise<unknown> {
+  const [rows, fields] = await run;
+  return [rows, fieldView(fields)];
+}
+
+describe.skipIf(!dbAvailable)('fidelity fixes: mysql2/promise vs @unblock/mysql2', () => {
+  beforeAll(async () => {
+    const c = await rawMysql.createConnection(DB);
+    await c.query(`DROP TABLE IF EXISTS ${T}`);
+    await c.query(`CREATE TABLE ${T} (n INT PRIMARY KEY, v VARCHAR(20), a VARCHAR(20))`);
+    await c.query(`INSERT INTO ${T} (n, v) SELECT seq, CONCAT('v', seq) FROM seq_1_to_${MANY}`);
+    await c.query(`DROP PROCEDURE IF EXISTS ${PROC}`);
+    await c.query(
+      `CREATE PROCEDURE ${PROC}() BEGIN SELECT 1 AS a; SELECT n, v FROM ${T} ORDER BY n LIMIT 2; END`,
+    );
+    await c.end();
+  });
+
+  afterAll(async () => {
+    const c = await rawMysql.createConnection(DB);
+    await c.query(`DROP TABLE IF EXISTS ${T}`);
+    await c.query(`DROP PROCEDURE IF EXISTS ${PROC}`);
+    await c.end();
+  });
+
+  describe.each([
+    ['true', true],
+    ["'_'", '_'],
+    ["''", ''],
+  ] as const)('nestTables: %s in the connection or pool options', (_, nestTables) => {
+    /** The statements the probe found broken, on one connection-like object. */
+    async function statements(c: Queryable): Promise<unknown[]> {
+      return [
+        await result(c.query('SELECT 1 AS a')),
+        await result(
+          c.query(`SELECT ? AS x, t.n, t.v FROM ${T} t WHERE t.n <= ? ORDER BY t.n`, [7, 2]),
+        ),
+        await result(c.query(`CALL ${PROC}()`)),
+        await result(c.query(`SELECT n, v FROM ${T} ORDER BY n`)),
+        // Unaffected before the fix; checked so the fix leaves them alone.
+        await result(c.execute(`SELECT n, v FROM ${T} WHERE n <= ? ORDER BY n`, [2])),
+      ];
+    }
+
+    it('createConnection(): string queries, with values, CALL and a large result', async () => {
+      const out = (await same(async (driver) => {
+        const conn = await driver.createConnection({ ...DB, nestTables });
+        try {
+          return await statements(conn as unknown as Queryable);
+        } finally {
+          await conn.end();
+        }
+      })) as [unknown[], unknown][];
+      expect((out[3][0] as unknown[]).length).toBe(MANY);
+    });
+
+    it('multipleStatements', async () => {
+      await same(async (driver) => {
+        const conn = await driver.createConnection({ ...DB, nestTables, multipleStatements: true });
+        try {
+          return await result(
+            conn.query(`SELECT 1 AS a; SELECT n, v FROM ${T} ORDER BY n LIMIT 2`) as never,
+          );
+        } finally {
+          await conn.end();
+        }
+      });
+    });
+
+    it('pool.query() and a PoolConnection', async () => {
+      await same(async (driver) => {
+        const pool = driver.createPool({ ...DB, nestTables, connectionLimit: 1 });
+        try {
+          const viaPool = await statements(pool as unknown as Queryable);
+          const conn = await pool.getConnection();
+          try {
+            return [viaPool, await statements(conn as unknown as Queryable)];
+          } finally {
+            conn.release();
+          }
+        } finally {
+          await pool.end();
+        }
+      });
+    });
+
+    it('iterate() gives the rows mysql2 gives the same query', async () => {
+      const sql = `SELECT n, v FROM ${T} WHERE n <= ? ORDER BY n`;
+      const raw = await rawMysql.createConnection({ ...DB, nestTables });
+      const [expected] = await raw.query(sql, [600]);
+      await raw.end();
+      await using conn = await mysql.createConnection({ ...DB, nestTables });
+      const rows: unknown[] = [];
+      for await (const row of conn.iterate(sql, [600], { batchSize: 100 })) rows.push(row);
+      expectSameRows(rows, expected);
+      await using pool = mysql.createPool({ ...DB, nestTables, connectionLimit: 1 });
+      const pooled: unknown[] = [];
+      for await (const row of pool.iterate(sql, [600])) pooled.push(row);
+      expectSameRows(pooled, expected);
+    });
+  });
+
+  describe('raw() and toSqlString() values nested in objects and arrays', () => {
+    const sqlObject = (sql: string): { toSqlString(): string } => ({ toSqlString: () => sql });
+
+    it("INSERT ... SET ? with a raw() member: [{ a: mysql.raw(...), n }], as the probe's repro", async () => {
+      await same(async (driver) => {
+        const conn = await driver.createConnection(DB);
+        try {
+          const id = 100_001;
+          await conn.query(`INSERT INTO ${T} SET ?`, [
+            { a: driver.raw("CONCAT('r','aw')"), n: id, v: sqlObject("'obj'") },
+          ]);
+          const [rows] = await conn.query(`SELECT n, v, a FROM ${T} WHERE n = ?`, [id]);
+          await conn.query(`DELETE FROM ${T} WHERE n = ?`, [id]);
+          return rows;
+        } finally {
+          await conn.end();
+        }
+      });
+    });
+
+    it('arrays in objects, objects in arrays, named placeholders and options objects', async () => {
+      await same(async (driver) => {
+        const conn = await driver.createConnection(DB);
+        const named = await driver.createConnection({ ...DB, namedPlaceholders: true });
+        try {
+          const id = 100_002;
+          const out: unknown[] = [];
+          // An array in a SET object: mysql2 writes its list.
+          await conn.query(`INSERT INTO ${T} SET ?`, [{ n: id, a: [driver.raw("'in list'")] }]);
+          // An object in an array, or in an object not in a SET: mysql2 stringifies it.
+          out.push(await result(conn.query('SELECT ? AS x', [[{ a: driver.raw('1') }]])));
+          out.push(await result(conn.query('SELECT ? AS x', [{ a: [driver.raw('1 + 1'), 5] }])));
+          // A raw() in a list in a list.
+          out.push(
+            await result(
+              conn.query('SELECT 1 FROM DUAL WHERE (1, 2) IN (?)', [[[driver.raw('1'), 2]]]),
+            ),
+          );
+          // The values of an options object.
+          out.push(
+            await result(
+              conn.query({
+                sql: `UPDATE ${T} SET ? WHERE n = ?`,
+                values: [{ v: driver.raw("UPPER('opts')") }, id],
+              }),
+            ),
+          );
+          // A named placeholder's object.
+          out.push(
+            await result(
+              named.query(`UPDATE ${T} SET :row WHERE n = :n`, {
+                row: { a: sqlObject("CONCAT('na', 'med')") },
+                n: id,
+              }) as never,
+            ),
+          );
+          out.push(await result(conn.query(`SELECT n, v, a FROM ${T} WHERE n = ?`, [id])));
+          await conn.query(`DELETE FROM ${T} WHERE n = ?`, [id]);
+          return out;
+        } finally {
+          await conn.end();
+          await named.end();
+        }
+      });
+    });
+  });
+
+  describe('pool.query() and pool.execute() destroy a connection after a read-only error', () => {
+    /** errno of the failed INSERT, and whether the next statement ran on the same connection. */
+    async function afterFailure(
+      driver: Driver,
+      kind: 'query' | 'execute',
+      setup: string,
+      failing: string,
+    ): Promise<[unknown, string]> {
+      const pool = driver.createPool({ ...DB, connectionLimit: 1 });
+      const run = (sql: string): Promise<[unknown, unknown]> =>
+        (pool as unknown as Queryable)[kind](sql);
+      const connectionId = async (): Promise<number> =>
+        ((await run('SELECT CONNECTION_ID() AS id'))[0] as { id: number }[])[0].id;
+      try {
+        const before = await connectionId();
+        await pool.query(setup);
+        const failed = await settle(run(failing));
+        const after = await connectionId();
+        return [
+          failed.ok ? 'resolved' : (failed.error as { errno?: unknown }).errno,
+          after === before ? 'same connection' : 'new connection',
+        ];
+      } finally {
+        await pool.end();
+      }
+    }
+
+    it.each(['query', 'execute'] as const)(
+      'pool.%s(): ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION (1792) drops the connection, another error keeps it',
+      async (kind) => {
+        const outcome = await same(async (driver) => [
+          await afterFailure(
+            driver,
+            kind,
+            'START TRANSACTION READ ONLY',
+            `INSERT INTO ${T} (n) VALUES (200001)`,
+          ),
+          await afterFailure(driver, kind, 'DO 1', `INSERT INTO ${T} (n) VALUES (1)`),
+        ]);
+        expect(outcome).toEqual([
+          [1792, 'new connection'],
+          [1062, 'same connection'],
+        ]);
+      },
+    );
+  });
+
+  it('cluster.of(...).query(sql, callback) and .execute(sql, callback) throw at once', async () => {
+    const outcomes = [];
+    for (const [, driver] of DRIVERS) {
+      const cluster = driver.createPoolCluster();
+      cluster.add('A', DB);
+      const namespace = cluster.of('A') as unknown as Record<
+        'query' | 'execute',
+        (sql: string, values: unknown) => Promise<unknown>
+      >;
+      const outcome: unknown[] = [];
+      for (const method of ['query', 'execute'] as const) {
+        try {
+          const returned = namespace[method]('SELECT 1', () => undefined);
+          returned.catch(() => undefined);
+          outcome.push('returned a promise');
+        } catch (err) {
+          outcome.push((err as Error).message);
+        }
+      }
+      await cluster.end();
+      outcomes.push(outcome);
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    expect(outcomes[0]).toEqual([
+      'Callback function is not available with promise clients.',
+      'Callback function is not available with promise clients.',
+    ]);
+  });
+});
