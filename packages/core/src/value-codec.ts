@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import { inspect, types } from 'node:util';
 import type { Transferable } from 'node:worker_threads';
 import { DataCloneError } from './errors.js';
 import { decodeError, encodeError } from './error-codec.js';
@@ -148,7 +148,14 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
     return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeValue(v, ctx, p)) };
   }
   if (ArrayBuffer.isView(obj) || types.isDate(obj) || types.isRegExp(obj)) return obj;
-  if (obj instanceof ArrayBuffer || obj instanceof Map || obj instanceof Set) return obj;
+  if (obj instanceof ArrayBuffer) return obj;
+  // Walked like arrays, not left to structured clone: what they hold keeps its type (a Buffer
+  // stays a Buffer), and a value that cannot cross is refused here, naming it, rather than by
+  // postMessage, whose DataCloneError no caller could catch.
+  if (obj instanceof Map) {
+    return { [TAG]: 'M', d: Array.from(obj, ([k, v]) => [encodeAny(k, ctx), encodeAny(v, ctx)]) };
+  }
+  if (obj instanceof Set) return { [TAG]: 'S', d: Array.from(obj, (v) => encodeAny(v, ctx)) };
   for (const codec of codecs.values()) {
     if (codec.is(obj)) return { [TAG]: 'C', n: codec.name, d: codec.encode(obj) };
   }
@@ -165,6 +172,18 @@ function pathTo(root: unknown, target: unknown, path: string): string | undefine
     for (let i = 0; i < root.length; i++) {
       const found = pathTo(root[i], target, `${path}[${i}]`);
       if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (root instanceof Map || root instanceof Set) {
+    let i = 0;
+    for (const [key, item] of root.entries()) {
+      const at = root instanceof Map ? `.get(${inspect(key)})` : `.values()[${i}]`;
+      const found =
+        pathTo(item, target, `${path}${at}`) ??
+        (root instanceof Map ? pathTo(key, target, `${path}.keys()[${i}]`) : undefined);
+      if (found !== undefined) return found;
+      i++;
     }
     return undefined;
   }
@@ -230,6 +249,12 @@ function decodeTag(tag: string, rec: Record<string, unknown>, ctx: DecodeContext
       return decodeError(rec.e, ctx.callerStack?.(), (v) =>
         decodeValue(v, { ...ctx, callerStack: undefined }),
       );
+    case 'M':
+      return new Map(
+        (rec.d as [unknown, unknown][]).map(([k, v]) => [decodeValue(k, ctx), decodeValue(v, ctx)]),
+      );
+    case 'S':
+      return new Set((rec.d as unknown[]).map((v) => decodeValue(v, ctx)));
     case 'C': {
       const codec = codecs.get(rec.n as string);
       if (codec === undefined) throw new TypeError(`No value codec named "${String(rec.n)}"`);

@@ -177,6 +177,35 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('carries Maps and Sets both ways with what they hold, and refuses one holding a function', async () => {
+    const s = await pool.openSession();
+    const sent = new Map<unknown, unknown>([
+      ['buffer', Buffer.from('abc')],
+      [1n, new Set([Buffer.from('x'), new Date(5), { nested: new Map([['k', 2n]]) }])],
+    ]);
+    const back = (await s.call('echo', [sent])) as Map<unknown, unknown>;
+    expect(back).toBeInstanceOf(Map);
+    expect(Buffer.isBuffer(back.get('buffer'))).toBe(true);
+    expect(back.get('buffer')).toEqual(Buffer.from('abc'));
+    const set = back.get(1n) as Set<unknown>;
+    expect(set).toBeInstanceOf(Set);
+    const [buf, date, nested] = [...set] as [Buffer, Date, { nested: Map<string, bigint> }];
+    expect(Buffer.isBuffer(buf)).toBe(true);
+    expect(date).toEqual(new Date(5));
+    expect(nested.nested.get('k')).toBe(2n);
+    // Refused before sending, naming where: no uncatchable error from postMessage.
+    const refused = await s
+      .call('echo', [{ m: new Map([['fn', () => 1]]) }])
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DataCloneError);
+    expect((refused as Error).message).toContain("args[0].m.get('fn')");
+    await expect(s.call('echo', [new Set([Symbol('s')])])).rejects.toThrow(
+      /args\[0\]\.values\(\)\[0\] is a symbol/,
+    );
+    expect(await s.call('echo', [7])).toBe(7);
+    await s.close();
+  });
+
   it('assertSendable throws, at once, the error a call with that value would reject with', async () => {
     class Thing {}
     const value = { ok: [1, 'a', Buffer.from('b'), new Date(0), 2n], bad: [new Thing()] };

@@ -22,9 +22,9 @@ function isSqlObject(value: unknown): value is { toSqlString(): unknown } {
  * Replaces `toSqlString()` objects in query values by {@link SqlFragment}s, at any depth of
  * arrays and plain objects (mysql2 formats them inside lists and `SET ?` objects; where it
  * stringifies the object holding one, the raw() it gets in the worker stringifies the same).
- * Maps and Sets are left alone: core's encoder does not walk them, so a fragment inside one
- * would not be rebuilt. Values without any come back as they are (no copy), which is the
- * common case; a container with some is copied with them replaced.
+ * Maps and Sets are left alone (mysql2 formats neither one's contents; core refuses one that
+ * holds a raw() value, as any class instance). Values without any come back as they are (no
+ * copy), which is the common case; a container with some is copied with them replaced.
  */
 export function portableValues(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
