@@ -305,6 +305,11 @@ export class Database {
   #closing: Promise<this> | undefined;
   /** Set while a transaction holds the writer: outside writes wait for it. */
   #gate: Promise<void> | undefined;
+  /**
+   * The gate is held by a transaction function nested (as a savepoint) in a transaction opened
+   * with raw SQL: outside reads wait for it too, to run in that transaction, which is theirs.
+   */
+  #gateOverRaw = false;
   readonly #callOptions: CallOptions | undefined;
   #safeIntegers = false;
   #opened = false;
@@ -865,7 +870,7 @@ export class Database {
   #mayUseReader(route: RouteCode): boolean {
     if (route !== Route.read || this.#state[StateSlot.wal] !== 1) return false;
     if (
-      this.#gate !== undefined
+      this.#gate !== undefined && !this.#gateOverRaw
         ? currentScope(this) !== undefined
         : this.#state[StateSlot.inTransaction] === 1
     ) {
@@ -1011,7 +1016,7 @@ export class Database {
     }
     if (route === Route.read && !inScope) {
       // From outside an open transaction, a reader sees the last committed state.
-      const reader = this.#pickReader(outside);
+      const reader = this.#pickReader(outside && !this.#gateOverRaw);
       if (reader !== undefined) return (reader.target ??= { session: reader.session, reader });
     }
     if (outside && route !== Route.meta) return this.#gate!.then(() => this.#target(route));
@@ -1186,14 +1191,14 @@ export class Database {
       // A transaction opened with raw SQL: like the driver, nest with a savepoint. The gate
       // keeps another transaction function (from another async context) out until it ends:
       // two savepoints of the same name, interleaved, would release or undo each other's.
-      const openGate = this.#closeGate();
+      const openGate = this.#closeGate(true);
       try {
         return await this.#runSavepoint(undefined, fn, self, args);
       } finally {
         openGate();
       }
     }
-    const openGate = this.#closeGate();
+    const openGate = this.#closeGate(false);
     const scope = newScope(this);
     const release = (): void => {
       if (scope.done) return;
@@ -1226,13 +1231,20 @@ export class Database {
     }
   }
 
-  /** Makes calls from outside the transaction wait (see #target) until the returned function runs. */
-  #closeGate(): () => void {
+  /**
+   * Makes calls from outside the transaction wait (see #target) until the returned function
+   * runs; `overRaw`: the transaction is a savepoint in one opened with raw SQL.
+   */
+  #closeGate(overRaw: boolean): () => void {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     this.#gate = gate;
+    this.#gateOverRaw = overRaw;
     return () => {
-      if (this.#gate === gate) this.#gate = undefined;
+      if (this.#gate === gate) {
+        this.#gate = undefined;
+        this.#gateOverRaw = false;
+      }
       open();
     };
   }

@@ -96,6 +96,33 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     await drop.close();
   });
 
+  it('makes a read from outside a transaction function on a raw BEGIN wait for it, and read inside the raw transaction', async () => {
+    const drop = new Database(fresh('raw-begin-reads'), { readers: 1 });
+    await drop.pragma('journal_mode = WAL');
+    await readersOpen(drop, 2);
+    await drop.exec('create table t (x)');
+    const insert = await drop.prepare('insert into t values (?)');
+    const count = await drop.prepare('select count(*) from t');
+    await drop.exec('BEGIN');
+    await insert.run(1);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const inner = drop.transaction(async () => {
+      await insert.run(2);
+      started();
+      await sleep(30);
+    })();
+    await running;
+    // The driver would have run the whole transaction function first: the read sees both rows
+    // (a reader would see none: nothing is committed).
+    const seen = await count.pluck().get();
+    await inner;
+    expect(seen).toBe(2);
+    await drop.exec('ROLLBACK');
+    expect(await count.pluck().get()).toBe(0);
+    await drop.close();
+  });
+
   it('refuses a transaction function while an iterator is open, even one whose rows all arrived', async () => {
     const { raw, drop } = await threeRowPair();
     const rawRows = raw.prepare('select x from t').iterate();
