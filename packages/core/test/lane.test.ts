@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, type ReceivedRows } from '@unblock/core';
 import { LaneCodec } from '../src/lane-codec.js';
 import {
+  cancellableDriver,
   countPosts,
   interruptibleDriver,
   isCalls,
@@ -182,6 +183,33 @@ describe('sessions with their own port use the lane while both sides are awake',
 });
 
 describe('lane and port together', () => {
+  it('takes a call sent by lane just after a cancel, which starts no work: it is answered', async () => {
+    const pool = makePool({ driver: cancellableDriver, threads: 1 });
+    const s = await pool.openSession();
+    const hang = Symbol('hang');
+    let hungAt: number | undefined;
+    // The abort posts a cancel while the worker is awake; the next awaited call goes by lane,
+    // numbered after the cancel, which arrives through the event loop (it found the worker
+    // stranding that call within a few hundred rounds).
+    for (let i = 0; i < 3_000 && hungAt === undefined; i++) {
+      const ac = new AbortController();
+      const first = s.call('record', [0]);
+      const second = s.call('record', [1]);
+      const third = s.call('record', [2], { signal: ac.signal });
+      void first.then(() => ac.abort());
+      await Promise.allSettled([first, second, third]);
+      let timer: NodeJS.Timeout | undefined;
+      const answer = await Promise.race([
+        s.call('record', ['next']),
+        new Promise((resolve) => (timer = setTimeout(resolve, 2_000, hang))),
+      ]);
+      clearTimeout(timer);
+      if (answer === hang) hungAt = i;
+    }
+    expect(hungAt, 'a call sent by lane was never answered').toBeUndefined();
+    await pool.destroy();
+  });
+
   it('answers an awaited call of a dozen rows through the lane, rows with a Buffer by port', async () => {
     const columns = ['id', 'name', 'half', 'id'];
     const rowsFrom = (i: number): unknown[][] =>

@@ -158,6 +158,10 @@ export class SessionHost {
         this.kick();
         break;
     }
+    // And a lane message numbered just after it: the caller sent that call while we were awake,
+    // so no wake-up follows, and a message that starts no drain (a cancel, a credit) would
+    // otherwise leave it there for good.
+    if (!this.closed) this.takeLane();
   }
 
   /**
