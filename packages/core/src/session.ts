@@ -306,6 +306,8 @@ export class Session {
   /** @internal Releases a handle after the calls already made on it. */
   releaseHandle(id: number): Promise<void> {
     if (this.ended) return Promise.resolve();
+    // Calls made in this tick (on the handle, perhaps) go first: the release follows them.
+    this.flush();
     this.post({ k: 'release', ids: [id] });
     return Promise.resolve();
   }

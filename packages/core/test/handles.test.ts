@@ -37,6 +37,18 @@ describe('remote handles and leak detection', () => {
     await s.close();
   });
 
+  it('runs the calls made on a handle before close() in the same tick, then releases it', async () => {
+    const s = await pool.openSession();
+    for (let i = 0; i < 20; i++) {
+      const counter = (await s.call('counter', [10])) as RemoteHandle;
+      const added = counter.call('add', [i]);
+      await counter.close();
+      expect(await added).toBe(10 + i);
+      await expect(counter.call('value')).rejects.toBeInstanceOf(HandleClosedError);
+    }
+    await s.close();
+  });
+
   it('hands over once a handle named in the extra of a row set sent in chunks', async () => {
     const s = await pool.openSession();
     const releasedBefore = (await s.call('releasedCounters')) as number;
