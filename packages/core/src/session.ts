@@ -415,8 +415,11 @@ export class Session {
     entry.abortReason = { reason };
     if (Atomics.load(state, Slot.done) >= id) return;
     if (this.interruptMode === 'worker') {
-      // The worker's own loop is free: it skips the call or has the driver cancel it.
+      // The worker's own loop is free: it skips the call or has the driver cancel it. `running`
+      // is read before `done` is read again: a call that started and finished between two
+      // reads the other way round would look never started, and be called 'queued'.
       const running = Atomics.load(state, Slot.running) === id;
+      if (Atomics.load(state, Slot.done) >= id) return;
       this.settle(entry, false, new AbortError(running ? 'running' : 'queued', reason));
       return;
     }
