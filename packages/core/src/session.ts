@@ -440,8 +440,13 @@ export class Session {
       try {
         delivered = this.env.interrupt!(this.interruptToken);
       } catch (err) {
-        this.acknowledge(id);
-        throw err;
+        // Thrown inside an abort listener, it would be an uncaught exception: the call is
+        // stopped the other way instead, and the failure reported.
+        process.emitWarning(
+          `The driver's interrupt hook threw (${String((err as Error)?.message ?? err)}); the worker is terminated to stop the call instead`,
+          { code: 'UNBLOCK_WARN_INTERRUPT_FAILED' },
+        );
+        delivered = false;
       }
       if (delivered !== false) {
         this.interruptUntilDone(id);

@@ -163,6 +163,49 @@ describe('cancellation with an interrupt hook on the caller thread', () => {
   });
 });
 
+describe('cancellation with an interrupt hook that throws', () => {
+  it('stops the call by replacing its worker, and warns, instead of an uncaught exception', async () => {
+    const pool = createPool({
+      driver: interruptibleDriver,
+      threads: 1,
+      interrupt: () => {
+        throw new Error('hook failed');
+      },
+    });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const s = await pool.openSession();
+      const started = performance.now();
+      const err = await s
+        .call('spin', [5000, 'long'], { signal: AbortSignal.timeout(50) })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
+      // Stopped: a fresh session (on the replacement thread) answers long before the 5 s call
+      // would have ended.
+      let fresh: Awaited<ReturnType<typeof pool.openSession>> | undefined;
+      for (let attempt = 0; fresh === undefined && attempt < 50; attempt++) {
+        fresh = await pool.openSession().catch(async () => {
+          await sleep(20); // opened on the thread being replaced: try again
+          return undefined;
+        });
+      }
+      if (fresh === undefined) throw new Error('no session could be opened');
+      expect(await fresh.call('spin', [1, 'after'])).toBe(1);
+      expect(performance.now() - started).toBeLessThan(3000);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => (w as { code?: string }).code)).toContain(
+        'UNBLOCK_WARN_INTERRUPT_FAILED',
+      );
+      await fresh.close();
+    } finally {
+      process.off('warning', onWarning);
+      await pool.destroy();
+    }
+  });
+});
+
 describe('cancellation of an asynchronous driver', () => {
   const pool = createPool({ driver: cancellableDriver, threads: 1 });
   afterAll(() => pool.close());
