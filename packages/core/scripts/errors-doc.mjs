@@ -12,6 +12,8 @@ const WarningCodes = {
     'Core (type `UnblockLeakWarning`): a remote handle was garbage-collected without being closed, a lease was held longer than `leakDetectionThreshold`, or a lease was still open when its pool closed. The message carries the stack that took it; `pool.leaks` emits the same as a `leak` event.',
   UNBLOCK_WARN_LEAK_RETURNED:
     'Core (type `UnblockLeakWarning`): a lease reported as held too long was returned at last, after the time the message gives.',
+  UNBLOCK_WARN_INTERRUPT_FAILED:
+    "Core: a pool's `interrupt(token)` hook threw while a running call was being aborted; the call was stopped by terminating its worker thread instead (the message carries the hook's error).",
   UNBLOCK_WARN_NO_INTERRUPT:
     '@unblock/better-sqlite3, once per process: `@unblock/sqlite-interrupt` could not be loaded, so an aborted running statement is stopped by terminating its worker thread.',
   UNBLOCK_WARN_DATABASE_LOST:
