@@ -1105,7 +1105,7 @@ export class Database {
         );
         for (const session of opened) {
           if (session === undefined) continue;
-          if (this.#closed) void session.close();
+          if (this.#closed) void session.close().catch(() => undefined);
           else this.#readers.push({ session, cursors: 0 });
         }
       } finally {

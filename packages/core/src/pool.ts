@@ -347,6 +347,7 @@ export class Pool<O = unknown> {
     // (the caller's suspended async functions), and closures made below would retain it.
     let origin: Error | undefined = new Error();
     const slot = await this.pickSlot(placement.threadId);
+    if (this.destroyed) throw new PoolClosedError('The pool was destroyed');
     const sessionId = this.nextSessionId++;
     const { port, message, transfer } = this.sessionPort(slot, sessionId);
     message.options = encodeValue(options, {}, 'options');
@@ -374,8 +375,13 @@ export class Pool<O = unknown> {
     const session = new Session(sessionId, port, state, this.env, captureStacks, opened, () =>
       slot.sessions.delete(session),
     );
-    if (this.closing !== undefined || this.destroyed) {
-      await session.close();
+    if (this.destroyed) {
+      // Its worker is being terminated: no 'closed' answer would come.
+      session.destroy(new PoolClosedError('The pool was destroyed'));
+      throw new PoolClosedError('The pool was destroyed');
+    }
+    if (this.closing !== undefined) {
+      await session.close().catch(() => undefined);
       throw new PoolClosedError();
     }
     slot.sessions.add(session);

@@ -133,7 +133,10 @@ export class Session {
   private nextId = 1;
   private broken: Error | undefined;
   private closing: Promise<void> | undefined;
-  private closedResolve: (() => void) | undefined;
+  /** Settles `close()`: with the driver's close error, or none. */
+  private closedResolve: ((error?: unknown) => void) | undefined;
+  /** The worker confirmed the close. */
+  private closedByWorker = false;
   private readonly interruptMode: InterruptMode;
   private readonly interruptToken: unknown;
   private readonly decodeCtx: DecodeContext;
@@ -197,6 +200,10 @@ export class Session {
           () => this.fail(new WorkerExitedError(undefined, 'its session port closed')),
           200,
         ).unref();
+      } else if (!this.closedByWorker) {
+        // Closing, and the worker is gone (terminated, or the pool destroyed) before it could
+        // confirm: nothing is left to close, and close() must not wait for ever.
+        this.fail(new WorkerExitedError(undefined, 'its session port closed'));
       }
     });
     port.unref();
@@ -314,7 +321,7 @@ export class Session {
 
   /**
    * Closes the session: waits for its calls, then closes the connection in the worker.
-   * Idempotent.
+   * Idempotent. Rejects with the driver's error if its `close` failed.
    *
    * @example
    * ```ts
@@ -324,8 +331,8 @@ export class Session {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     if (this.broken !== undefined) return (this.closing = Promise.resolve());
-    this.closing = new Promise<void>((resolve) => {
-      this.closedResolve = resolve;
+    this.closing = new Promise<void>((resolve, reject) => {
+      this.closedResolve = (error) => (error === undefined ? resolve() : reject(error));
       // Keep the process alive until the worker confirms: `await pool.close()` at the end of a
       // script must not let the event loop run dry first.
       this.port.ref();
@@ -626,7 +633,10 @@ export class Session {
         break;
       }
       case 'closed':
-        this.closedResolve?.();
+        this.closedByWorker = true;
+        this.closedResolve?.(
+          message.error === undefined ? undefined : decodeValue(message.error, this.decodeCtx),
+        );
         this.port.close();
         this.onEnd();
         break;

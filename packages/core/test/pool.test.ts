@@ -83,6 +83,37 @@ describe('pool lifecycle, backpressure and observability', () => {
     await pool.destroy();
   });
 
+  it('settles every openSession() made before destroy(), and close() after it', async () => {
+    const hang = Symbol('hang');
+    const within = <T>(promise: Promise<T>): Promise<T | typeof hang> => {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        promise.finally(() => clearTimeout(timer)),
+        new Promise<typeof hang>((resolve) => (timer = setTimeout(resolve, 3_000, hang))),
+      ]);
+    };
+    for (let round = 0; round < 5; round++) {
+      const pool = makePool({ threads: 1 });
+      await (await pool.openSession()).close();
+      // Some open before the destroy, some are opening when it comes.
+      const opens = Array.from({ length: 20 }, () => pool.openSession());
+      await new Promise((resolve) => setTimeout(resolve, round));
+      await pool.destroy();
+      const outcomes = await Promise.all(
+        opens.map((open) =>
+          within(
+            open.then(
+              () => 'opened',
+              (err: { code?: string }) => err.code,
+            ),
+          ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === hang)).toEqual([]);
+      expect(await within(pool.close().then(() => 'closed'))).toBe('closed');
+    }
+  });
+
   it('counts calls, percentiles and live handles in stats()', async () => {
     const pool = makePool();
     const s = await pool.openSession();

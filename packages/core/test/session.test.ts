@@ -225,6 +225,17 @@ describe('sessions', () => {
     expect(() => assertSendable(value.ok, 'ok')).not.toThrow();
   });
 
+  it("rejects close() with the driver's close error", async () => {
+    const s = await pool.openSession({ failClose: true });
+    const err = await s.close().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err).toMatchObject({ message: 'cannot close', code: 'E_CLOSE' });
+    // Closed all the same: later calls are refused, and close() stays settled.
+    await expect(s.call('echo', [1])).rejects.toMatchObject({ code: 'UNBLOCK_ERR_SESSION_CLOSED' });
+    const ok = await pool.openSession();
+    await expect(ok.close()).resolves.toBeUndefined();
+  });
+
   it('reports open errors with the driver error', async () => {
     const err = await pool.openSession({ failOpen: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RangeError);

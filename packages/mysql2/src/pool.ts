@@ -479,7 +479,7 @@ export class Pool extends EventEmitter {
       .then(
         (session) => {
           if (this.#closed) {
-            void session.close();
+            void session.close().catch(() => undefined);
             throw poolError('Pool is closed.');
           }
           const entry: PoolEntry = {
