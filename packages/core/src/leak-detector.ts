@@ -35,6 +35,8 @@ export interface LeakEvent {
 export interface TrackedHandle {
   readonly kind: string;
   readonly threadId: number;
+  /** The session whose end releases the object, if one does. */
+  readonly sessionId: number | undefined;
   readonly origin: Error | undefined;
   readonly since: number;
   /** Frees the object in its worker; called when the handle is collected unclosed. */
@@ -84,13 +86,17 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     super();
   }
 
-  /** Starts watching `handle`; returns the record to pass to {@link LeakDetector.closed}. */
+  /**
+   * Starts watching `handle`; returns the record to pass to {@link LeakDetector.closed}.
+   * `sessionId`: the session whose end releases the object (see {@link LeakDetector.forgetSession}).
+   */
   track(
     handle: object,
     kind: string,
     threadId: number,
     origin: Error | undefined,
     release: () => void,
+    sessionId?: number,
   ): TrackedHandle {
     // Format the stack now: until `.stack` is first read, V8 keeps the captured frames, whose
     // receivers include the caller's suspended async functions and generators. A record that
@@ -99,6 +105,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     const record: TrackedHandle = {
       kind,
       threadId,
+      sessionId,
       origin,
       since: performance.now(),
       release,
@@ -132,8 +139,17 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
 
   /** Forgets every handle of a worker that exited (their objects died with it). */
   forgetThread(threadId: number): void {
+    this.forget((record) => record.threadId === threadId);
+  }
+
+  /** Forgets every handle of a session that ended (the worker released their objects). */
+  forgetSession(sessionId: number): void {
+    this.forget((record) => record.sessionId === sessionId);
+  }
+
+  private forget(matches: (record: TrackedHandle) => boolean): void {
     for (const record of this.live) {
-      if (record.threadId !== threadId) continue;
+      if (!matches(record)) continue;
       record.closed = true;
       clearTimeout(record.timer);
       this.live.delete(record);

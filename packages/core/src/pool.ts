@@ -372,9 +372,11 @@ export class Pool<O = unknown> {
     port.removeAllListeners('close');
     const state = new Int32Array(message.state);
     const captureStacks = placement.captureStacks ?? this.env.captureStacks;
-    const session = new Session(sessionId, port, state, this.env, captureStacks, opened, () =>
-      slot.sessions.delete(session),
-    );
+    const session = new Session(sessionId, port, state, this.env, captureStacks, opened, () => {
+      slot.sessions.delete(session);
+      // Its handles' objects went with the connection: none is left to report or count.
+      this.leaks.forgetSession(sessionId);
+    });
     if (this.destroyed) {
       // Its worker is being terminated: no 'closed' answer would come.
       session.destroy(new PoolClosedError('The pool was destroyed'));

@@ -34,8 +34,13 @@ export class RemoteHandle<Meta = unknown> {
   ) {
     // The release callback holds the session and id, never the handle, so the handle can be
     // collected and its finalizer can still free the worker-side object.
-    this.#record = session.leaks.track(this, kind, session.threadId, origin, () =>
-      session.releaseHandle(id),
+    this.#record = session.leaks.track(
+      this,
+      kind,
+      session.threadId,
+      origin,
+      () => session.releaseHandle(id),
+      session.id,
     );
   }
 

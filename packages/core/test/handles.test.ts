@@ -49,6 +49,25 @@ describe('remote handles and leak detection', () => {
     await s.close();
   });
 
+  it('forgets the handles of a session that closed: no longer counted, never reported', async () => {
+    const s = await pool.openSession();
+    let counter: RemoteHandle | undefined = (await s.call('counter', [1])) as RemoteHandle;
+    expect(pool.stats().handles.byKind.counter).toBe(1);
+    await s.close();
+    const events: LeakEvent[] = [];
+    const onLeak = (event: LeakEvent): void => void events.push(event);
+    pool.leaks.on('leak', onLeak);
+    try {
+      expect(counter.closed).toBe(true);
+      expect(pool.stats().handles.byKind.counter ?? 0).toBe(0);
+      counter = undefined;
+      await collect();
+      expect(events.filter((event) => event.kind === 'counter')).toEqual([]);
+    } finally {
+      pool.leaks.off('leak', onLeak);
+    }
+  });
+
   it('hands over once a handle named in the extra of a row set sent in chunks', async () => {
     const s = await pool.openSession();
     const releasedBefore = (await s.call('releasedCounters')) as number;
