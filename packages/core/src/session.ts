@@ -647,7 +647,12 @@ export class Session {
 
   private answer([id, outcome, value, ranUs]: ResultMessage): void {
     const entry = this.pending.get(id);
-    if (entry === undefined) return;
+    if (entry === undefined) {
+      // Settled before its answer came (aborted, timed out): the value is dropped, and an
+      // object it returned as a handle would stay in the worker for the session's life.
+      if (outcome === Outcome.ok) this.releaseHandlesIn(value);
+      return;
+    }
     this.pending.delete(id);
     if (entry.settled || outcome === Outcome.skipped) {
       if (!entry.settled) this.settle(entry, false, new AbortError('queued', undefined));
@@ -669,6 +674,24 @@ export class Session {
     }
     this.env.stats.record(entry.queuedAt, performance.now(), ranUs ?? 0);
     this.settle(entry, outcome === Outcome.ok, decoded);
+  }
+
+  /** Releases, in the worker, the handles an answer nobody will receive holds. */
+  private releaseHandlesIn(value: unknown): void {
+    const ids: number[] = [];
+    const ctx: DecodeContext = {
+      decodeTagged: (tag, data) => {
+        if (tag === 'NH') ids.push(data.id as number);
+        else if (tag === 'R' && data.x !== undefined) decodeValue(data.x, ctx);
+        return null;
+      },
+    };
+    try {
+      decodeValue(value, ctx);
+    } catch {
+      // A value that cannot be read holds no handle that could be found.
+    }
+    if (ids.length > 0 && !this.ended) this.post({ k: 'release', ids });
   }
 
   private decodeTagged(tag: string, data: Record<string, unknown>): unknown {

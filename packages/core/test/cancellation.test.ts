@@ -222,6 +222,20 @@ describe('cancellation of an asynchronous driver', () => {
     await s.close();
   });
 
+  it('releases in the worker a handle that a call aborted while running returned after all', async () => {
+    const s = await pool.openSession();
+    const before = (await s.call('releasedThings')) as number;
+    for (let i = 0; i < 5; i++) {
+      await expect(s.call('thingLater', [30], { timeout: 5 })).rejects.toMatchObject({
+        name: 'AbortError',
+        state: 'running',
+      });
+      await sleep(40); // its answer, a handle nobody receives, has come
+    }
+    expect(await s.call('releasedThings')).toBe(before + 5);
+    await s.close();
+  });
+
   it('skips a queued call', async () => {
     const s = await pool.openSession();
     const ac = new AbortController();
