@@ -20,7 +20,15 @@ export const Slot = {
   /** Messages the worker has sent to the caller (by port and by lane); polling skips the port until it moves. */
   sent: 7,
 } as const;
-export const SLOT_COUNT = 8;
+
+/**
+ * Slots after the named ones holding ids of calls the caller aborted before they started, for
+ * a session whose worker cannot pull its cancel the moment it starts a call (a mux end shares
+ * its port with other sessions). The caller writes a mark before it looks whether the call
+ * runs; the worker takes the mark after it says it runs the call: one of them sees the other.
+ */
+export const SKIP_MARKS = { first: 8, count: 8 } as const;
+export const SLOT_COUNT = SKIP_MARKS.first + SKIP_MARKS.count;
 
 /** Bytes of one lane (a one-message mailbox in the session's shared state, see shared-lane.ts). */
 export const LANE_BYTES = 8192;

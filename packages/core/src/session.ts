@@ -13,6 +13,7 @@ import type { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
   Outcome,
+  SKIP_MARKS,
   Slot,
   type CallMessage,
   type FromWorker,
@@ -421,20 +422,27 @@ export class Session {
     // aborted, with this reason.
     entry.abortReason = { reason };
     if (Atomics.load(state, Slot.done) >= id) return;
+    // Whether the worker is sure to skip the call if it has not started it: with a port of its
+    // own it pulls the cancel just posted when it starts a call; a mux end needs a mark (false:
+    // none was free, and only the worker's answer can tell).
+    const skipped = this.lanes !== undefined || this.markSkip(id);
     if (this.interruptMode === 'worker') {
       // The worker's own loop is free: it skips the call or has the driver cancel it. `running`
       // is read before `done` is read again: a call that started and finished between two
       // reads the other way round would look never started, and be called 'queued'.
       const running = Atomics.load(state, Slot.running) === id;
-      if (Atomics.load(state, Slot.done) >= id) return;
+      if (running || Atomics.load(state, Slot.done) >= id) this.unmarkSkip(id);
+      if (Atomics.load(state, Slot.done) >= id || (!running && !skipped)) return;
       this.settle(entry, false, new AbortError(running ? 'running' : 'queued', reason));
       return;
     }
     if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
-      if (Atomics.load(state, Slot.done) >= id) return;
+      if (Atomics.load(state, Slot.done) >= id) this.unmarkSkip(id);
+      if (Atomics.load(state, Slot.done) >= id || !skipped) return;
       this.settle(entry, false, new AbortError('queued', reason));
       return;
     }
+    this.unmarkSkip(id);
     // `running` now says -id: the worker will not start another call until we acknowledge,
     // so the interrupt below can only reach this call.
     if (Atomics.load(state, Slot.done) >= id) {
@@ -462,6 +470,22 @@ export class Session {
       this.acknowledge(id);
     }
     this.env.terminate(this.threadId);
+  }
+
+  /** Takes back the mark of a call that started (or finished) all the same. */
+  private unmarkSkip(id: number): void {
+    if (this.lanes !== undefined) return;
+    for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
+      Atomics.compareExchange(this.state, i, id, 0);
+    }
+  }
+
+  /** Marks call `id` for the worker to skip (see SKIP_MARKS); false when no mark is free. */
+  private markSkip(id: number): boolean {
+    for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
+      if (Atomics.compareExchange(this.state, i, 0, id) === 0) return true;
+    }
+    return false;
   }
 
   /**
@@ -655,7 +679,8 @@ export class Session {
     }
     this.pending.delete(id);
     if (entry.settled || outcome === Outcome.skipped) {
-      if (!entry.settled) this.settle(entry, false, new AbortError('queued', undefined));
+      if (!entry.settled)
+        this.settle(entry, false, new AbortError('queued', entry.abortReason?.reason));
       return;
     }
     if (outcome === Outcome.cancelled) {

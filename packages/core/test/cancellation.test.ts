@@ -6,6 +6,7 @@ import {
   WorkerExitedError,
   createPool,
   withCallOptions,
+  type Session,
 } from '@unblock/core';
 import {
   cancellableDriver,
@@ -206,6 +207,37 @@ describe('cancellation with an interrupt hook that throws', () => {
   });
 });
 
+/**
+ * Makes two calls at once and aborts the second a few microtasks later, `n` times: how many
+ * were rejected as 'queued', and how many of those the driver ran all the same.
+ */
+async function abortSecondOfPairs(
+  s: Session,
+  n: number,
+): Promise<{ queued: number; ranAnyway: number }> {
+  let queued = 0;
+  let ranAnyway = 0;
+  for (let i = 0; i < n; i++) {
+    const ac = new AbortController();
+    const first = s.call('record', ['first']) as Promise<number>;
+    const second = s.call('record', ['second'], { signal: ac.signal });
+    await null;
+    await null;
+    await null;
+    ac.abort();
+    const err = (await second.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as AbortError | undefined;
+    const before = await first;
+    const after = (await s.call('record', ['probe'])) as number;
+    if (err?.state !== 'queued') continue;
+    queued++;
+    if (after === before + 2) ranAnyway++;
+  }
+  return { queued, ranAnyway };
+}
+
 describe('cancellation of an asynchronous driver', () => {
   const pool = createPool({ driver: cancellableDriver, threads: 1 });
   afterAll(() => pool.close());
@@ -254,28 +286,24 @@ describe('cancellation of an asynchronous driver', () => {
     // read in the wrong order, a call that ran in between looked never started (it slipped
     // through about once in a thousand such aborts here).
     const s = await pool.openSession();
-    let queued = 0;
-    let ranAnyway = 0;
-    for (let i = 0; i < 5_000; i++) {
-      const ac = new AbortController();
-      const first = s.call('record', ['first']) as Promise<number>;
-      const second = s.call('record', ['second'], { signal: ac.signal });
-      await null;
-      await null;
-      await null;
-      ac.abort();
-      const err = (await second.then(
-        () => undefined,
-        (e: unknown) => e,
-      )) as AbortError | undefined;
-      const before = await first;
-      const after = (await s.call('record', ['probe'])) as number;
-      if (err?.state !== 'queued') continue;
-      queued++;
-      if (after === before + 2) ranAnyway++;
-    }
+    const { queued, ranAnyway } = await abortSecondOfPairs(s, 5_000);
     expect(queued).toBeGreaterThan(0);
     expect(ranAnyway).toBe(0);
     await s.close();
+  });
+
+  it('never runs a call it rejected as queued, on sessions sharing their worker port', async () => {
+    // A mux end's worker cannot pull the cancel as it starts a call: without the caller's mark
+    // in the shared state, nearly every such call ran.
+    const muxed = createPool({ driver: cancellableDriver, threads: 1, multiplexSessions: true });
+    try {
+      const s = await muxed.openSession();
+      const { queued, ranAnyway } = await abortSecondOfPairs(s, 1_000);
+      expect(queued).toBeGreaterThan(0);
+      expect(ranAnyway).toBe(0);
+      await s.close();
+    } finally {
+      await muxed.close();
+    }
   });
 });

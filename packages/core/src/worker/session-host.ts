@@ -2,6 +2,7 @@ import { MessagePort, receiveMessageOnPort, type Transferable } from 'node:worke
 import type { SessionPort } from '../port-mux.js';
 import {
   Outcome,
+  SKIP_MARKS,
   Slot,
   type CallMessage,
   type FromWorker,
@@ -300,14 +301,16 @@ export class SessionHost {
       await this.pendingCancel;
     }
     if (this.cancelled.delete(id)) {
+      this.takeSkipMark(id);
       this.outbox.push([id, Outcome.skipped, undefined]);
       return;
     }
     Atomics.store(this.state, Slot.running, id);
-    // A cancel posted just before `running` was set is seen here, so a call aborted while
-    // queued never starts.
+    // A cancel posted just before `running` was set is seen here (pulled from our own port, or
+    // marked in the shared state for a mux end), so a call aborted while queued never starts.
     this.pullPosted();
-    if (this.cancelled.delete(id)) {
+    const marked = this.takeSkipMark(id);
+    if (this.cancelled.delete(id) || marked) {
       this.finishRunning(id);
       this.outbox.push([id, Outcome.skipped, undefined]);
       return;
@@ -417,6 +420,16 @@ export class SessionHost {
   }
 
   /** Ends the `running` mark; if the caller is interrupting this call, waits until it has. */
+  /** Takes the caller's mark telling us to skip call `id` (see SKIP_MARKS); true when there was one. */
+  private takeSkipMark(id: number): boolean {
+    // Only a mux end's caller marks: a session with its own port pulls the cancel instead.
+    if (this.port instanceof MessagePort) return false;
+    for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
+      if (Atomics.compareExchange(this.state, i, id, 0) === id) return true;
+    }
+    return false;
+  }
+
   private finishRunning(id: number): void {
     Atomics.store(this.state, Slot.done, id);
     if (Atomics.compareExchange(this.state, Slot.running, id, 0) === id) return;
