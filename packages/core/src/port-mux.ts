@@ -43,8 +43,7 @@ export class PortMux {
     onMessagesPaced(
       port,
       (items) => {
-        for (const [id, message] of items as MuxMessage)
-          this.ends.get(id)?.emit('message', message);
+        for (const [id, message] of items as MuxMessage) this.ends.get(id)?.deliver(message);
       },
       () => {
         if (this.refs === 0) port.unref();
@@ -106,12 +105,35 @@ export class PortMux {
 export class MuxEnd extends EventEmitter implements SessionPort {
   /** @internal */
   refd = false;
+  /** Messages that came while no one listened, kept until someone does (as a MessagePort does). */
+  private held: unknown[] = [];
 
   constructor(
     private readonly mux: PortMux,
     readonly id: number,
   ) {
     super();
+    // A session's first messages (its 'opened' answer, and notices the driver sent while it
+    // opened) come together, before the Session that takes over from the opener listens. Held
+    // ones go out a turn later, as a MessagePort's would: the caller of openSession() can set
+    // its notice listener first.
+    this.on('newListener', (event) => {
+      if (event !== 'message' || this.held.length === 0) return;
+      setImmediate(() => {
+        const held = this.held;
+        this.held = [];
+        for (const message of held) this.emit('message', message);
+      });
+    });
+  }
+
+  /**
+   * @internal Emits a message from the worker, or holds it while there is no listener, or while
+   * messages are held (they go first).
+   */
+  deliver(message: unknown): void {
+    if (this.listenerCount('message') === 0 || this.held.length > 0) this.held.push(message);
+    else this.emit('message', message);
   }
 
   postMessage(message: unknown, transfer?: readonly Transferable[]): void {

@@ -40,13 +40,20 @@ describe('notices (OpenContext.notify)', () => {
     });
   }
 
-  it('keeps a notice sent while the connection opens until the session exists', async () => {
-    const seen: unknown[] = [];
-    const s = await pool.openSession({ notifyAtOpen: 'early' });
-    s.onNotice((event, value) => seen.push([event, value]));
-    await s.call('echo', [0]);
-    await sleep(20);
-    expect(seen).toEqual([['opening', 'early']]);
-    await s.close();
-  });
+  for (const [name, p] of [
+    ['a port of its own', pool],
+    ['a mux', muxed],
+  ] as const) {
+    it(`keeps a notice sent while the connection opens until the session exists (${name})`, async () => {
+      for (let i = 0; i < 10; i++) {
+        const seen: unknown[] = [];
+        const s = await p.openSession({ notifyAtOpen: `early ${i}` });
+        s.onNotice((event, value) => seen.push([event, value]));
+        expect(await s.call('echo', [i])).toBe(i);
+        await sleep(20);
+        expect(seen).toEqual([['opening', `early ${i}`]]);
+        await s.close();
+      }
+    });
+  }
 });
