@@ -41,8 +41,13 @@ export const stateBytes = (lanes: boolean): number =>
 /** The `target` of a call on the session's own connection (anything else is a handle id). */
 export const CONNECTION_TARGET = 0;
 
-/** One call: [id, target (0 = the connection, else a handle id), operation, encoded args]. */
-export type CallMessage = [id: number, target: number, op: string, args: unknown[]];
+/**
+ * One call: [id, target (0 = the connection, else a handle id), operation, encoded args, and 1
+ * when an abort of it would terminate the worker (it has a signal or timeout, and the session
+ * has no other way to stop it): the worker then sends the answers it holds before starting it,
+ * so that a termination cannot take them along].
+ */
+export type CallMessage = [id: number, target: number, op: string, args: unknown[], terminable?: 1];
 
 /**
  * How a call ended. `cancelled`: it failed after the caller's cancel had the driver stop it (the

@@ -289,7 +289,10 @@ export class Session {
       if (signal !== undefined || callOptions?.timeout !== undefined) {
         this.watch(entry, signal, callOptions?.timeout);
       }
-      this.outbox.push([id, target, op, encoded]);
+      const terminable =
+        this.interruptMode === 'terminate' &&
+        (signal !== undefined || callOptions?.timeout !== undefined);
+      this.outbox.push(terminable ? [id, target, op, encoded, 1] : [id, target, op, encoded]);
       if (channels.start.hasSubscribers) channels.start.publish(this.event(entry));
       if (!this.flushQueued) {
         this.flushQueued = true;

@@ -73,6 +73,19 @@ describe('cancellation of a blocking driver without an interrupt hook', () => {
     await single.close();
   });
 
+  it('never fails a stateless call sent in the same batch before one stopped by replacing its worker', async () => {
+    const single = makePool({ threads: 1 });
+    expect(await single.run('echo', ['warm'])).toBe('warm');
+    // One message carries all three: the first is answered before the stopped one starts (its
+    // answer would otherwise wait for the batch, and die with the worker).
+    const before = single.run('echo', ['before']);
+    const stopped = single.run('spin', [5000], { signal: AbortSignal.timeout(100) });
+    const after = single.run('echo', ['after']);
+    await expect(stopped).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(await Promise.all([before, after])).toEqual(['before', 'after']);
+    await single.close();
+  });
+
   it('times out with an AbortError caused by a TimeoutError', async () => {
     const s = await pool.openSession();
     const first = s.call('spin', [200]);

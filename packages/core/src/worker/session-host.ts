@@ -265,13 +265,16 @@ export class SessionHost {
           if (this.closing || !this.mayWait() || !this.awaitPosted()) break;
           continue;
         }
-        // Answers wait to travel together, but not behind the last call of the queue: it may be
-        // slow, and the calls before it are done.
-        if (this.outbox.length > 0 && this.head === this.queue.length - 1) this.flush();
+        // Answers wait to travel together, but not behind the last call of the queue (it may be
+        // slow, and the calls before it are done), nor behind one whose abort would terminate
+        // this worker: they would die with it, and their callers' calls fail.
+        const next = this.queue[this.head];
+        if (this.outbox.length > 0 && (this.head === this.queue.length - 1 || next[4] === 1))
+          this.flush();
         // What the driver shares over a batch (a read transaction) never covers a call sent
         // after the batch began: that call may follow a write the caller saw complete.
         if (this.batchSince !== this.seenPosted) this.endBatch();
-        const call = this.queue[this.head];
+        const call = next;
         this.queue[this.head++] = undefined as never;
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
           this.queue.splice(0, this.head);
