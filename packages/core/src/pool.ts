@@ -559,6 +559,8 @@ export class Pool<O = unknown> {
     for (const slot of this.slots.values()) {
       for (const session of slot.sessions) session.fail(reason);
     }
+    // Opens still waiting for a worker to report in look again, and find the pool destroyed.
+    for (const wake of this.slotWaiters.splice(0)) wake();
     this.drained?.();
     await this.piscina.destroy();
   }

@@ -13,6 +13,8 @@ import { onMessagesPaced } from './paced-listener.js';
  */
 export interface SessionPort {
   postMessage(message: unknown, transfer?: readonly Transferable[]): void;
+  /** Sends what is posted at once (a mux end; a MessagePort sends as it posts). */
+  sendNow?(): void;
   on(event: 'message' | 'close', listener: (message: unknown) => void): unknown;
   once(event: 'message' | 'close', listener: (message: unknown) => void): unknown;
   removeAllListeners(event: 'message' | 'close'): unknown;
@@ -72,6 +74,11 @@ export class PortMux {
       this.sendQueued = true;
       this.schedule(this.send);
     }
+  }
+
+  /** @internal Sends what is queued now (the scheduled send then finds nothing). */
+  sendNow(): void {
+    this.send();
   }
 
   private readonly send = (): void => {
@@ -138,6 +145,11 @@ export class MuxEnd extends EventEmitter implements SessionPort {
 
   postMessage(message: unknown, transfer?: readonly Transferable[]): void {
     this.mux.queue(this.id, message, transfer);
+  }
+
+  /** Sends what every session of the mux has posted, now rather than at the end of the turn. */
+  sendNow(): void {
+    this.mux.sendNow();
   }
 
   ref(): void {

@@ -27,13 +27,13 @@ export const Slot = {
  * its port with other sessions). The caller writes a mark before it looks whether the call
  * runs; the worker takes the mark after it says it runs the call: one of them sees the other.
  */
-export const SKIP_MARKS = { first: 8, count: 8 } as const;
+export const SKIP_MARKS = { first: 8, count: 56 } as const;
 export const SLOT_COUNT = SKIP_MARKS.first + SKIP_MARKS.count;
 
 /** Bytes of one lane (a one-message mailbox in the session's shared state, see shared-lane.ts). */
 export const LANE_BYTES = 8192;
 /** Where the slots end and the caller's lane (to the worker) begins; the worker's lane follows. */
-export const LANES_OFFSET = 64;
+export const LANES_OFFSET = SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT;
 /** Size of a session's shared state: its slots, and the two lanes of a session with its own port. */
 export const stateBytes = (lanes: boolean): number =>
   lanes ? LANES_OFFSET + 2 * LANE_BYTES : SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT;

@@ -417,31 +417,44 @@ export class Session {
       this.settle(entry, false, new AbortError('queued', reason));
       return;
     }
+    // One abort per call (a signal and a timeout may both fire).
+    if (entry.abortReason !== undefined) return;
     // Tell the worker first: a call it has not started yet is then skipped.
     this.post({ k: 'cancel', id });
-    const { state } = this;
     // Finished: its answer is on the way. It may have finished because the driver, asked by
     // the cancel just posted, stopped it: the worker then says so, and it still rejects as
     // aborted, with this reason.
     entry.abortReason = { reason };
-    if (Atomics.load(state, Slot.done) >= id) return;
+    this.stopSent(entry, reason);
+  }
+
+  /** Stops a call the worker has been sent (see abort). */
+  private stopSent(entry: PendingCall, reason: unknown): void {
+    const { id } = entry;
+    const { state } = this;
+    if (entry.settled || Atomics.load(state, Slot.done) >= id) return;
     // Whether the worker is sure to skip the call if it has not started it: with a port of its
-    // own it pulls the cancel just posted when it starts a call; a mux end needs a mark (false:
-    // none was free, and only the worker's answer can tell).
+    // own it pulls the cancel just posted when it starts a call; a mux end needs a mark. With
+    // none free, look again shortly (the worker takes marks as it reaches their calls).
     const skipped = this.lanes !== undefined || this.markSkip(id);
+    const again = (): void => {
+      if (this.broken === undefined) setTimeout(() => this.stopSent(entry, reason), 1).unref();
+    };
     if (this.interruptMode === 'worker') {
       // The worker's own loop is free: it skips the call or has the driver cancel it. `running`
       // is read before `done` is read again: a call that started and finished between two
       // reads the other way round would look never started, and be called 'queued'.
       const running = Atomics.load(state, Slot.running) === id;
       if (running || Atomics.load(state, Slot.done) >= id) this.unmarkSkip(id);
-      if (Atomics.load(state, Slot.done) >= id || (!running && !skipped)) return;
+      if (Atomics.load(state, Slot.done) >= id) return;
+      if (!running && !skipped) return again();
       this.settle(entry, false, new AbortError(running ? 'running' : 'queued', reason));
       return;
     }
     if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
       if (Atomics.load(state, Slot.done) >= id) this.unmarkSkip(id);
-      if (Atomics.load(state, Slot.done) >= id || !skipped) return;
+      if (Atomics.load(state, Slot.done) >= id) return;
+      if (!skipped) return again();
       this.settle(entry, false, new AbortError('queued', reason));
       return;
     }

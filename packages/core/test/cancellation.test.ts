@@ -86,6 +86,18 @@ describe('cancellation of a blocking driver without an interrupt hook', () => {
     await single.close();
   });
 
+  it('never fails a finished call of the same batch on a multiplexed session either', async () => {
+    const muxed = makePool({ threads: 1, multiplexSessions: true });
+    const s = await muxed.openSession();
+    expect(await s.call('echo', ['warm'])).toBe('warm');
+    // A mux sends once per turn of the worker's loop: the answer must go before the call starts.
+    const before = s.call('echo', ['before']);
+    const stopped = s.call('spin', [5000], { signal: AbortSignal.timeout(100) });
+    await expect(stopped).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(await before).toBe('before');
+    await muxed.destroy();
+  });
+
   it('times out with an AbortError caused by a TimeoutError', async () => {
     const s = await pool.openSession();
     const first = s.call('spin', [200]);
@@ -303,6 +315,48 @@ describe('cancellation of an asynchronous driver', () => {
     expect(queued).toBeGreaterThan(0);
     expect(ranAnyway).toBe(0);
     await s.close();
+  });
+
+  it('keeps aborts of calls queued on a multiplexed session behind a blocking one, many of them, aborted once or twice', async () => {
+    const muxed = makePool({ threads: 1, multiplexSessions: true });
+    try {
+      const s = await muxed.openSession();
+      // Calls aborted twice (their signal, then their timeout) must leave no mark behind...
+      for (let round = 0; round < 40; round++) {
+        const ac = new AbortController();
+        const ahead = s.call('spin', [3]);
+        const twice = s.call('record', [`twice ${round}`], { signal: ac.signal, timeout: 1 });
+        await null;
+        ac.abort();
+        await expect(twice).rejects.toMatchObject({ state: 'queued' });
+        await ahead;
+      }
+      // ...so that, while the worker is blocked, far more than a handful of aborts are kept:
+      // each of them is marked for the worker to skip (8 marks once, and the rest were
+      // ignored until the worker reached them and ran them).
+      const ac = new AbortController();
+      const ahead = s.call('spin', [50]);
+      const calls = Array.from({ length: 60 }, (_, i) =>
+        s.call('record', [`queued ${i}`], { signal: ac.signal }).then(
+          () => 'ran',
+          (err: AbortError) => err.state,
+        ),
+      );
+      await sleep(10);
+      ac.abort();
+      const outcomes = await Promise.all(calls);
+      await ahead;
+      const log = (await s.call('log')) as string[];
+      expect(outcomes.filter((outcome) => outcome === 'queued').length).toBeGreaterThan(50);
+      // And none said to be queued ran.
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome === 'queued') expect(log).not.toContain(`queued ${i}`);
+      }
+      expect(log.filter((entry) => entry.startsWith('twice'))).toEqual([]);
+      await s.close();
+    } finally {
+      await muxed.destroy();
+    }
   });
 
   it('never runs a call it rejected as queued, on sessions sharing their worker port', async () => {

@@ -114,6 +114,28 @@ describe('pool lifecycle, backpressure and observability', () => {
     }
   });
 
+  it('rejects an openSession() still waiting for its worker to start when the pool is destroyed', async () => {
+    const pool = makePool({ threads: 2 });
+    let settled = false;
+    const opening = pool
+      .openSession()
+      .then(
+        () => 'opened',
+        (err: { code?: string }) => err.code,
+      )
+      .finally(() => (settled = true));
+    await pool.destroy();
+    // Settled by then, not by a timer a script's end would not wait for.
+    expect(settled).toBe(true);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      opening,
+      new Promise((resolve) => (timer = setTimeout(resolve, 3_000, 'hang'))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('UNBLOCK_ERR_POOL_CLOSED');
+  });
+
   it('counts calls, percentiles and live handles in stats()', async () => {
     const pool = makePool();
     const s = await pool.openSession();

@@ -271,6 +271,8 @@ export class SessionHost {
         const next = this.queue[this.head];
         if (this.outbox.length > 0 && (this.head === this.queue.length - 1 || next[4] === 1))
           this.flush();
+        // A mux sends once per turn: before a call that may end this worker, send now.
+        if (next[4] === 1) this.port.sendNow?.();
         // What the driver shares over a batch (a read transaction) never covers a call sent
         // after the batch began: that call may follow a write the caller saw complete.
         if (this.batchSince !== this.seenPosted) this.endBatch();
@@ -305,6 +307,8 @@ export class SessionHost {
     }
     if (this.cancelled.delete(id)) {
       this.takeSkipMark(id);
+      // Done with, for a cancel or an abort that comes later (a timeout after a signal).
+      Atomics.store(this.state, Slot.done, id);
       this.outbox.push([id, Outcome.skipped, undefined]);
       return;
     }
