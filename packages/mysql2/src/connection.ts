@@ -8,7 +8,7 @@ import { closedStateError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
-import { portableValues } from './raw-codec.js';
+import { assertBindable, portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
 import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
@@ -36,6 +36,22 @@ function checkExecuteValues(values: unknown): void {
       );
     }
   }
+  assertBindable(values);
+}
+
+/**
+ * mysql2's TypeError for a missing statement (`query(undefined)`): the property its code reads
+ * first differs by entry point (`constructor` on a connection, `sql` in a pool and in a
+ * connection's `execute()`), so the message names it.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * if (sql == null) return Promise.reject(missingSqlError(sql, 'constructor'));
+ * ```
+ */
+export function missingSqlError(sql: null | undefined, property: string): TypeError {
+  return new TypeError(`Cannot read properties of ${String(sql)} (reading '${property}')`);
 }
 
 /**
@@ -163,6 +179,8 @@ export class Connection extends EventEmitter {
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
     assertNoCallback(values);
+    if (sql === undefined || sql === null)
+      return Promise.reject(missingSqlError(sql, 'constructor'));
     return this.run('query', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -179,6 +197,8 @@ export class Connection extends EventEmitter {
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
     assertNoCallback(values);
+    // execute(undefined) is left alone: mysql2 breaks the connection over it.
+    if (sql === null) return Promise.reject(missingSqlError(sql, 'sql'));
     return this.run('execute', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -313,7 +333,9 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Closes the connection gracefully. Never rejects, as in mysql2.
+   * Closes the connection gracefully. Never rejects, as in mysql2, which resolves its
+   * closed-state error (a value, not a rejection) when the connection was already closed: ended,
+   * destroyed, or closed by the server.
    *
    * @example
    * ```ts
@@ -321,7 +343,11 @@ export class Connection extends EventEmitter {
    * ```
    */
   end(): Promise<void> {
-    return this.closeSession();
+    const closedState =
+      this.#closed || this.#lost || this.session.ended ? closedStateError() : undefined;
+    const ending = this.closeSession();
+    // Typed void, as mysql2's typings type it.
+    return closedState === undefined ? ending : ending.then(() => closedState as never);
   }
 
   /** @internal Ends the session once, whoever asks (end, destroy, a pool). */

@@ -227,15 +227,19 @@ export class PoolCluster extends EventEmitter {
 
   /**
    * The nodes that match `pattern` (default `*`), picked by `selector` (default: the cluster's).
+   * An unknown selector throws mysql2's TypeError.
    *
    * @example
    * ```ts
    * const replicas = cluster.of('REPLICA*', 'RANDOM');
    * ```
    */
-  of(pattern: string | RegExp = '*', selector?: PoolClusterSelector): PoolNamespace {
-    let chosen = (selector ?? this.#defaultSelector).toUpperCase() as PoolClusterSelector;
-    if (!(chosen in SELECTORS)) chosen = this.#defaultSelector;
+  of(pattern?: string | RegExp, selector?: PoolClusterSelector): PoolNamespace {
+    pattern ||= '*';
+    const chosen = (selector || this.#defaultSelector).toUpperCase() as PoolClusterSelector;
+    // mysql2's own TypeError, at once: it calls the selector's factory in `of()`.
+    if (!Object.hasOwn(SELECTORS, chosen))
+      throw new TypeError('makeSelector[selector] is not a function');
     const key = `${String(pattern)}${chosen}`;
     let namespace = this.#namespaces.get(key);
     if (namespace === undefined) {
@@ -258,7 +262,14 @@ export class PoolCluster extends EventEmitter {
     pattern?: string | RegExp,
     selector?: PoolClusterSelector,
   ): Promise<PoolConnection> {
-    return this.of(pattern, selector).getConnection();
+    let namespace: PoolNamespace;
+    try {
+      namespace = this.of(pattern, selector);
+    } catch (err) {
+      // mysql2/promise calls `of()` inside its promise: an unknown selector rejects.
+      return Promise.reject(err as Error);
+    }
+    return namespace.getConnection();
   }
 
   /**

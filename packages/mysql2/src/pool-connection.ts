@@ -60,8 +60,8 @@ export class PoolConnection extends Connection {
   }
 
   /**
-   * As in mysql2: warns and releases, unless `gracefulEnd` is set, which ends the connection
-   * and removes it from the pool.
+   * As in mysql2/promise: warns (on the console) and releases, unless `gracefulEnd` is set,
+   * which ends the connection and removes it from the pool.
    *
    * @example
    * ```ts
@@ -72,7 +72,7 @@ export class PoolConnection extends Connection {
     if (this.config.gracefulEnd) return super.end();
     const message =
       'Calling conn.end() to release a pooled connection is deprecated. In next version calling conn.end() will be restored to default conn.end() behavior. Use conn.release() instead.';
-    this.emit('warn', new Error(message));
+    // mysql2 also emits 'warn' on its core connection, which mysql2/promise does not re-emit.
     console.warn(message);
     this.release();
     return Promise.resolve();

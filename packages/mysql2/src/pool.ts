@@ -12,7 +12,7 @@ import {
 import { captureCaller, type CallerStack } from './caller-stack.js';
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
 import { closedStateError } from './closed-state-error.js';
-import { Connection } from './connection.js';
+import { Connection, missingSqlError } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
@@ -253,6 +253,7 @@ export class Pool extends EventEmitter {
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
     assertNoCallback(values);
+    if (sql === null) return Promise.reject(missingSqlError(sql, 'sql'));
     return this.#runPooled('query', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 
@@ -269,6 +270,7 @@ export class Pool extends EventEmitter {
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
     assertNoCallback(values);
+    if (sql === null) return Promise.reject(missingSqlError(sql, 'sql'));
     return this.#runPooled('execute', sql, values) as Promise<[T, FieldPacket[]]>;
   }
 

@@ -1,6 +1,6 @@
 import type { RemoteHandle } from '@unblock/core';
 import { closedStateError } from './closed-state-error.js';
-import { portableValues } from './raw-codec.js';
+import { assertBindable, portableValues } from './raw-codec.js';
 import { fieldsFromJson, toResult } from './results.js';
 import type { FieldPacket, QueryResult } from './types.js';
 
@@ -74,6 +74,7 @@ export class PreparedStatementInfo {
     if (this.#closed) throw unknownStatementError(this.statement.id);
     // Closed with its connection (ended, destroyed, its pool ended): mysql2's closed-state error.
     if (this.#handle.closed) throw closedStateError();
+    assertBindable(parameters);
     return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [
       T,
       FieldPacket[],

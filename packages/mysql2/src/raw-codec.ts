@@ -19,6 +19,29 @@ function isSqlObject(value: unknown): value is { toSqlString(): unknown } {
 }
 
 /**
+ * What mysql2's `execute()` does to a bound value with `toSqlString()` that it neither
+ * JSON-encodes (an array, a plain object, one with `toJSON()`) nor binds as a date: it asks Node
+ * for the value's bytes, which Node refuses for a class instance (ERR_INVALID_ARG_TYPE), and the
+ * call rejects. Here such a value would be formatted to SQL and cross as `raw()`, so the same
+ * question is put to Node on this thread, which throws the same error.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * assertBindable([new Money(5)]); // throws TypeError ERR_INVALID_ARG_TYPE, as mysql2's execute()
+ * ```
+ */
+export function assertBindable(values: unknown): void {
+  if (!Array.isArray(values)) return;
+  for (const v of values as unknown[]) {
+    if (!isSqlObject(v) || Array.isArray(v) || v.constructor === Object || v instanceof Date)
+      continue;
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') continue;
+    Buffer.from(v as never, 'utf8');
+  }
+}
+
+/**
  * Replaces `toSqlString()` objects in query values by {@link SqlFragment}s, at any depth of
  * arrays and plain objects (mysql2 formats them inside lists and `SET ?` objects; where it
  * stringifies the object holding one, the raw() it gets in the worker stringifies the same).

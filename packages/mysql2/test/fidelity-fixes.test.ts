@@ -2,7 +2,7 @@
 // must give what mysql2/promise gives.
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DB, dbAvailable, errorView, expectSameRows, fieldView, settle } from './helpers.js';
 
 const T = `ub_fidelity_${process.pid}`;
@@ -279,6 +279,192 @@ describe.skipIf(!dbAvailable)('fidelity fixes: mysql2/promise vs @unblock/mysql2
     expect(outcomes[0]).toEqual([
       'Callback function is not available with promise clients.',
       'Callback function is not available with promise clients.',
+    ]);
+  });
+  /** What a call did: threw at once, or what it resolved or rejected with. */
+  async function outcome(call: () => unknown): Promise<unknown> {
+    let returned: unknown;
+    try {
+      returned = call();
+    } catch (err) {
+      return ['threw', errorView(err)];
+    }
+    const settled = await settle(Promise.resolve(returned));
+    if (!settled.ok) return ['rejected', errorView(settled.error)];
+    const value = settled.value;
+    return ['resolved', value instanceof Error ? errorView(value) : value];
+  }
+
+  it("conn.end() resolves mysql2's closed-state error once the connection is closed (killed by the server, ended, destroyed)", async () => {
+    const outcomes = [];
+    const killer = await rawMysql.createConnection(DB);
+    try {
+      for (const [, driver] of DRIVERS) {
+        const killed = await driver.createConnection(DB);
+        const gone = new Promise((resolve) => killed.once('end', resolve));
+        killed.on('error', () => undefined);
+        await killer.query(`KILL ${killed.threadId}`);
+        await gone;
+        const ended = await driver.createConnection(DB);
+        const destroyed = await driver.createConnection(DB);
+        destroyed.destroy();
+        outcomes.push([
+          await outcome(() => killed.end()),
+          await outcome(() => ended.end()),
+          await outcome(() => ended.end()),
+          await outcome(() => destroyed.end()),
+        ]);
+      }
+    } finally {
+      await killer.end();
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    const closedState = [
+      'resolved',
+      expect.objectContaining({
+        message: "Can't add new command when connection is in closed state",
+        fatal: true,
+      }),
+    ];
+    expect(outcomes[0]).toEqual([closedState, ['resolved', undefined], closedState, closedState]);
+  });
+
+  it("PoolConnection.end() without gracefulEnd emits no 'warn' event (mysql2/promise does not re-emit it)", async () => {
+    const quiet = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const outcomes = [];
+    try {
+      for (const [, driver] of DRIVERS) {
+        const pool = driver.createPool({ ...DB, connectionLimit: 1 });
+        try {
+          const conn = await pool.getConnection();
+          const events: string[] = [];
+          conn.on('warn' as never, () => events.push('warn'));
+          outcomes.push([await outcome(() => conn.end()), events, quiet.mock.calls.length]);
+          quiet.mockClear();
+        } finally {
+          await pool.end();
+        }
+      }
+    } finally {
+      quiet.mockRestore();
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    expect(outcomes[0]).toEqual([['resolved', undefined], [], 1]);
+  });
+
+  it("cluster.of(pattern, 'XYZ') throws mysql2's TypeError at once; cluster.getConnection() rejects with it", async () => {
+    const outcomes = [];
+    for (const [, driver] of DRIVERS) {
+      const cluster = driver.createPoolCluster();
+      cluster.add('A', DB);
+      try {
+        outcomes.push([
+          await outcome(() => cluster.of('*', 'XYZ' as never)),
+          await outcome(() =>
+            cluster.getConnection('*', 'XYZ' as never).then((conn) => {
+              conn.release();
+              return 'a connection';
+            }),
+          ),
+          // A known selector in lower case still works.
+          await outcome(() =>
+            cluster
+              .of('*', 'order' as never)
+              .query('SELECT 1 AS x')
+              .then(([rows]) => rows),
+          ),
+        ]);
+      } finally {
+        await cluster.end();
+      }
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    const selectorError = {
+      class: 'TypeError',
+      message: 'makeSelector[selector] is not a function',
+    };
+    expect(outcomes[0]).toMatchObject([
+      ['threw', selectorError],
+      ['rejected', selectorError],
+      ['resolved', [{ x: 1 }]],
+    ]);
+  });
+
+  it('execute() with a class instance having toSqlString() rejects with ERR_INVALID_ARG_TYPE', async () => {
+    class Money {
+      constructor(readonly cents: number) {}
+      toSqlString(): string {
+        return String(this.cents / 100);
+      }
+    }
+    const outcomes = [];
+    for (const [, driver] of DRIVERS) {
+      const conn = await driver.createConnection(DB);
+      const pool = driver.createPool({ ...DB, connectionLimit: 1 });
+      try {
+        const stmt = await conn.prepare('SELECT ? AS x');
+        outcomes.push([
+          await outcome(() => conn.execute('SELECT ? AS x', [new Money(150)])),
+          await outcome(() => pool.execute('SELECT ? AS x', [new Money(150)])),
+          await outcome(() => stmt.execute([new Money(150)])),
+          // Unchanged: a plain object's toSqlString() is JSON-encoded, and query() formats it.
+          await outcome(() =>
+            conn.execute('SELECT ? AS x', [{ toSqlString: () => '1' }]).then(([r]) => r),
+          ),
+          await outcome(() => conn.query('SELECT ? AS x', [new Money(150)]).then(([r]) => r)),
+          // The connection is still usable.
+          await outcome(() => conn.execute('SELECT ? AS x', [1]).then(([r]) => r)),
+        ]);
+        await stmt.close();
+      } finally {
+        await conn.end();
+        await pool.end();
+      }
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    expect(outcomes[0]).toMatchObject([
+      ['rejected', { class: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }],
+      ['rejected', { class: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }],
+      ['rejected', { class: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }],
+      ['resolved', [{ x: '{}' }]],
+      ['resolved', [{ x: '1.5' }]],
+      ['resolved', [{ x: 1 }]],
+    ]);
+  });
+
+  it("query(undefined) and query(null) reject with mysql2's TypeError (and execute(null), pool.query(null))", async () => {
+    const outcomes = [];
+    for (const [, driver] of DRIVERS) {
+      const conn = await driver.createConnection(DB);
+      const pool = driver.createPool({ ...DB, connectionLimit: 2 });
+      const pooled = await pool.getConnection();
+      try {
+        const missing = [undefined, null] as unknown as string[];
+        outcomes.push([
+          ...missing.map((sql) => outcome(() => conn.query(sql))),
+          ...missing.map((sql) => outcome(() => pooled.query(sql))),
+          outcome(() => conn.execute(null as never)),
+          ...missing.map((sql) => outcome(() => pool.query(sql))),
+          outcome(() => pool.execute(null as never)),
+        ]);
+        outcomes[outcomes.length - 1] = await Promise.all(outcomes[outcomes.length - 1]);
+      } finally {
+        pooled.release();
+        await conn.end();
+        await pool.end();
+      }
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    const typeError = (message: string): unknown => ['rejected', { class: 'TypeError', message }];
+    expect(outcomes[0]).toMatchObject([
+      typeError("Cannot read properties of undefined (reading 'constructor')"),
+      typeError("Cannot read properties of null (reading 'constructor')"),
+      typeError("Cannot read properties of undefined (reading 'constructor')"),
+      typeError("Cannot read properties of null (reading 'constructor')"),
+      typeError("Cannot read properties of null (reading 'sql')"),
+      typeError("Cannot read properties of undefined (reading 'length')"),
+      typeError("Cannot read properties of null (reading 'sql')"),
+      typeError("Cannot read properties of null (reading 'sql')"),
     ]);
   });
 });
