@@ -404,12 +404,13 @@ describe.skipIf(!dbAvailable)('fidelity fixes: mysql2/promise vs @unblock/mysql2
       try {
         const stmt = await conn.prepare('SELECT ? AS x');
         outcomes.push([
-          await outcome(() => conn.execute('SELECT ? AS x', [new Money(150)])),
-          await outcome(() => pool.execute('SELECT ? AS x', [new Money(150)])),
+          // A value the typings refuse, as a JavaScript caller may pass it.
+          await outcome(() => conn.execute('SELECT ? AS x', [new Money(150)] as never)),
+          await outcome(() => pool.execute('SELECT ? AS x', [new Money(150)] as never)),
           await outcome(() => stmt.execute([new Money(150)])),
           // Unchanged: a plain object's toSqlString() is JSON-encoded, and query() formats it.
           await outcome(() =>
-            conn.execute('SELECT ? AS x', [{ toSqlString: () => '1' }]).then(([r]) => r),
+            conn.execute('SELECT ? AS x', [{ toSqlString: () => '1' }] as never).then(([r]) => r),
           ),
           await outcome(() => conn.query('SELECT ? AS x', [new Money(150)]).then(([r]) => r)),
           // The connection is still usable.
