@@ -36,7 +36,7 @@ export const LANE_BYTES = 8192;
 export const LANES_OFFSET = SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT;
 /** Size of a session's shared state: its slots, and the two lanes of a session with its own port. */
 export const stateBytes = (lanes: boolean): number =>
-  lanes ? LANES_OFFSET + 2 * LANE_BYTES : SLOT_COUNT * Int32Array.BYTES_PER_ELEMENT;
+  lanes ? LANES_OFFSET + 2 * LANE_BYTES : LANES_OFFSET;
 
 /** The `target` of a call on the session's own connection (anything else is a handle id). */
 export const CONNECTION_TARGET = 0;

@@ -13,7 +13,6 @@ import type { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
   Outcome,
-  SKIP_MARKS,
   Slot,
   type CallMessage,
   type FromWorker,
@@ -24,6 +23,7 @@ import { onMessagesPaced } from './paced-listener.js';
 import type { SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
 import { SharedLane } from './shared-lane.js';
+import { markSkip, takeSkipMark } from './skip-marks.js';
 import { unpackRows, type PackedRows, type RowShape } from './row-set.js';
 import { decodeValue, encodeValue, type DecodeContext, type EncodeContext } from './value-codec.js';
 
@@ -436,7 +436,10 @@ export class Session {
     // Whether the worker is sure to skip the call if it has not started it: with a port of its
     // own it pulls the cancel just posted when it starts a call; a mux end needs a mark. With
     // none free, look again shortly (the worker takes marks as it reaches their calls).
-    const skipped = this.lanes !== undefined || this.markSkip(id);
+    const marks = this.lanes === undefined;
+    const skipped = !marks || markSkip(state, id);
+    // Takes back the mark of a call that started (or finished) all the same.
+    const unmark = (): void => void (marks && takeSkipMark(state, id));
     const again = (): void => {
       if (this.broken === undefined) setTimeout(() => this.stopSent(entry, reason), 1).unref();
     };
@@ -445,20 +448,20 @@ export class Session {
       // is read before `done` is read again: a call that started and finished between two
       // reads the other way round would look never started, and be called 'queued'.
       const running = Atomics.load(state, Slot.running) === id;
-      if (running || Atomics.load(state, Slot.done) >= id) this.unmarkSkip(id);
-      if (Atomics.load(state, Slot.done) >= id) return;
+      const done = Atomics.load(state, Slot.done) >= id;
+      if (running || done) unmark();
+      if (done) return;
       if (!running && !skipped) return again();
       this.settle(entry, false, new AbortError(running ? 'running' : 'queued', reason));
       return;
     }
     if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
-      if (Atomics.load(state, Slot.done) >= id) this.unmarkSkip(id);
-      if (Atomics.load(state, Slot.done) >= id) return;
+      if (Atomics.load(state, Slot.done) >= id) return unmark();
       if (!skipped) return again();
       this.settle(entry, false, new AbortError('queued', reason));
       return;
     }
-    this.unmarkSkip(id);
+    unmark();
     // `running` now says -id: the worker will not start another call until we acknowledge,
     // so the interrupt below can only reach this call.
     if (Atomics.load(state, Slot.done) >= id) {
@@ -486,22 +489,6 @@ export class Session {
       this.acknowledge(id);
     }
     this.env.terminate(this.threadId);
-  }
-
-  /** Takes back the mark of a call that started (or finished) all the same. */
-  private unmarkSkip(id: number): void {
-    if (this.lanes !== undefined) return;
-    for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
-      Atomics.compareExchange(this.state, i, id, 0);
-    }
-  }
-
-  /** Marks call `id` for the worker to skip (see SKIP_MARKS); false when no mark is free. */
-  private markSkip(id: number): boolean {
-    for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
-      if (Atomics.compareExchange(this.state, i, 0, id) === 0) return true;
-    }
-    return false;
   }
 
   /**

@@ -2,7 +2,6 @@ import { MessagePort, receiveMessageOnPort, type Transferable } from 'node:worke
 import type { SessionPort } from '../port-mux.js';
 import {
   Outcome,
-  SKIP_MARKS,
   Slot,
   type CallMessage,
   type FromWorker,
@@ -19,6 +18,7 @@ import {
   type PackedRows,
 } from '../row-set.js';
 import { SharedLane } from '../shared-lane.js';
+import { takeSkipMark } from '../skip-marks.js';
 import { RowStream } from './row-stream.js';
 import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
 import type { Driver } from './driver.js';
@@ -268,15 +268,14 @@ export class SessionHost {
         // Answers wait to travel together, but not behind the last call of the queue (it may be
         // slow, and the calls before it are done), nor behind one whose abort would terminate
         // this worker: they would die with it, and their callers' calls fail.
-        const next = this.queue[this.head];
-        if (this.outbox.length > 0 && (this.head === this.queue.length - 1 || next[4] === 1))
+        const call = this.queue[this.head];
+        if (this.outbox.length > 0 && (this.head === this.queue.length - 1 || call[4] === 1))
           this.flush();
         // A mux sends once per turn: before a call that may end this worker, send now.
-        if (next[4] === 1) this.port.sendNow?.();
+        if (call[4] === 1) this.port.sendNow?.();
         // What the driver shares over a batch (a read transaction) never covers a call sent
         // after the batch began: that call may follow a write the caller saw complete.
         if (this.batchSince !== this.seenPosted) this.endBatch();
-        const call = next;
         this.queue[this.head++] = undefined as never;
         if (this.head > 1024 && this.head * 2 > this.queue.length) {
           this.queue.splice(0, this.head);
@@ -306,7 +305,7 @@ export class SessionHost {
       await this.pendingCancel;
     }
     if (this.cancelled.delete(id)) {
-      this.takeSkipMark(id);
+      this.markedToSkip(id);
       // Done with, for a cancel or an abort that comes later (a timeout after a signal).
       Atomics.store(this.state, Slot.done, id);
       this.outbox.push([id, Outcome.skipped, undefined]);
@@ -316,7 +315,7 @@ export class SessionHost {
     // A cancel posted just before `running` was set is seen here (pulled from our own port, or
     // marked in the shared state for a mux end), so a call aborted while queued never starts.
     this.pullPosted();
-    const marked = this.takeSkipMark(id);
+    const marked = this.markedToSkip(id);
     if (this.cancelled.delete(id) || marked) {
       this.finishRunning(id);
       this.outbox.push([id, Outcome.skipped, undefined]);
@@ -426,17 +425,13 @@ export class SessionHost {
     return true;
   }
 
-  /** Ends the `running` mark; if the caller is interrupting this call, waits until it has. */
   /** Takes the caller's mark telling us to skip call `id` (see SKIP_MARKS); true when there was one. */
-  private takeSkipMark(id: number): boolean {
+  private markedToSkip(id: number): boolean {
     // Only a mux end's caller marks: a session with its own port pulls the cancel instead.
-    if (this.port instanceof MessagePort) return false;
-    for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
-      if (Atomics.compareExchange(this.state, i, id, 0) === id) return true;
-    }
-    return false;
+    return !(this.port instanceof MessagePort) && takeSkipMark(this.state, id);
   }
 
+  /** Ends the `running` mark; if the caller is interrupting this call, waits until it has. */
   private finishRunning(id: number): void {
     Atomics.store(this.state, Slot.done, id);
     if (Atomics.compareExchange(this.state, Slot.running, id, 0) === id) return;
