@@ -33,6 +33,7 @@ import {
   type TxScope,
 } from './transaction-scope.js';
 import {
+  refusedWhileIterating,
   SAFE_INTEGERS,
   STATE_SLOTS,
   StateSlot,
@@ -205,15 +206,6 @@ function neverRan(err: unknown): boolean {
   return (
     err instanceof SessionBrokenError || (err instanceof WorkerExitedError && err.started === false)
   );
-}
-
-/**
- * Throws the driver's "busy" error when an iterator is still open on the writer as a transaction
- * function returns: better-sqlite3 refuses COMMIT (or RELEASE) then. Thrown inside the
- * transaction, so it is rolled back rather than left open.
- */
-function commitRefused(busy: TypeError | undefined): void {
-  if (busy !== undefined) throw busy;
 }
 
 function isUserFunction(value: unknown): value is UserFunction {
@@ -769,7 +761,7 @@ export class Database {
     const toggle = toggleArgument(on);
     this.#safeIntegers = toggle;
     // The driver allows it on a closed database too (there is no connection left to tell).
-    if (!this.#closed) this.#addSetup({ k: 'defaultSafeIntegers', on: toggle }, false);
+    if (!this.#closed) this.#addSetup({ k: 'defaultSafeIntegers', on: toggle });
     return this;
   }
 
@@ -784,7 +776,7 @@ export class Database {
   unsafeMode(...on: [toggle?: boolean]): this {
     const toggle = toggleArgument(on);
     this.#unsafe = toggle;
-    if (!this.#closed) this.#addSetup({ k: 'unsafeMode', on: toggle }, false);
+    if (!this.#closed) this.#addSetup({ k: 'unsafeMode', on: toggle });
     return this;
   }
 
@@ -1143,9 +1135,9 @@ export class Database {
     return session;
   }
 
-  #addSetup(step: SetupStep, refusedWhileIterating = true): void {
+  #addSetup(step: SetupStep): void {
     if (this.#closed) throw notOpen();
-    if (refusedWhileIterating) this.#assertNotIterating(false);
+    if (refusedWhileIterating(step)) this.#assertNotIterating(false);
     this.#setup.push(step);
     if (this.#writer !== undefined && !this.#writer.ended) {
       // The next call waits for the writer's outcome, so a failure (a missing extension)
@@ -1178,8 +1170,7 @@ export class Database {
     args: unknown[],
   ): Promise<unknown> {
     // As in the driver, BEGIN (or SAVEPOINT) is refused while an iterator is open on the writer.
-    const busy = this.#iteratingError(true);
-    if (busy !== undefined) throw busy;
+    this.#assertNotIterating(true);
     const outer = currentScope(this);
     if (outer !== undefined) return this.#runSavepoint(outer, fn, self, args);
     await this.ready;
@@ -1218,7 +1209,9 @@ export class Database {
         await runInScope(scope, () => this.#begin(scope, begin));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
         if (signal?.aborted) throw new AbortError('running', signal.reason);
-        commitRefused(this.#iteratingError(true));
+        // As in the driver, COMMIT (RELEASE) is refused while fn left an iterator open; thrown
+        // inside the transaction, so it is rolled back rather than left open.
+        this.#assertNotIterating(true);
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['commit']));
         return result;
       } catch (err) {
@@ -1279,7 +1272,9 @@ export class Database {
       try {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
-        commitRefused(this.#iteratingError(true));
+        // As in the driver, COMMIT (RELEASE) is refused while fn left an iterator open; thrown
+        // inside the transaction, so it is rolled back rather than left open.
+        this.#assertNotIterating(true);
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['release']));
         return result;
       } catch (err) {

@@ -49,6 +49,19 @@ export type SetupStep =
   /** A connection setting made with `db.pragma()`, for the connections that did not run it. */
   | { k: 'pragma'; name: string; source: string };
 
+/**
+ * Whether the driver refuses the step while a cursor is open on the connection: all but the
+ * two toggles (`unsafeMode` is what lets a write run beside a cursor).
+ *
+ * @example
+ * ```ts
+ * refusedWhileIterating({ k: 'unsafeMode', on: true }); // false
+ * ```
+ */
+export function refusedWhileIterating(step: SetupStep): boolean {
+  return step.k !== 'defaultSafeIntegers' && step.k !== 'unsafeMode';
+}
+
 /** An eponymous virtual table's definition, with its generator made portable. */
 export interface TableDefinitionSpec {
   columns: unknown;

@@ -15,6 +15,7 @@ import type { NativeDatabase, NativeDatabaseConstructor, NativeStatement } from 
 import {
   Mode,
   MODE_MASK,
+  refusedWhileIterating,
   SAFE_INTEGERS,
   SAVEPOINT,
   StateSlot,
@@ -196,7 +197,6 @@ function prepareCall(entry: Entry, flags: number, mode: number): NativeStatement
   return stmt;
 }
 
-/** Publishes the writer's transaction state (and the journal mode when it may have changed). */
 /**
  * Publishes the writer's state for the caller. The journal mode is read when `journal` says it
  * may have changed, and until it could be read once: reading it takes a lock on the file, which
@@ -543,11 +543,10 @@ export default defineDriver<Connection, ConnectionOptions>({
     },
 
     setup: (conn, [step]) => {
-      // The driver refuses pragma(), function(), aggregate(), table() and loadExtension()
-      // while a cursor is open on the connection (a reader's, here: the caller refuses them
-      // while one is open on the writer): later, then. A statement that needs the function
-      // meanwhile fails on this reader, and runs on the writer.
-      if (conn.cursors > 0) {
+      // What the driver refuses while a cursor is open on the connection (a reader's, here:
+      // the caller refuses it while one is open on the writer) waits: later, then. A statement
+      // that needs a function meanwhile fails on this reader, and runs on the writer.
+      if (conn.cursors > 0 && refusedWhileIterating(step as SetupStep)) {
         conn.pendingSettings.push(step as SetupStep);
         return;
       }

@@ -196,6 +196,28 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     await drop.close();
   });
 
+  it('lets unsafeMode() turned on while a cursor is open on the writer allow a write beside it', async () => {
+    const { raw, drop } = await threeRowPair();
+    // More rows than the first batch: the cursor stays open in the writer's worker too.
+    const fill = `create table w (x); create table many (x);
+      insert into many with recursive c(x) as (select 1 union all select x + 1 from c where x < 200) select x from c`;
+    for (const db of [raw, drop]) await db.exec(fill);
+    const rawRows = raw.prepare('select x from many').iterate();
+    rawRows.next();
+    raw.unsafeMode();
+    const rawWrite = raw.prepare('insert into w values (1)').run();
+    // In memory, no readers: the cursor is on the writer, which must take the toggle at once.
+    const dropRows = (await drop.prepare('select x from many')).iterate();
+    await dropRows.next();
+    drop.unsafeMode();
+    const dropWrite = await (await drop.prepare('insert into w values (1)')).run();
+    expect(dropWrite.changes).toBe(rawWrite.changes);
+    rawRows.return();
+    await dropRows.return?.();
+    raw.close();
+    await drop.close();
+  });
+
   it('treats an explicit undefined toggle as the driver does, and checks in its order', async () => {
     const raw = new Raw(':memory:');
     const drop = new Database(':memory:');
