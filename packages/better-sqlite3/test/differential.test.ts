@@ -223,7 +223,6 @@ describe.each(TARGETS)(
       const bound = (await db.prepare('select ? as a, hex(?) as b')).bind(...list);
       const rawNamed = raw.prepare('select @x as x').bind(named);
       const boundNamed = (await db.prepare('select @x as x')).bind(named);
-      list[0] = 2;
       (list[1] as Buffer)[0] = 2;
       named.x = 2;
       expect(await bound.get()).toStrictEqual(rawBound.get());

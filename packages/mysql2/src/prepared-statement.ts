@@ -12,17 +12,6 @@ interface StatementMeta {
 }
 
 /**
- * A server-side prepared statement, as `conn.prepare()` resolves it (mysql2's
- * PreparedStatementInfo). The statement lives in the worker; `statement` describes it.
- *
- * @example
- * ```ts
- * const stmt = await conn.prepare('SELECT ? AS x');
- * const [rows] = await stmt.execute([1]);
- * await stmt.close();
- * ```
- */
-/**
  * What the server answers mysql2/promise for a statement executed after `close()`: the closed
  * statement's worker-side handle is gone here, so the same error is made on the caller's side.
  */
@@ -36,6 +25,17 @@ function unknownStatementError(id: number): Error {
   });
 }
 
+/**
+ * A server-side prepared statement, as `conn.prepare()` resolves it (mysql2's
+ * PreparedStatementInfo). The statement lives in the worker; `statement` describes it.
+ *
+ * @example
+ * ```ts
+ * const stmt = await conn.prepare('SELECT ? AS x');
+ * const [rows] = await stmt.execute([1]);
+ * await stmt.close();
+ * ```
+ */
 export class PreparedStatementInfo {
   /** The statement's id, SQL, result columns and parameters, as mysql2 reports them. */
   readonly statement: {
