@@ -13,12 +13,13 @@ const TURN_MS = 2;
 /** When the current turn began delivering messages; shared by every port of this thread. */
 const turn = {
   startedAt: -1,
+  /** Marks the start of the turn's first message (its own time counts too). */
+  begin(): void {
+    if (this.startedAt >= 0) return;
+    this.startedAt = performance.now();
+    setImmediate(() => (this.startedAt = -1));
+  },
   over(now: number): boolean {
-    if (this.startedAt < 0) {
-      this.startedAt = now;
-      setImmediate(() => (this.startedAt = -1));
-      return false;
-    }
     return now - this.startedAt > TURN_MS;
   },
 };
@@ -39,6 +40,7 @@ export function onMessagesPaced(
   resumed?: () => void,
 ): void {
   const handler = (message: unknown): void => {
+    turn.begin();
     listener(message);
     if (!turn.over(performance.now())) return;
     port.off('message', handler);
