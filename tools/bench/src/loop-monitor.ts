@@ -14,7 +14,12 @@
 // SQLite query on the main thread counts in full, as it should). It is wall time, not CPU time,
 // but a thread that is active and not waiting for I/O is on the CPU, so the two agree here.
 // The process-wide CPU time is reported beside it as the total cost across all threads.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+//
+// Main-thread GC: the pauses of this thread's garbage collector (PerformanceObserver 'gc'
+// entries, which each thread sees for its own heap) that began in the region. Rows kept by the
+// caller must be collected there whatever the driver, so this is the part of the main thread's
+// time that no wire format or decoder can take away.
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile } from './stats.js';
 
 /**
@@ -35,6 +40,8 @@ export interface RegionReport {
   gapMax: number;
   /** Time the main thread's event loop was active (eventLoopUtilization), in ms. */
   mainActiveMs: number;
+  /** Of that time, the main thread's garbage-collection pauses, in ms. */
+  mainGcMs: number;
   /** CPU time of the whole process, all threads, in ms. */
   processCpuMs: number;
 }
@@ -68,11 +75,15 @@ export async function monitorRegion(fn: () => Promise<void>): Promise<RegionRepo
   gaps.length = 0;
   last = performance.now();
 
+  const gcPauses: { startTime: number; duration: number }[] = [];
+  const gc = new PerformanceObserver((list) => void gcPauses.push(...list.getEntries()));
+  gc.observe({ entryTypes: ['gc'] });
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
   const start = performance.now();
   await fn();
-  const wallMs = performance.now() - start;
+  const end = performance.now();
+  const wallMs = end - start;
   const used = performance.eventLoopUtilization(elu);
   const cpuUsed = process.cpuUsage(cpu);
 
@@ -80,6 +91,10 @@ export async function monitorRegion(fn: () => Promise<void>): Promise<RegionRepo
   await sleep(3);
   histogram.disable();
   clearInterval(ticker);
+  gc.disconnect();
+  let mainGcMs = 0;
+  for (const pause of gcPauses)
+    if (pause.startTime >= start && pause.startTime < end) mainGcMs += pause.duration;
   const ns = 1e6;
   const report: RegionReport = {
     wallMs,
@@ -88,6 +103,7 @@ export async function monitorRegion(fn: () => Promise<void>): Promise<RegionRepo
     gapP99: percentile(gaps, 99),
     gapMax: gaps.length > 0 ? Math.max(...gaps) : NaN,
     mainActiveMs: used.active,
+    mainGcMs,
     processCpuMs: (cpuUsed.user + cpuUsed.system) / 1000,
   };
   return report;

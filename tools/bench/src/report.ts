@@ -53,11 +53,11 @@ export function renderMarkdown(
     '"vs baseline" is the median over runs of (driver / baseline of the same run), turned so that > 1 is better than the baseline' +
       ' (for times: baseline ÷ driver). Loop delay is `monitorEventLoopDelay` (resolution 1 ms); tick gap is the gap between ticks' +
       ' of a 1 ms `setInterval` (1 ms is ideal). Main thread is its event-loop active time (`eventLoopUtilization`) during the' +
-      ' measured region, and per operation; CPU is the whole process, all threads.',
+      ' measured region, and per operation, with the part of it its garbage collector took (GC: pauses seen by a `PerformanceObserver`); CPU is the whole process, all threads.',
     '',
   );
   lines.push(
-    '| Trial | Driver | Result | vs baseline | Target | Loop delay p99 / max (ms) | Tick gap p99 / max (ms) | Main thread ms (µs/op) | CPU all threads ms | Other |',
+    '| Trial | Driver | Result | vs baseline | Target | Loop delay p99 / max (ms) | Tick gap p99 / max (ms) | Main thread ms (µs/op); GC ms | CPU all threads ms | Other |',
     '|---|---|--:|--:|---|--:|--:|--:|--:|---|',
   );
   for (const { trial, baseline, drivers } of summaries) {
@@ -79,7 +79,7 @@ export function renderMarkdown(
           target,
           `${formatNumber(d.region.loopDelayP99)} / ${formatNumber(d.region.loopDelayMax)}`,
           `${formatNumber(d.region.gapP99)} / ${formatNumber(d.region.gapMax)}`,
-          `${formatNumber(d.region.mainActiveMs)}${perOp}`,
+          `${formatNumber(d.region.mainActiveMs)}${perOp}; GC ${formatNumber(d.region.mainGcMs)}`,
           formatNumber(d.region.processCpuMs),
           Object.entries(d.extra)
             .map(([key, value]) => `${key} ${formatNumber(value)}`)

@@ -63,6 +63,7 @@ const REGION_KEYS = [
   'gapP99',
   'gapMax',
   'mainActiveMs',
+  'mainGcMs',
   'processCpuMs',
 ] as const satisfies readonly (keyof RegionReport)[];
 

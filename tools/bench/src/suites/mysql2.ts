@@ -76,7 +76,10 @@ const bigSelect: Trial = {
         return {
           value: region.wallMs / times,
           ops: times,
-          extra: { 'main busy ms/query': region.mainActiveMs / times },
+          extra: {
+            'main busy ms/query': region.mainActiveMs / times,
+            'of it GC': region.mainGcMs / times,
+          },
         };
       } finally {
         await conn.end();
