@@ -510,8 +510,8 @@ export class Database {
     const earlier = this.#setup.findIndex((s) => s.k === 'pragma' && s.name === name);
     if (earlier === -1) this.#setup.push(step);
     else this.#setup[earlier] = step;
-    for (const slot of this.#readers)
-      if (!slot.session.ended) void slot.session.call('setup', [step]).catch(() => undefined);
+    // The writer ran it already. Best effort on the readers: one that refuses it keeps its own.
+    this.#sendToReaders(step, true);
   }
 
   /**
@@ -1148,17 +1148,25 @@ export class Database {
       });
       this.#setupPending = pending;
     }
-    for (const slot of this.#readers)
-      if (!slot.session.ended) void this.#sendSetup(slot.session, step);
+    this.#sendToReaders(step, false);
   }
 
-  /** Sends a setup step; settles (never rejects) once it ran, recording a failure for the next call. */
-  #sendSetup(session: Session, step: SetupStep): Promise<void> {
+  /** Sends a setup step to the open readers; `bestEffort` as in #sendSetup. */
+  #sendToReaders(step: SetupStep, bestEffort: boolean): void {
+    for (const slot of this.#readers)
+      if (!slot.session.ended) void this.#sendSetup(slot.session, step, bestEffort);
+  }
+
+  /**
+   * Sends a setup step; settles (never rejects) once it ran, recording a failure for the next
+   * call unless `bestEffort` (then a failure is ignored).
+   */
+  #sendSetup(session: Session, step: SetupStep, bestEffort = false): Promise<void> {
     return session.call('setup', [step]).then(
       () => undefined,
       (err: unknown) => {
-        if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
-        this.#setupFailure ??= err;
+        const gone = err instanceof WorkerExitedError || err instanceof SessionBrokenError;
+        if (!bestEffort && !gone) this.#setupFailure ??= err;
       },
     );
   }

@@ -155,6 +155,11 @@ function rowSetIn(mode: number, columns: string[], rows: unknown[][], extra?: un
   );
 }
 
+/** An entry for a statement just prepared: object mode, the connection's integer setting. */
+function createEntry(stmt: NativeStatement, journal: boolean): Entry {
+  return { stmt, mode: Mode.object, safe: undefined, journal, fewRows: false };
+}
+
 function entryOf(conn: Connection, sql: string): Entry {
   const { cache } = conn;
   let entry = cache.get(sql);
@@ -166,14 +171,7 @@ function entryOf(conn: Connection, sql: string): Entry {
     }
     return entry;
   }
-  const stmt = conn.db.prepare(sql);
-  entry = {
-    stmt,
-    mode: Mode.object,
-    safe: undefined,
-    journal: /journal_mode/i.test(sql),
-    fewRows: false,
-  };
+  entry = createEntry(conn.db.prepare(sql), /journal_mode/i.test(sql));
   cache.set(sql, entry);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return entry;
@@ -471,13 +469,7 @@ export default defineDriver<Connection, ConnectionOptions>({
       endReadBatch(conn);
       // A cursor locks its statement, so it gets its own instead of the cached one.
       const stmt = conn.db.prepare(sql as string);
-      const entry: Entry = {
-        stmt,
-        mode: Mode.object,
-        safe: undefined,
-        journal: false,
-        fewRows: false,
-      };
+      const entry = createEntry(stmt, false);
       const mode = (flags as number) & MODE_MASK;
       // Batches travel as row sets, read as arrays here (measured: iterating 10k rows of 5
       // columns held the caller's thread 14 ms as objects); expanded rows are nested objects

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataCloneError } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
+import { poolOf } from '@unblock/better-sqlite3/testing';
 import { outcome, Raw, readersOpen, tempDir } from './helpers.js';
 
 // Behaviours of better-sqlite3 around a connection's state (locks, transactions, open cursors,
@@ -185,13 +186,20 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     );
     const rows = (await drop.prepare('select x from t')).iterate();
     await rows.next(); // the cursor is open on the reader
-    drop.function('f1', () => 'ok');
+    // The worker thread that runs it (self-contained: it is sent to the workers as source).
+    drop.function('thread', () => process.getBuiltinModule('node:worker_threads').threadId);
     drop.aggregate('total', { start: 0, step: (sum: number, x: number) => sum + x });
     await rows.return?.();
-    // No call fails for the definitions the reader could not take while its cursor was open.
-    const f1 = await drop.prepare('select f1()');
-    expect(await f1.pluck().get()).toBe('ok');
-    expect(await (await drop.prepare('select total(x) from t')).pluck().get()).toBe(45150);
+    const read = await drop.prepare('select thread() as thread, total(x) as total from t');
+    // Inside a transaction, everything runs on the writer.
+    const onWriter = drop.transaction(async () => read.get());
+    const { thread: writerThread } = (await onWriter()) as { thread: number };
+    // A statement the reader cannot compile (a definition it never took) runs on the writer
+    // instead, with the same total: only the thread tells that the reader answered.
+    const { thread, total } = (await read.get()) as { thread: number; total: number };
+    expect(total).toBe(45150);
+    expect(poolOf(drop).threadIds()).toContain(thread);
+    expect(thread).not.toBe(writerThread);
     expect(await (await drop.prepare('select count(*) from t')).pluck().get()).toBe(300);
     await drop.close();
   });
