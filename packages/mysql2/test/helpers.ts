@@ -1,5 +1,6 @@
 // Shared by the tests: the real MariaDB they run against, and how to compare with mysql2.
 import rawMysql from 'mysql2/promise';
+import mysql from '@unblock/mysql2';
 import { expect } from 'vitest';
 
 export const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' };
@@ -96,4 +97,67 @@ export async function settle<T>(
   } catch (error) {
     return { ok: false, error };
   }
+}
+
+/** The mysql2/promise module, whose API the drop-in's default export has. */
+export type Driver = typeof rawMysql;
+
+/** The two sides of a parity check, in this order: mysql2/promise's, then the drop-in's. */
+export type Sides<S> = readonly [reference: S, dropIn: S];
+
+/** mysql2/promise and @unblock/mysql2, the drop-in typed as the module it replaces. */
+export const DRIVERS: Sides<Driver> = [rawMysql, mysql as unknown as Driver];
+
+/** `[rows, fields]` with the fields reduced to what both sides must agree on. */
+export function resultView([rows, fields]: readonly [unknown, unknown]): [unknown, unknown] {
+  return [rows, fieldView(fields)];
+}
+
+/**
+ * Runs `run` on mysql2/promise's side, then on the drop-in's: both must resolve, to the same
+ * value (compared as {@link expectSameRows} does). A rejection fails the test, even when both
+ * sides reject alike. Resolves with the drop-in's value.
+ */
+export async function sameResult<S, T>(sides: Sides<S>, run: (side: S) => Promise<T>): Promise<T> {
+  const theirs = await run(sides[0]);
+  const mine = await run(sides[1]);
+  expectSameRows(mine, theirs);
+  return mine;
+}
+
+/**
+ * Runs `run` on mysql2/promise's side, then on the drop-in's: both must reject, with the same
+ * error (as {@link errorView} shows it). Resolves with the drop-in's error.
+ */
+export async function sameError<S>(
+  sides: Sides<S>,
+  run: (side: S) => Promise<unknown>,
+): Promise<unknown> {
+  const theirs = await rejectionOf(run(sides[0]), 'mysql2/promise');
+  const mine = await rejectionOf(run(sides[1]), '@unblock/mysql2');
+  expect(errorView(mine)).toEqual(errorView(theirs));
+  return mine;
+}
+
+async function rejectionOf(promise: Promise<unknown>, side: string): Promise<unknown> {
+  const settled = await settle(promise);
+  if (!settled.ok) return settled.error;
+  return expect.unreachable(`${side} resolved, where both sides should reject`);
+}
+
+/**
+ * What a call did: threw at once, or what it resolved or rejected with (an error as
+ * {@link errorView} shows it).
+ */
+export async function outcome(call: () => unknown): Promise<unknown> {
+  let returned: unknown;
+  try {
+    returned = call();
+  } catch (err) {
+    return ['threw', errorView(err)];
+  }
+  const settled = await settle(Promise.resolve(returned));
+  if (!settled.ok) return ['rejected', errorView(settled.error)];
+  const value = settled.value;
+  return ['resolved', value instanceof Error ? errorView(value) : value];
 }
