@@ -27,9 +27,18 @@ export function localFormatter(config: MysqlConfig): LocalFormatter {
   return Object.create(BaseConnection.prototype, { config: { value: config } }) as LocalFormatter;
 }
 
+/**
+ * mysql2's checks of `execute()`'s values, made here because a function cannot cross to the
+ * worker: each value in turn, undefined then function, as its `execute()` does.
+ */
 function checkExecuteValues(values: unknown): void {
   if (!Array.isArray(values)) return;
   for (const v of values) {
+    if (v === undefined) {
+      throw new TypeError(
+        'Bind parameters must not contain undefined. To pass SQL NULL specify JS null',
+      );
+    }
     if (typeof v === 'function') {
       throw new TypeError(
         'Bind parameters must not contain function(s). To pass the body of a function as a string call .toString() first',
@@ -218,7 +227,13 @@ export class Connection extends EventEmitter {
     let options: CallOptions | undefined;
     try {
       [wire, options] = splitQuery(sql, true);
-      if (kind === 'execute') checkExecuteValues(values ?? (sql as QueryOptions).values);
+      if (kind === 'execute') {
+        // mysql2's execute() binds an options object's values when it has any, and then
+        // ignores the second argument (query() does the opposite).
+        const own = typeof sql === 'object' ? sql.values : undefined;
+        if (own) values = undefined;
+        checkExecuteValues(own || values);
+      }
     } catch (err) {
       return Promise.reject(err);
     }

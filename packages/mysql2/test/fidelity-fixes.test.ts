@@ -389,6 +389,63 @@ describe.skipIf(!dbAvailable)('fidelity fixes: mysql2/promise vs @unblock/mysql2
     ]);
   });
 
+  it("execute() checks values in mysql2's order, and binds an options object's own values over the second argument", async () => {
+    const fn = (): number => 1;
+    const outcomes = await sameResult(DRIVERS, async (driver) => {
+      const conn = await driver.createConnection(DB);
+      const pool = driver.createPool({ ...DB, connectionLimit: 1 });
+      try {
+        const rows = ([r]: [unknown, unknown]): unknown => r;
+        return [
+          // Each value in turn: undefined first here, a function first there.
+          await outcome(() => conn.execute('SELECT ? AS a, ? AS b', [undefined, fn] as never)),
+          await outcome(() => conn.execute('SELECT ? AS a, ? AS b', [fn, undefined] as never)),
+          await outcome(() => pool.execute('SELECT ? AS a, ? AS b', [undefined, fn] as never)),
+          // An options object's values win: the second argument is not even looked at.
+          await outcome(() =>
+            conn.execute({ sql: 'SELECT ? AS x', values: [1] }, [fn] as never).then(rows),
+          ),
+          await outcome(() => conn.execute({ sql: 'SELECT ? AS x', values: [1] }, [2]).then(rows)),
+          await outcome(() => pool.execute({ sql: 'SELECT ? AS x', values: [1] }, [2]).then(rows)),
+          // Without any of its own, the second argument is bound (and query() prefers it).
+          await outcome(() => conn.execute({ sql: 'SELECT ? AS x' }, [2]).then(rows)),
+          await outcome(() => conn.query({ sql: 'SELECT ? AS x', values: [1] }, [2]).then(rows)),
+        ];
+      } finally {
+        await conn.end();
+        await pool.end();
+      }
+    });
+    expect(outcomes).toMatchObject([
+      [
+        'rejected',
+        {
+          class: 'TypeError',
+          message: expect.stringMatching(/^Bind parameters must not contain undefined/),
+        },
+      ],
+      [
+        'rejected',
+        {
+          class: 'TypeError',
+          message: expect.stringMatching(/^Bind parameters must not contain function/),
+        },
+      ],
+      [
+        'rejected',
+        {
+          class: 'TypeError',
+          message: expect.stringMatching(/^Bind parameters must not contain undefined/),
+        },
+      ],
+      ['resolved', [{ x: 1 }]],
+      ['resolved', [{ x: 1 }]],
+      ['resolved', [{ x: 1 }]],
+      ['resolved', [{ x: 2 }]],
+      ['resolved', [{ x: 2 }]],
+    ]);
+  });
+
   it("query(undefined) and query(null) reject with mysql2's TypeError (and execute(null), pool.query(null))", async () => {
     const outcomes = await sameResult(DRIVERS, async (driver) => {
       const conn = await driver.createConnection(DB);
