@@ -144,6 +144,8 @@ export class Session {
   private readonly encodeCtx: EncodeContext = {
     encodeObject: (value) =>
       value instanceof RemoteHandle ? { __unblock: 'H', id: value.id } : undefined,
+    // Arguments are read when the call is made, as a synchronous driver reads them.
+    snapshot: true,
   };
   private noticeListener: ((event: string, data: unknown) => void) | undefined;
   /** The call whose answer is being decoded (its stack joins errors, its rows gather chunks). */

@@ -53,6 +53,12 @@ export interface EncodeContext {
   transfer?: Transferable[];
   /** Turns an object the codec does not know into something cloneable, or returns undefined. */
   encodeObject?(value: object): unknown;
+  /**
+   * Copy, now, the memory its owner could still change: Buffers, typed arrays, DataViews,
+   * ArrayBuffers and Dates. For a call's arguments, which are cloned when the call is sent (at
+   * the end of the tick, or later when it waits for something), not when it is made.
+   */
+  snapshot?: boolean;
 }
 
 /** What decoding does with tagged values that only one side can rebuild. */
@@ -142,13 +148,15 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   // A view, not only an object that inherits from a Buffer (better-sqlite3 makes a blob column
   // named `__proto__` its row's prototype).
   if (ArrayBuffer.isView(obj) && Buffer.isBuffer(obj)) {
-    return { [TAG]: 'B', d: bufferBytes(obj, ctx.transfer) };
+    const bytes = ctx.snapshot === true ? new Uint8Array(obj) : bufferBytes(obj, ctx.transfer);
+    return { [TAG]: 'B', d: bytes };
   }
   if (types.isNativeError(obj) || obj instanceof Error) {
     return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeValue(v, ctx, p)) };
   }
-  if (ArrayBuffer.isView(obj) || types.isDate(obj) || types.isRegExp(obj)) return obj;
-  if (obj instanceof ArrayBuffer) return obj;
+  if (ArrayBuffer.isView(obj) || types.isDate(obj) || obj instanceof ArrayBuffer)
+    return ctx.snapshot === true ? copyOf(obj) : obj;
+  if (types.isRegExp(obj)) return obj;
   // Walked like arrays, not left to structured clone: what they hold keeps its type (a Buffer
   // stays a Buffer), and a value that cannot cross is refused here, naming it, rather than by
   // postMessage, whose DataCloneError no caller could catch.
@@ -194,6 +202,17 @@ function pathTo(root: unknown, target: unknown, path: string): string | undefine
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** A copy of a view (only its own bytes, not the rest of its buffer), an ArrayBuffer or a Date. */
+function copyOf(value: ArrayBufferView | ArrayBuffer | Date): unknown {
+  if (value instanceof ArrayBuffer) return value.slice(0);
+  if (types.isDate(value)) return new Date(value.getTime());
+  const { buffer, byteOffset, byteLength } = value;
+  if (!(buffer instanceof ArrayBuffer)) return value; // shared memory is shared on purpose
+  if (value instanceof DataView)
+    return new DataView(buffer.slice(byteOffset, byteOffset + byteLength));
+  return (value as Uint8Array).slice();
 }
 
 /**

@@ -206,6 +206,43 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('reads memory arguments when the call is made: changing them before it is sent changes nothing', async () => {
+    const s = await pool.openSession();
+    const whole = Buffer.alloc(10_000, 1); // owns its ArrayBuffer (not a slice of the pool)
+    const bytes = Uint8Array.of(1, 2, 3);
+    const doubles = new Float64Array(64).fill(1.5).subarray(8, 10);
+    const view = new DataView(new ArrayBuffer(4));
+    view.setInt32(0, 7);
+    const raw = Uint8Array.of(9).buffer;
+    const date = new Date(5);
+    const sent = s.call('echo', [[whole, bytes, doubles, view, raw, date]]);
+    // Changed in the same tick, before the call leaves (at the end of the tick).
+    whole.fill(2);
+    bytes[0] = 0;
+    doubles[0] = 0;
+    view.setInt32(0, 0);
+    new Uint8Array(raw)[0] = 0;
+    date.setTime(6);
+    const [b, u, d, v, a, t] = (await sent) as [
+      Buffer,
+      Uint8Array,
+      Float64Array,
+      DataView,
+      ArrayBuffer,
+      Date,
+    ];
+    expect(Buffer.isBuffer(b) && b.every((x) => x === 1)).toBe(true);
+    expect([...u]).toEqual([1, 2, 3]);
+    // Only the view's own values crossed, not the rest of its buffer.
+    expect(d).toBeInstanceOf(Float64Array);
+    expect([...d]).toEqual([1.5, 1.5]);
+    expect(d.buffer.byteLength).toBe(16);
+    expect(v.getInt32(0)).toBe(7);
+    expect([...new Uint8Array(a)]).toEqual([9]);
+    expect(t.getTime()).toBe(5);
+    await s.close();
+  });
+
   it('assertSendable throws, at once, the error a call with that value would reject with', async () => {
     class Thing {}
     const value = { ok: [1, 'a', Buffer.from('b'), new Date(0), 2n], bad: [new Thing()] };
