@@ -8,6 +8,8 @@ import { mysql2, mysql2Internal } from './mysql2-internals.js';
 export const ConnectionConfig = mysql2.ConnectionConfig as {
   new (options: unknown): MysqlConfig;
   parseUrl(url: string): Record<string, unknown>;
+  /** The number of a charset or collation name; a TypeError for an unknown one. */
+  getCharsetNumber(charset: string): number;
 };
 
 /** mysql2's PoolConfig: pool settings plus the connections' ConnectionConfig. */

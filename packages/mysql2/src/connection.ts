@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { RemoteHandle, type CallOptions, type Session } from '@unblock/core';
 import { captureCaller } from './caller-stack.js';
-import type { MysqlConfig } from './config.js';
+import { ConnectionConfig, type MysqlConfig } from './config.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
 import { closedStateError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
-import { assertBindable, portableValues } from './raw-codec.js';
+import { assertBindable, hasNullPrototype, portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
 import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
@@ -46,6 +46,47 @@ function checkExecuteValues(values: unknown): void {
     }
   }
   assertBindable(values);
+}
+
+/**
+ * What mysql2's `changeUser()` writes into the connection's config, by its own rules: a key
+ * missing (or falsy) in the options keeps the config's value. Throws where mysql2's does (no
+ * options; an unknown charset), before anything is sent.
+ */
+function changedUser(
+  config: MysqlConfig,
+  options: Record<string, unknown>,
+): Record<string, unknown> {
+  const charsetNumber = options.charset
+    ? ConnectionConfig.getCharsetNumber(options.charset as string)
+    : config.charsetNumber;
+  return {
+    user: options.user || config.user,
+    password: options.password || options.password1 || config.password || config.password1,
+    database: options.database || config.database,
+    charsetNumber,
+  };
+}
+
+/**
+ * mysql2's `query()` formats its values before it sends anything, and its formatting throws for
+ * some null-prototype objects (see hasNullPrototype), which cannot cross to the worker as they
+ * are: when there is one, mysql2's format runs here, with query()'s arguments, to throw where it
+ * throws.
+ */
+function checkQueryValues(
+  formatter: LocalFormatter,
+  sql: string | QueryOptions,
+  values: unknown,
+): void {
+  if (typeof sql !== 'object') {
+    if (hasNullPrototype(values)) formatter.format(sql, values);
+    return;
+  }
+  const bound = values !== undefined ? values : sql.values;
+  if (!hasNullPrototype(bound)) return;
+  const named = Object.hasOwn(sql, 'namedPlaceholders') ? sql.namedPlaceholders : undefined;
+  formatter.format(sql.sql, bound, named);
 }
 
 /**
@@ -121,8 +162,10 @@ export class Connection extends EventEmitter {
       this.#lost = true;
       this.#onLost?.();
     }
-    if (event === 'end') this.#emitEnd();
-    else if (this.listenerCount('error') > 0) this.emit('error', data);
+    // Once end() or destroy() was called, finish() emits 'end' (after end() has resolved).
+    if (event === 'end') {
+      if (this.#ending === undefined) this.#emitEnd();
+    } else if (this.listenerCount('error') > 0) this.emit('error', data);
   }
 
   /** 'end', once: mysql2 emits it when its socket closes, whoever closed it. */
@@ -233,6 +276,8 @@ export class Connection extends EventEmitter {
         const own = typeof sql === 'object' ? sql.values : undefined;
         if (own) values = undefined;
         checkExecuteValues(own || values);
+      } else {
+        checkQueryValues(this.#formatter, sql, values);
       }
     } catch (err) {
       return Promise.reject(err);
@@ -303,7 +348,9 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Changes the user (and database) of the connection.
+   * Changes the user (and database) of the connection. As in mysql2, `config` takes the new
+   * user, password, database and charset as the command starts, so it keeps them when the
+   * server refuses the change.
    *
    * @example
    * ```ts
@@ -311,10 +358,11 @@ export class Connection extends EventEmitter {
    * ```
    */
   async changeUser(options: Record<string, unknown>): Promise<void> {
-    const changed = (await this.call('changeUser', [options])) as Record<string, unknown>;
-    const { threadId, ...config } = changed;
-    Object.assign(this.#config, config);
-    this.#threadId = threadId as number;
+    const changed = changedUser(this.#config, options);
+    const sent = this.call('changeUser', [options]);
+    // mysql2 applies them in the command's start(), which a closed connection never runs.
+    if (!(this.#closed || this.#lost || this.session.ended)) Object.assign(this.#config, changed);
+    this.#threadId = (await sent) as number;
   }
 
   /**
@@ -376,7 +424,9 @@ export class Connection extends EventEmitter {
     this.#closed = true;
     return this.session.close().finally(() => {
       this.#onEnd?.();
-      this.#emitEnd();
+      // mysql2 resolves end() as its QUIT starts, and emits 'end' when the server has closed the
+      // socket, a network round trip later: so end() (and what awaits it) comes first here too.
+      setTimeout(() => this.#emitEnd(), 0);
     });
   }
 

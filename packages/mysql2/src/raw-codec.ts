@@ -19,26 +19,65 @@ function isSqlObject(value: unknown): value is { toSqlString(): unknown } {
 }
 
 /**
- * What mysql2's `execute()` does to a bound value with `toSqlString()` that it neither
- * JSON-encodes (an array, a plain object, one with `toJSON()`) nor binds as a date: it asks Node
- * for the value's bytes, which Node refuses for a class instance (ERR_INVALID_ARG_TYPE), and the
- * call rejects. Here such a value would be formatted to SQL and cross as `raw()`, so the same
- * question is put to Node on this thread, which throws the same error.
+ * What mysql2's `execute()` does to a bound object that it neither JSON-encodes (an array, a
+ * plain object, one with `toJSON()`) nor binds as a date or a Buffer: it asks Node for the
+ * value's bytes, which Node refuses for a class instance or a null-prototype object
+ * (ERR_INVALID_ARG_TYPE), and the call rejects. Here a value with `toSqlString()` would be
+ * formatted to SQL and cross as `raw()`, and a null-prototype object would cross as a plain one
+ * (and be bound as JSON), so the same question is put to Node on this thread, which throws the
+ * same error. (Other class instances are core's to refuse: they cannot cross.)
  *
  * @internal
  * @example
  * ```ts
  * assertBindable([new Money(5)]); // throws TypeError ERR_INVALID_ARG_TYPE, as mysql2's execute()
+ * assertBindable([Object.create(null)]); // the same
  * ```
  */
 export function assertBindable(values: unknown): void {
   if (!Array.isArray(values)) return;
   for (const v of values as unknown[]) {
-    if (!isSqlObject(v) || Array.isArray(v) || v.constructor === Object || v instanceof Date)
-      continue;
+    if (typeof v !== 'object' || v === null) continue;
+    if (!isSqlObject(v) && Object.getPrototypeOf(v) !== null) continue;
+    if (Array.isArray(v) || v.constructor === Object || v instanceof Date) continue;
     if (typeof (v as { toJSON?: unknown }).toJSON === 'function') continue;
     Buffer.from(v as never, 'utf8');
   }
+}
+
+/**
+ * Whether a null-prototype object is among query values, at any depth of the arrays, Sets, Maps
+ * and plain objects mysql2's formatting may reach. mysql2's `query()` makes strings of some
+ * objects with `String()`, which throws for one (it has no `toString`); structured clone would
+ * give it `Object.prototype` on its way to the worker, so the worker could not tell.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * hasNullPrototype([1, { a: Object.create(null) }]); // true
+ * ```
+ */
+export function hasNullPrototype(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && holdsNullPrototype(value, undefined);
+}
+
+/** `seen`: the containers met so far (made only when there is a nested one), so cycles end. */
+function holdsNullPrototype(value: object, seen: Set<object> | undefined): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === null) return true;
+  let items: Iterable<unknown>;
+  if (Array.isArray(value)) items = value;
+  else if (value instanceof Set || value instanceof Map) items = value.values();
+  else if (proto === Object.prototype) items = Object.values(value);
+  else return false;
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null) continue;
+    seen ??= new Set([value]);
+    if (seen.has(item)) continue;
+    seen.add(item);
+    if (holdsNullPrototype(item, seen)) return true;
+  }
+  return false;
 }
 
 /**

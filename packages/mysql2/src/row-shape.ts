@@ -1,13 +1,26 @@
 import type { WireField, WireShape } from './wire.js';
 
 /**
- * The row shape mysql2 would build for these query options. `nestTables` wins over
- * `rowsAsArray`, as in mysql2's generated parsers.
+ * The row shape mysql2 would build for these query options (`binary`: an `execute()` or a
+ * prepared statement's result). mysql2's generated parsers nest only for `nestTables === true`
+ * and prefix for a string, and let either win over `rowsAsArray`. With `disableEval`, its static
+ * parsers let `rowsAsArray` win, and the text one (`query()`) nests for any truthy
+ * `nestTables`.
+ *
+ * @example
+ * ```ts
+ * shapeOf({ nestTables: 1 }, false); // { kind: 'object' }, as mysql2's generated parser
+ * shapeOf({ nestTables: 1, disableEval: true }, false); // { kind: 'nest' }
+ * ```
  */
-export function shapeOf(options: { rowsAsArray?: unknown; nestTables?: unknown }): WireShape {
-  const { nestTables, rowsAsArray } = options;
+export function shapeOf(
+  options: { rowsAsArray?: unknown; nestTables?: unknown; disableEval?: unknown },
+  binary: boolean,
+): WireShape {
+  const { nestTables, rowsAsArray, disableEval } = options;
+  if (disableEval && rowsAsArray) return { kind: 'array' };
   if (typeof nestTables === 'string') return { kind: 'prefix', sep: nestTables };
-  if (nestTables) return { kind: 'nest' };
+  if (nestTables === true || (disableEval && !binary && nestTables)) return { kind: 'nest' };
   if (rowsAsArray) return { kind: 'array' };
   return { kind: 'object' };
 }

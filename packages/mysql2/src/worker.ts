@@ -119,9 +119,12 @@ interface Conn {
    * `rowsAsArray: true` and no `nestTables` instead, so a plain SQL string takes mysql2's fast
    * path and still yields arrays (core packs them by column).
    */
-  defaults: { rowsAsArray: unknown; nestTables: unknown };
-  /** The row shape of a plain SQL string under those options. */
-  shape: WireShape;
+  defaults: { rowsAsArray: unknown; nestTables: unknown; disableEval: unknown };
+  /**
+   * The row shape of a plain SQL string under those options, by protocol (they differ with
+   * `disableEval`; see shapeOf). `execute` is also a prepared statement's.
+   */
+  shapes: { query: WireShape; execute: WireShape };
 }
 
 function wireField(f: Record<string, unknown>): WireField {
@@ -285,7 +288,7 @@ function commandOptions(
     // spread into a new one); execute() reads rowsAsArray from its options only.
     return {
       opts: kind === 'query' ? sql : { sql, rowsAsArray: true, nestTables: false },
-      shape: conn.shape,
+      shape: conn.shapes[kind],
     };
   }
   let opts: Record<string, unknown>;
@@ -297,11 +300,15 @@ function commandOptions(
   } else {
     opts = typeof sql === 'object' && sql !== null ? { ...sql } : { sql };
   }
-  const shape = shapeOf({
-    rowsAsArray: config.rowsAsArray,
-    nestTables: config.nestTables,
-    ...opts,
-  });
+  const shape = shapeOf(
+    {
+      rowsAsArray: config.rowsAsArray,
+      nestTables: config.nestTables,
+      disableEval: config.disableEval,
+      ...opts,
+    },
+    kind === 'execute',
+  );
   return { opts: { ...opts, rowsAsArray: true, nestTables: false }, shape };
 }
 
@@ -613,7 +620,11 @@ export default defineDriver({
     const config =
       typeof options.config === 'string' ? options.config : { ...options.config, ...functions };
     const c = await connect(config);
-    const defaults = { rowsAsArray: c.config.rowsAsArray, nestTables: c.config.nestTables };
+    const defaults = {
+      rowsAsArray: c.config.rowsAsArray,
+      nestTables: c.config.nestTables,
+      disableEval: c.config.disableEval,
+    };
     const conn: Conn = {
       c,
       options,
@@ -621,7 +632,7 @@ export default defineDriver({
       fieldsAcked: new Set(),
       onData: undefined,
       defaults,
-      shape: shapeOf(defaults),
+      shapes: { query: shapeOf(defaults, false), execute: shapeOf(defaults, true) },
     };
     // Row arrays for a plain SQL string, which reads both options from this config. mysql2's
     // parsers let `nestTables` win over `rowsAsArray`, so it must go too, or such a string would
@@ -689,13 +700,14 @@ export default defineDriver({
     changeUser: (conn: Conn, [options]: unknown[]) =>
       callback(
         (cb) => conn.c.changeUser(options as object, cb),
-        () => {
-          const { user, password, database, charsetNumber } = conn.c.config;
-          return { user, password, database, charsetNumber, threadId: conn.c.threadId };
-        },
+        () => conn.c.threadId,
       ),
     unprepare(conn: Conn, [sql]: unknown[]) {
       conn.c.unprepare(sql);
+      // execute() cached its statement under the options it ran with (see commandOptions), not
+      // the caller's: mysql2's cache key (its statementKey) reads rowsAsArray and nestTables too.
+      const text = typeof sql === 'object' && sql !== null ? (sql as { sql?: unknown }).sql : sql;
+      conn.c.unprepare({ sql: text, rowsAsArray: true, nestTables: false });
     },
     destroy(conn: Conn) {
       conn.c.destroy();
@@ -743,7 +755,7 @@ export default defineDriver({
     statement: {
       methods: {
         execute({ conn, stmt }: { conn: Conn; stmt: PreparedStatement }, [values]: unknown[]) {
-          const { shape } = conn;
+          const shape = conn.shapes.execute;
           return callback(
             (cb) =>
               conn.c.addCommand(

@@ -161,3 +161,26 @@ export async function outcome(call: () => unknown): Promise<unknown> {
   const value = settled.value;
   return ['resolved', value instanceof Error ? errorView(value) : value];
 }
+
+/** A connection of a driver, and a pool of it. */
+export type DriverConnection = Awaited<ReturnType<Driver['createConnection']>>;
+export type DriverPool = ReturnType<Driver['createPool']>;
+
+/**
+ * Runs `run` with a new connection and a new one-connection pool of `driver`, both made with
+ * {@link DB} and `options`, and ends both after it.
+ */
+export async function withConnectionAndPool<T>(
+  driver: Driver,
+  options: Record<string, unknown>,
+  run: (conn: DriverConnection, pool: DriverPool) => Promise<T>,
+): Promise<T> {
+  const conn = await driver.createConnection({ ...DB, ...options });
+  const pool = driver.createPool({ ...DB, connectionLimit: 1, ...options });
+  try {
+    return await run(conn, pool);
+  } finally {
+    await conn.end();
+    await pool.end();
+  }
+}

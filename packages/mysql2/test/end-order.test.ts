@@ -1,0 +1,89 @@
+// When 'end' is emitted, relative to end() resolving: mysql2/promise resolves end() as its QUIT
+// command starts and emits 'end' once the server has closed the socket, so `await conn.end()`
+// goes on before any 'end' listener runs. When the server closes the connection, 'end' comes
+// with no end() call. Each case runs on mysql2/promise and on the drop-in.
+import rawMysql from 'mysql2/promise';
+import { describe, it } from 'vitest';
+import { DB, DRIVERS, type DriverConnection, dbAvailable, sameResult } from './helpers.js';
+
+const settleDown = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
+
+/** What happens, in order: the connection's events and the steps the test logs. */
+function recorder(conn: DriverConnection): string[] {
+  const log: string[] = [];
+  conn.on('end', () => log.push("'end'"));
+  conn.on('error', (err: Error & { code?: string }) => log.push(`'error' ${err.code}`));
+  return log;
+}
+
+/**
+ * Runs `steps` on a new connection of each driver, and requires the same log from both: the
+ * steps' entries and the connection's events, until a while after the steps are done.
+ */
+async function sameOrder(
+  steps: (conn: DriverConnection, log: string[]) => Promise<void>,
+): Promise<void> {
+  await sameResult(DRIVERS, async (driver) => {
+    const conn = await driver.createConnection(DB);
+    const log = recorder(conn);
+    await steps(conn, log);
+    await settleDown();
+    return log;
+  });
+}
+
+describe.skipIf(!dbAvailable)("'end' after end() resolves, as in mysql2/promise", () => {
+  it('await conn.end(), and then() on it', async () => {
+    await sameOrder(async (conn, log) => {
+      const second = conn.end().then(() => log.push('end() then'));
+      await conn.end();
+      log.push('end() resolved');
+      await second;
+    });
+  });
+
+  it('await conn[Symbol.asyncDispose]()', async () => {
+    await sameOrder(async (conn, log) => {
+      await conn[Symbol.asyncDispose]();
+      log.push('disposed');
+    });
+  });
+
+  it('a PoolConnection with gracefulEnd: await conn.end()', async () => {
+    await sameResult(DRIVERS, async (driver) => {
+      const pool = driver.createPool({ ...DB, gracefulEnd: true, connectionLimit: 1 });
+      try {
+        const conn = await pool.getConnection();
+        const log = recorder(conn as unknown as DriverConnection);
+        await conn.end();
+        log.push('end() resolved');
+        await settleDown();
+        const [rows] = await pool.query('SELECT 1 AS after');
+        return [log, rows];
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  it("the server closes the connection: 'end' (and 'error') with no end() call, then end()", async () => {
+    await sameOrder(async (conn, log) => {
+      const side = await rawMysql.createConnection(DB);
+      await side.query(`KILL ${conn.threadId}`);
+      await side.end();
+      await settleDown();
+      log.push('killed');
+      const closed = await conn.end();
+      log.push(`end() resolved ${closed === undefined ? 'undefined' : 'an error'}`);
+    });
+  });
+
+  it("destroy(): 'end' comes later", async () => {
+    await sameOrder(async (conn, log) => {
+      conn.destroy();
+      log.push('destroy() returned');
+      await Promise.resolve();
+      log.push('a microtask later');
+    });
+  });
+});
