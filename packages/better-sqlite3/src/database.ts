@@ -16,7 +16,7 @@ import {
   type ReceivedRows,
   type Session,
 } from '@unblock/core';
-import { bindable } from './bind.js';
+import { bindable, copyOf } from './bind.js';
 import { SqliteError } from './errors.js';
 import { interruptHook } from './interrupt.js';
 import { checkedLength, checkTableDefinition } from './table-definition.js';
@@ -69,6 +69,14 @@ export interface ReaderSlot {
  */
 const CONNECTION_SETTING =
   /^\s*(\w+\.)?(case_sensitive_like|busy_timeout|cache_size|cache_spill|mmap_size|temp_store|reverse_unordered_selects|automatic_index|threads|analysis_limit|trusted_schema|cell_size_check|full_column_names|short_column_names)\s*(?:=|\()/i;
+
+/**
+ * SQL that takes the database out of WAL mode (`journal_mode` set to anything but WAL) or makes
+ * the writer lock the file for good (`locking_mode = EXCLUSIVE`): SQLite allows either only to a
+ * connection alone on the database, so the readers close first (see #withoutReaders).
+ */
+export const STOPS_READERS =
+  /\b(?:journal_mode\s*(?:=|\()\s*(?!['"`[]?\s*wal\b)|locking_mode\s*(?:=|\()\s*['"`[]?\s*exclusive\b)/i;
 
 /** Where a call went: the session, and the reader slot when it was a reader. */
 export interface Target {
@@ -197,6 +205,20 @@ function unlessAborted(
   });
 }
 
+/** Waits for `promise` to settle, for at most `ms` milliseconds. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([promise.catch(() => undefined), elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Whether a failed call never ran, so that it may be sent again: a broken session refused it up
  * front, or its worker exited (terminated to stop the call before it, or crashed) before it
@@ -283,6 +305,10 @@ export class Database {
   #readersOpening = false;
   /** Settles when the readers being opened are open (or failed): close waits for it. */
   #readersOpened: Promise<void> | undefined;
+  /** Calls under way that need the writer alone (see #withoutReaders): no reader opens or reads. */
+  #readersHeld = 0;
+  /** Settles once the readers that #closeReaders took out have closed. */
+  #readersClosed: Promise<unknown> | undefined;
   #setup: SetupStep[] = [];
   #setupFailure: unknown;
   /** Settles once the setup steps sent so far have run on the writer: the next call waits for it. */
@@ -466,6 +492,8 @@ export class Database {
     const busy = this.#iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, sql);
+    if (STOPS_READERS.test(sql))
+      return this.#withoutReaders(() => this.#call(Route.write, 'exec', [sql])).then(() => this);
     return this.#call(Route.write, 'exec', [sql]).then(() => this);
   }
 
@@ -487,7 +515,9 @@ export class Database {
     const busy = this.#iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, `PRAGMA ${source}`);
-    const result = this.#call(Route.write, 'pragma', [source, simple]).then((value) => {
+    const send = (): Promise<unknown> => this.#call(Route.write, 'pragma', [source, simple]);
+    const sent = STOPS_READERS.test(source) ? this.#withoutReaders(send) : send();
+    const result = sent.then((value) => {
       this.#maybeOpenReaders();
       return value;
     });
@@ -530,6 +560,8 @@ export class Database {
    */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): Transaction<A, Awaited<R>> {
     if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
+    // The driver prepares its BEGIN here, which a closed database refuses.
+    if (this.#closed) throw notOpen();
     return createTransaction(this, (begin, self, args) =>
       this.#runTransaction(begin, fn, self, args),
     );
@@ -805,6 +837,13 @@ export class Database {
       // A worker terminated while it opens a connection (loading native addons) can bring the
       // whole process down, so sessions still opening finish first.
       await this.#readersOpened;
+      // The writer closes last. SQLite checkpoints a WAL database and deletes its -wal and -shm
+      // files when the last connection to it closes, and only if that one can write: a reader
+      // (read-only) closing last would leave them, with commits not yet in the main file. The
+      // readers finish their calls first, within the grace period of close; past it the pool
+      // closes what is left (its own grace period then starts: a reader call running on is
+      // rejected after twice closeTimeout at most).
+      await settledWithin(this.#closeReaders(), this.#options.pool.closeTimeout ?? 5_000);
       await this.#pool.close();
       return this;
     })();
@@ -826,6 +865,7 @@ export class Database {
       call: (route, op, args) => this.#call(route, op, args),
       send: this.#send.bind(this),
       target: (route) => this.#target(route),
+      withoutReaders: (send) => this.#withoutReaders(send),
       callOptions: this.#callOptions,
       verbose: this.#options.verbose,
       pool: this.#pool,
@@ -860,7 +900,8 @@ export class Database {
 
   /** Whether a call on `route` made now would run on a reader (without reserving it). */
   #mayUseReader(route: RouteCode): boolean {
-    if (route !== Route.read || this.#state[StateSlot.wal] !== 1) return false;
+    if (route !== Route.read || this.#state[StateSlot.wal] !== 1 || this.#readersHeld > 0)
+      return false;
     if (
       this.#gate !== undefined && !this.#gateOverRaw
         ? currentScope(this) !== undefined
@@ -881,6 +922,8 @@ export class Database {
    */
   #query(sql: string, params: unknown[]): Promise<QueryReply> | undefined {
     if (this.#prepared.has(sql) || this.#iteratingError(true) !== undefined) return undefined;
+    // Through a Statement, which closes the readers first.
+    if (STOPS_READERS.test(sql)) return undefined;
     if (this.#gate !== undefined && currentScope(this) === undefined) return undefined;
     let args: unknown[];
     try {
@@ -894,10 +937,14 @@ export class Database {
     // #target and #send directly (not #call): core keeps the caller's stack from the last few
     // frames only, and the caller's own frames must be among them.
     const target = this.#target(Route.write);
-    const sent =
-      target instanceof Promise
-        ? target.then((t) => this.#send(t, 'query', callArgs))
-        : this.#send(target, 'query', callArgs);
+    let sent: Promise<unknown>;
+    if (target instanceof Promise) {
+      // Sent later: the values are taken now (see Statement's #exec).
+      const held = [sql, flags, args.map(copyOf)];
+      sent = target.then((t) => this.#send(t, 'query', held));
+    } else {
+      sent = this.#send(target, 'query', callArgs);
+    }
     return sent.then((result) => {
       const reply = result as QueryReply;
       const kind = 'columns' in reply ? reply.extra : reply;
@@ -1024,7 +1071,7 @@ export class Database {
 
   /** `outsideTransaction`: the writer's transaction is one of `db.transaction()`, not the caller's. */
   #pickReader(outsideTransaction: boolean): ReaderSlot | undefined {
-    if (this.#state[StateSlot.wal] !== 1) return undefined;
+    if (this.#state[StateSlot.wal] !== 1 || this.#readersHeld > 0) return undefined;
     // A transaction opened with raw SQL holds the caller's own uncommitted writes: stay on the writer.
     if (!outsideTransaction && this.#state[StateSlot.inTransaction] === 1) return undefined;
     const readers = this.#readers;
@@ -1079,7 +1126,13 @@ export class Database {
   #maybeOpenReaders(): void {
     const o = this.#options;
     const wanted = o.anonymous || o.buffer !== undefined ? 0 : o.readers;
-    if (this.#readersOpening || this.#closed || !this.#opened || this.#state[StateSlot.wal] !== 1)
+    if (
+      this.#readersOpening ||
+      this.#closed ||
+      !this.#opened ||
+      this.#readersHeld > 0 ||
+      this.#state[StateSlot.wal] !== 1
+    )
       return;
     if (this.#readers.length >= wanted) return;
     const writerThread = this.#writer?.threadId;
@@ -1104,6 +1157,56 @@ export class Database {
         this.#readersOpening = false;
       }
     })();
+  }
+
+  /**
+   * Runs `send` (a call on the writer) with the readers closed: leaving WAL mode or locking the
+   * file exclusively needs the writer alone on the database, and a reader that has read keeps
+   * the WAL open (and its lock) until it closes. Calls made from now on wait until the readers
+   * have finished their reads and closed (as calls wait for a setup step), then run in order, on
+   * the writer, as for a database not in WAL mode. Once `send` settles, readers come back if the
+   * database is (still, or again) in WAL mode with normal locking.
+   *
+   * Refused with the driver's "busy" TypeError while a reader holds a cursor of the caller's
+   * (an iterator not finished): better-sqlite3 refuses `pragma()` and `exec()` while any of its
+   * iterators is open, and waiting for the iterator instead would never end when the caller
+   * finishes it only after this call resolves.
+   */
+  #withoutReaders(send: () => Promise<unknown>): Promise<unknown> {
+    if (this.#readers.some((slot) => slot.cursors > 0 && !slot.session.ended))
+      return Promise.reject(busyDatabase());
+    if (this.#readers.length > 0 || this.#readersOpening) {
+      const pending = Promise.all([this.#setupPending, this.#closeReaders()]).then(() => {
+        if (this.#setupPending === pending) this.#setupPending = undefined;
+      });
+      this.#setupPending = pending;
+    }
+    this.#readersHeld++;
+    const release = (): void => {
+      this.#readersHeld--;
+      this.#maybeOpenReaders();
+    };
+    let sent: Promise<unknown>;
+    try {
+      sent = send();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return sent.finally(release);
+  }
+
+  /**
+   * Closes the readers (each after its calls in flight) and those still opening; settles once
+   * they are closed, and so are those an earlier call was closing.
+   */
+  async #closeReaders(): Promise<void> {
+    await this.#readersOpened;
+    const slots = this.#readers;
+    this.#readers = [];
+    const closing = slots.map((slot) => slot.session.close().catch(() => undefined));
+    this.#readersClosed = Promise.all([this.#readersClosed, ...closing]);
+    await this.#readersClosed;
   }
 
   async #openSession(writer: boolean, threadId: number | undefined): Promise<Session> {
@@ -1315,6 +1418,8 @@ export class Database {
 export interface DatabaseInternals {
   call(route: RouteCode, op: string, args: unknown[]): Promise<unknown>;
   target(route: RouteCode): Target | Promise<Target>;
+  /** Runs `send` (a call on the writer) with the readers closed (see STOPS_READERS). */
+  withoutReaders(send: () => Promise<unknown>): Promise<unknown>;
   /** `map` turns the answer into the result; `onFailure` handles an error that is not resent. */
   send(
     target: Target,

@@ -21,7 +21,8 @@ export class SqliteError extends Error {
 
   constructor(message: string, code: string) {
     if (typeof code !== 'string') throw new TypeError('Expected second argument to be a string');
-    super(message);
+    // As the driver does: the message is always a string ('undefined' included).
+    super('' + message);
     Error.captureStackTrace(this, SqliteError);
     this.code = code;
   }

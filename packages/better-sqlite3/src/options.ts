@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Options of `new Database()`: the driver's own, plus a few that only make sense across threads.
@@ -131,6 +134,11 @@ export function parseDatabaseArguments(
       'Expected the "nativeBinding" option to be a string (an addon object cannot be sent to a worker thread)',
     );
   }
+  if (typeof nativeBinding === 'string') {
+    // The driver requires the addon in its constructor: a path where there is none throws its
+    // MODULE_NOT_FOUND error here, not once a worker loads it.
+    require.resolve(resolve(nativeBinding).replace(/(\.node)?$/, '.node'));
+  }
   const readers = options.readers ?? 2;
   if (!Number.isInteger(readers) || (readers as number) < 0 || (readers as number) > 64) {
     throw new TypeError('Expected the "readers" option to be an integer from 0 to 64');
@@ -148,6 +156,9 @@ export function parseDatabaseArguments(
   if (!anonymous && !filename.startsWith('file:') && !existsSync(dirname(filename))) {
     throw new TypeError('Cannot open database because the directory does not exist');
   }
+  // Passes the checks above, and the driver's addon refuses it (-0 is not an int32 there).
+  if (Object.is(timeout, -0))
+    throw new TypeError('Expected sixth argument to be a 32-bit signed integer');
   return {
     filenameGiven,
     filename,

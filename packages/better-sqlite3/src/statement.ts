@@ -3,6 +3,7 @@ import { bindable, copyOf } from './bind.js';
 import {
   kInternals,
   Route,
+  STOPS_READERS,
   type Database,
   type DatabaseInternals,
   type ReaderSlot,
@@ -76,6 +77,8 @@ export class Statement {
    * reads what only the writer's connection knows (see CONNECTION_STATE).
    */
   #writerOnly: boolean;
+  /** Leaves WAL mode or locks the file exclusively: runs on the writer alone (see STOPS_READERS). */
+  readonly #stopsReaders: boolean;
   #cursors = 0;
 
   /** @internal */
@@ -95,7 +98,8 @@ export class Statement {
     this.readonly = readonly;
     this.#db = database[kInternals];
     this.#flags = safeIntegers ? SAFE_INTEGERS : 0;
-    this.#writerOnly = CONNECTION_STATE.test(source);
+    this.#stopsReaders = STOPS_READERS.test(source);
+    this.#writerOnly = this.#stopsReaders || CONNECTION_STATE.test(source);
     // Fixed, as the driver's are: neither assigned, deleted nor redefined.
     const fixed = { writable: false, configurable: false };
     Object.defineProperties(this, {
@@ -192,8 +196,23 @@ export class Statement {
           )
         : new RowBatch(paramsList as unknown[][], width);
     this.#db.verbose?.call(this.database, this.source);
-    const args = [this.source, this.#flags, list];
-    return this.#db.call(Route.write, 'runMany', args).then(runResultOf);
+    const db = this.#db;
+    const flags = this.#flags;
+    const send = (): Promise<unknown> => {
+      const target = db.target(Route.write);
+      if (!(target instanceof Promise))
+        return db.send(target, 'runMany', [this.source, flags, list]);
+      // The call waits (see #exec): the values are taken now.
+      const held =
+        list instanceof RowBatch
+          ? new RowBatch(
+              list.rows.map((row) => row.slice()),
+              list.width,
+            )
+          : list.map(copyOf);
+      return target.then((t) => db.send(t, 'runMany', [this.source, flags, held]));
+    };
+    return (this.#stopsReaders ? db.withoutReaders(send) : send()).then(runResultOf);
   }
 
   /**
@@ -209,7 +228,8 @@ export class Statement {
    */
   iterate<Row = unknown>(...params: unknown[]): AsyncIterableIterator<Row> {
     if (this.#cursors > 0) throw busyStatement();
-    const args = this.#args(params);
+    // The driver binds in iterate(); the cursor opens at the first next(): the values are taken now.
+    const args = this.#bound === undefined ? this.#args(params).map(copyOf) : this.#args(params);
     if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
     this.#db.verbose?.call(this.database, this.source);
     const route = this.#route();
@@ -360,11 +380,21 @@ export class Statement {
     const flags = this.#flags;
     const callArgs = [this.source, flags, args];
     const map = shape ?? (op === 'run' ? runResultOf : undefined);
-    const target = db.target(readable ? this.#route() : Route.write);
-    const sent =
-      target instanceof Promise
-        ? target.then((t) => this.#send(t, op, callArgs, map))
-        : this.#send(target, op, callArgs, map);
+    let sent: Promise<unknown>;
+    if (this.#stopsReaders) {
+      const held = [this.source, flags, args.map(copyOf)];
+      sent = db.withoutReaders(() => db.call(Route.write, op, held).then(map));
+    } else {
+      const target = db.target(readable ? this.#route() : Route.write);
+      if (target instanceof Promise) {
+        // The call waits (for a setup step such as `db.function()`, a transaction, the writer to
+        // open) and is sent later: its values are taken now, as the driver reads them when called.
+        const held = [this.source, flags, args.map(copyOf)];
+        sent = target.then((t) => this.#send(t, op, held, map));
+      } else {
+        sent = this.#send(target, op, callArgs, map);
+      }
+    }
     const bound = this.#bound;
     if (bound === undefined) return sent;
     return sent.catch((err: unknown) => {
@@ -435,6 +465,9 @@ export class Statement {
         throw err;
       }
     };
+    if (this.#stopsReaders) {
+      return db.withoutReaders(async () => send(await db.target(route))) as ReturnType<typeof send>;
+    }
     // Sent synchronously when the session is at hand, so the cursor handle's origin stack
     // (shown by leak reports) reaches the caller's `next()`.
     const target = db.target(route);

@@ -9,9 +9,19 @@ export const MODE_MASK = 3;
 /** The safe-integers bit of `flags`. */
 export const SAFE_INTEGERS = 4;
 
-/** Slots of the writer's shared Int32Array, written by the worker after each call. */
+/**
+ * Slots of the writer's shared Int32Array, written by the worker after each call. `wal` is 1
+ * while reader connections may serve reads: the database is in WAL mode and the writer's
+ * locking mode is NORMAL (in EXCLUSIVE mode it keeps the file locked, and readers could not read).
+ */
 export const StateSlot = { inTransaction: 0, wal: 1 } as const;
 export const STATE_SLOTS = 2;
+
+/**
+ * SQL that may change the journal mode or the locking mode: after it runs, the writer reads both
+ * again to publish the `wal` slot.
+ */
+export const MODE_PRAGMA = /journal_mode|locking_mode/i;
 
 /** The name every transaction savepoint uses (the driver's own, so raw SQL sees the same). */
 export const SAVEPOINT = '`\t_bs3.\t`';

@@ -17,6 +17,7 @@ import {
   MODE_MASK,
   refusedWhileIterating,
   SAFE_INTEGERS,
+  MODE_PRAGMA,
   SAVEPOINT,
   StateSlot,
   type ConnectionInfo,
@@ -45,7 +46,7 @@ interface Entry {
   mode: number;
   /** Its safeIntegers setting; undefined until a call sets it (it began as the connection's). */
   safe: boolean | undefined;
-  /** The statement may change the journal mode, so the WAL slot is refreshed after it runs. */
+  /** The statement may change the journal or locking mode: the WAL slot is refreshed after it runs. */
   journal: boolean;
   /** Its last `all()` returned at most OBJECT_ROWS_MAX rows: the next runs in object mode. */
   fewRows: boolean;
@@ -65,6 +66,8 @@ interface Connection {
   pendingSettings: SetupStep[];
   /** The journal mode could not be read yet (see publish). */
   journalUnknown: boolean;
+  /** The locking mode was EXCLUSIVE when last read (see publish). */
+  exclusive: boolean;
 }
 
 interface Cursor {
@@ -171,7 +174,7 @@ function entryOf(conn: Connection, sql: string): Entry {
     }
     return entry;
   }
-  entry = createEntry(conn.db.prepare(sql), /journal_mode/i.test(sql));
+  entry = createEntry(conn.db.prepare(sql), MODE_PRAGMA.test(sql));
   cache.set(sql, entry);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return entry;
@@ -196,10 +199,11 @@ function prepareCall(entry: Entry, flags: number, mode: number): NativeStatement
 }
 
 /**
- * Publishes the writer's state for the caller. The journal mode is read when `journal` says it
- * may have changed, and until it could be read once: reading it takes a lock on the file, which
- * another connection may hold when this one opens (better-sqlite3's constructor reads nothing,
- * so the open must not fail for that; until then reads stay on the writer).
+ * Publishes the writer's state for the caller. The journal and locking modes are read when
+ * `journal` says they may have changed, and until they could be read once: reading the journal
+ * mode takes a lock on the file, which another connection may hold when this one opens
+ * (better-sqlite3's constructor reads nothing, so the open must not fail for that; until then
+ * reads stay on the writer).
  */
 function publish(conn: Connection, journal: boolean): void {
   const { state } = conn;
@@ -207,7 +211,15 @@ function publish(conn: Connection, journal: boolean): void {
   state[StateSlot.inTransaction] = conn.db.inTransaction ? 1 : 0;
   if (!journal && !conn.journalUnknown) return;
   try {
-    state[StateSlot.wal] = isWal(conn.db) ? 1 : 0;
+    const { db } = conn;
+    const wal = isWal(db);
+    const exclusive =
+      String(db.pragma('locking_mode', { simple: true })).toLowerCase() === 'exclusive';
+    // Back to NORMAL, SQLite drops the lock EXCLUSIVE kept only when the file is next read: read
+    // it now, or the readers about to come back would wait for it (and time out).
+    if (conn.exclusive && !exclusive && !db.inTransaction) db.pragma('schema_version');
+    conn.exclusive = exclusive;
+    state[StateSlot.wal] = wal && !exclusive ? 1 : 0;
     conn.journalUnknown = false;
   } catch {
     // Locked (SQLITE_BUSY), or not readable yet: read again after the next call.
@@ -337,6 +349,7 @@ export default defineDriver<Connection, ConnectionOptions>({
       readBatch: false,
       pendingSettings: [],
       journalUnknown: false,
+      exclusive: false,
     };
     publish(conn, true);
     return conn;
@@ -443,7 +456,8 @@ export default defineDriver<Connection, ConnectionOptions>({
       const entry = entryOf(conn, sql as string);
       const stmt = prepareCall(entry, flags as number, entry.mode);
       let changes = 0;
-      let lastInsertRowid: number | bigint = 0;
+      // An empty list runs nothing: 0, a BigInt under safe integers, as run() would type it.
+      let lastInsertRowid: number | bigint = ((flags as number) & SAFE_INTEGERS) !== 0 ? 0n : 0;
       try {
         for (const params of list as unknown[]) {
           const result = Array.isArray(params)
@@ -490,7 +504,7 @@ export default defineDriver<Connection, ConnectionOptions>({
       try {
         conn.db.exec(sql as string);
       } finally {
-        publish(conn, /journal_mode/i.test(sql as string));
+        publish(conn, MODE_PRAGMA.test(sql as string));
       }
     },
 
@@ -498,7 +512,7 @@ export default defineDriver<Connection, ConnectionOptions>({
       try {
         return conn.db.pragma(source as string, { simple: simple as boolean });
       } finally {
-        publish(conn, /journal_mode/i.test(source as string));
+        publish(conn, MODE_PRAGMA.test(source as string));
       }
     },
 

@@ -182,6 +182,19 @@ describe('iterate and runMany', () => {
     await db.close();
   });
 
+  it('runMany([]) types lastInsertRowid as run() does: a BigInt under safe integers', async () => {
+    const db = new Database(':memory:');
+    await db.exec('create table t (x)');
+    for (const safe of [false, true]) {
+      db.defaultSafeIntegers(safe);
+      const insert = await db.prepare('insert into t values (?)');
+      const zero = safe ? 0n : 0;
+      expect(typeof (await insert.run(1)).lastInsertRowid).toBe(typeof zero);
+      expect(await insert.runMany([])).toStrictEqual({ changes: 0, lastInsertRowid: zero });
+    }
+    await db.close();
+  });
+
   it('all() shapes a few rows and many rows alike, in the mode the call was made with', async () => {
     const db = await Database.open(':memory:');
     await db.exec('create table t (x, y)');

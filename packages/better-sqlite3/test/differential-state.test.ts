@@ -286,6 +286,102 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     }
   });
 
+  it('refuses transaction() itself on a closed database, after checking its argument', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    raw.close();
+    await drop.close();
+    const cases: [string, (db: any) => unknown][] = [
+      ['transaction(fn)', (db) => db.transaction(() => 1)],
+      ['transaction(1)', (db) => db.transaction(1)],
+    ];
+    for (const [name, call] of cases) {
+      let rawThrew: unknown;
+      try {
+        call(raw);
+      } catch (err) {
+        rawThrew = [(err as Error).name, (err as Error).message];
+      }
+      expect(rawThrew, name).toBeDefined();
+      expect(() => call(drop), name).toThrow((rawThrew as string[])[1]);
+    }
+  });
+
+  it('builds SqliteError messages as the driver does', () => {
+    const messages: unknown[] = ['m', '', undefined, null, 1, { toString: () => 'object' }];
+    for (const message of messages) {
+      const rawError = new Raw.SqliteError(message, 'CODE');
+      const dropError = new Database.SqliteError(message as string, 'CODE');
+      expect([dropError.message, dropError.code, Object.keys(dropError)]).toEqual([
+        rawError.message,
+        rawError.code,
+        Object.keys(rawError),
+      ]);
+    }
+  });
+
+  it('takes parameter values when the call is made, also while a setup step is under way, and in iterate()', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const pair = async (db: any): Promise<[any, any]> => [
+      await db.prepare('select ? as a, hex(?) as h'),
+      await db.prepare('select :n as n'),
+    ];
+    const [rawPositional, rawNamed] = await pair(raw);
+    const [dropPositional, dropNamed] = await pair(drop);
+    const rows = async (
+      iterator: AsyncIterable<unknown> | Iterable<unknown>,
+    ): Promise<unknown[]> => {
+      const all: unknown[] = [];
+      for await (const row of iterator) all.push(row);
+      return all;
+    };
+    /** Calls made with values that change right after the calls. */
+    const mutated = async (positional: any, named: any): Promise<unknown[]> => {
+      const list = [1];
+      const bytes = new Uint8Array([1]);
+      const values = { n: 1 };
+      const iterated = [1];
+      const calls = [
+        positional.get(list, bytes),
+        named.get(values),
+        named.all(values),
+        positional.iterate(iterated, bytes),
+      ];
+      list[0] = 2;
+      bytes[0] = 2;
+      values.n = 2;
+      iterated[0] = 2;
+      return [await calls[0], await calls[1], await calls[2], await rows(await calls[3])];
+    };
+    const setups: [string, (db: any, i: number) => void][] = [
+      ['none', () => undefined],
+      ['defaultSafeIntegers(false)', (db) => db.defaultSafeIntegers(false)],
+      ['unsafeMode(false)', (db) => db.unsafeMode(false)],
+      ['function()', (db, i) => db.function(`f${i}`, () => 1)],
+    ];
+    for (const [[name, setup], i] of setups.map((entry, index) => [entry, index] as const)) {
+      setup(raw, i);
+      const expected = await mutated(rawPositional, rawNamed);
+      setup(drop, i);
+      expect(await mutated(dropPositional, dropNamed), name).toEqual(expected);
+    }
+    // runMany (not in the driver) likewise takes its rows when called, packed or not.
+    await drop.exec('create table t (x, y)');
+    const insert = await drop.prepare('insert into t values (?, ?)');
+    const insertNamed = await drop.prepare('insert into t values (:x, :y)');
+    drop.function('g', () => 1);
+    const packed = [[1, 'a']];
+    const named = [{ x: 1, y: 'a' }];
+    const inserted = [insert.runMany(packed), insertNamed.runMany(named)];
+    packed[0][0] = 2;
+    named[0].x = 2;
+    await Promise.all(inserted);
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual([1, 1]);
+    raw.close();
+    await drop.close();
+  });
+
   it("keeps a statement's properties fixed, as the driver does", async () => {
     const raw = new Raw(':memory:');
     const drop = new Database(':memory:');
