@@ -19,6 +19,12 @@ export const Slot = {
   waiting: 6,
   /** Messages the worker has sent to the caller (by port and by lane); polling skips the port until it moves. */
   sent: 7,
+  /**
+   * Cancels the caller has posted, on a session whose worker cannot pull them (a mux end): the
+   * worker starts no call while it has received fewer, so a call aborted while queued never
+   * starts, even when no mark was free for it.
+   */
+  cancelsPosted: 8,
 } as const;
 
 /**
@@ -27,7 +33,7 @@ export const Slot = {
  * its port with other sessions). The caller writes a mark before it looks whether the call
  * runs; the worker takes the mark after it says it runs the call: one of them sees the other.
  */
-export const SKIP_MARKS = { first: 8, count: 56 } as const;
+export const SKIP_MARKS = { first: 9, count: 55 } as const;
 export const SLOT_COUNT = SKIP_MARKS.first + SKIP_MARKS.count;
 
 /** Bytes of one lane (a one-message mailbox in the session's shared state, see shared-lane.ts). */

@@ -421,7 +421,10 @@ export class Session {
     }
     // One abort per call (a signal and a timeout may both fire).
     if (entry.abortReason !== undefined) return;
-    // Tell the worker first: a call it has not started yet is then skipped.
+    // Tell the worker first: a call it has not started yet is then skipped. (A mux end's worker
+    // waits for the cancels counted here before it starts another call.)
+    if (this.lanes === undefined && this.broken === undefined)
+      Atomics.add(this.state, Slot.cancelsPosted, 1);
     this.post({ k: 'cancel', id });
     // Finished: its answer is on the way. It may have finished because the driver, asked by
     // the cancel just posted, stopped it: the worker then says so, and it still rejects as

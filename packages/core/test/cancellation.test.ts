@@ -15,6 +15,7 @@ import {
   raiseFlag,
   sleep,
 } from './helpers.js';
+import { SKIP_MARKS } from '../src/protocol.js';
 
 describe('cancellation of a blocking driver without an interrupt hook', () => {
   const pool = makePool();
@@ -315,6 +316,36 @@ describe('cancellation of an asynchronous driver', () => {
     expect(queued).toBeGreaterThan(0);
     expect(ranAnyway).toBe(0);
     await s.close();
+  });
+
+  it('never starts a call aborted while queued on a multiplexed session, even beyond its marks', async () => {
+    const muxed = makePool({ threads: 1, multiplexSessions: true });
+    try {
+      const s = await muxed.openSession();
+      const ac = new AbortController();
+      const ahead = s.call('spin', [20]);
+      // More aborted calls than the session has marks for, each 2 ms long.
+      const calls = Array.from({ length: SKIP_MARKS.count + 20 }, (_, i) =>
+        s.call('spin', [2], { signal: ac.signal }).then(
+          () => `ran ${i}`,
+          (err: AbortError) => err.state ?? err.name,
+        ),
+      );
+      await sleep(5);
+      ac.abort();
+      // The caller's thread is busy for a while (as under load): it can mark no more calls as
+      // slots free up, while the worker, done with the first call, reaches the unmarked ones.
+      const until = performance.now() + 60;
+      while (performance.now() < until);
+      const outcomes = await Promise.all(calls);
+      await ahead;
+      // None ran, and the worker was not terminated to stop one.
+      expect(outcomes.filter((outcome) => outcome !== 'queued')).toEqual([]);
+      expect(await s.call('echo', ['alive'])).toBe('alive');
+      await s.close();
+    } finally {
+      await muxed.destroy();
+    }
   });
 
   it('keeps aborts of calls queued on a multiplexed session behind a blocking one, many of them, aborted once or twice', async () => {

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MessagePort, receiveMessageOnPort, type Transferable } from 'node:worker_threads';
 import type { SessionPort } from '../port-mux.js';
 import {
@@ -76,6 +77,8 @@ export class SessionHost {
   private transfer: Transferable[] = [];
   private draining = false;
   private seenPosted = 0;
+  /** Cancels received (see Slot.cancelsPosted). */
+  private cancelsSeen = 0;
   private closing = false;
   private closed = false;
   private credits = CHUNK_WINDOW;
@@ -143,6 +146,7 @@ export class SessionHost {
         this.kick();
         break;
       case 'cancel':
+        this.cancelsSeen++;
         this.cancel(message.id);
         break;
       case 'release':
@@ -263,6 +267,13 @@ export class SessionHost {
           // and picking it up here skips the event loop's wake-up (most of a round trip's cost).
           this.flush();
           if (this.closing || !this.mayWait() || !this.awaitPosted()) break;
+          continue;
+        }
+        if (this.cancelsInFlight()) {
+          // Let the cancels come in before the next call starts (it may be one of theirs).
+          this.flush();
+          this.port.sendNow?.();
+          await nextTurn();
           continue;
         }
         // Answers wait to travel together, but not behind the last call of the queue (it may be
@@ -426,6 +437,17 @@ export class SessionHost {
   }
 
   /** Takes the caller's mark telling us to skip call `id` (see SKIP_MARKS); true when there was one. */
+  /**
+   * Whether the caller has posted cancels this worker has not received: only a mux end's, whose
+   * messages come through the event loop (a port of its own is pulled as each call starts).
+   */
+  private cancelsInFlight(): boolean {
+    return (
+      !(this.port instanceof MessagePort) &&
+      Atomics.load(this.state, Slot.cancelsPosted) !== this.cancelsSeen
+    );
+  }
+
   private markedToSkip(id: number): boolean {
     // Only a mux end's caller marks: a session with its own port pulls the cancel instead.
     return !(this.port instanceof MessagePort) && takeSkipMark(this.state, id);
