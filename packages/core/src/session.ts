@@ -756,7 +756,8 @@ export class Session {
     if (entry.settled) return;
     entry.settled = true;
     this.pending.delete(entry.id);
-    if (this.pending.size === 0) this.port.unref();
+    // While closing, the port keeps the process alive until the worker says it is closed.
+    if (this.pending.size === 0 && this.closing === undefined) this.port.unref();
     entry.cleanup?.();
     this.env.release();
     if (ok) {
