@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   assertSendable,
@@ -7,7 +9,7 @@ import {
   withCallerStack,
   type Session,
 } from '@unblock/core';
-import { countPosts, isCalls, pool as makePool, sleep } from './helpers.js';
+import { countPosts, echoDriver, isCalls, pool as makePool, sleep } from './helpers.js';
 
 describe('sessions', () => {
   const pool = makePool();
@@ -206,6 +208,24 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('keeps the process alive until close() has settled, when a call was in flight as it began', () => {
+    // Nothing else keeps this script's event loop alive: the session's port must, until the
+    // worker says the connection is closed (the call's answer comes first, and used to unref it).
+    const script = `
+      const { createPool } = require('@unblock/core');
+      const pool = createPool({ driver: ${JSON.stringify(echoDriver.href)}, threads: 1 });
+      pool.openSession({ closeDelayMs: 200 }).then((s) => {
+        s.call('spin', [20]);
+        return s.close();
+      }).then(() => { console.log('closed'); return pool.close(); });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('closed');
+  });
+
   it('reads memory arguments when the call is made: changing them before it is sent changes nothing', async () => {
     const s = await pool.openSession();
     const whole = Buffer.alloc(10_000, 1); // owns its ArrayBuffer (not a slice of the pool)
@@ -215,7 +235,18 @@ describe('sessions', () => {
     view.setInt32(0, 7);
     const raw = Uint8Array.of(9).buffer;
     const date = new Date(5);
-    const sent = s.call('echo', [[whole, bytes, doubles, view, raw, date]]);
+    let constructed = 0;
+    class Bytes extends Uint8Array {
+      constructor(values: number[]) {
+        super(values);
+        constructed++;
+      }
+    }
+    const mine = new Bytes([4, 5]);
+    const foreign = runInNewContext('new Uint16Array([6, 7])') as Uint16Array;
+    const sent = s.call('echo', [[whole, bytes, doubles, view, raw, date, mine, foreign]]);
+    // Copied as their base type: no constructor of the caller's runs on the way.
+    expect(constructed).toBe(1);
     // Changed in the same tick, before the call leaves (at the end of the tick).
     whole.fill(2);
     bytes[0] = 0;
@@ -223,13 +254,17 @@ describe('sessions', () => {
     view.setInt32(0, 0);
     new Uint8Array(raw)[0] = 0;
     date.setTime(6);
-    const [b, u, d, v, a, t] = (await sent) as [
+    mine[0] = 0;
+    foreign[0] = 0;
+    const [b, u, d, v, a, t, m, f] = (await sent) as [
       Buffer,
       Uint8Array,
       Float64Array,
       DataView,
       ArrayBuffer,
       Date,
+      Uint8Array,
+      Uint16Array,
     ];
     expect(Buffer.isBuffer(b) && b.every((x) => x === 1)).toBe(true);
     expect([...u]).toEqual([1, 2, 3]);
@@ -240,6 +275,9 @@ describe('sessions', () => {
     expect(v.getInt32(0)).toBe(7);
     expect([...new Uint8Array(a)]).toEqual([9]);
     expect(t.getTime()).toBe(5);
+    // A subclass arrives as its base type; an array made in another realm is copied too.
+    expect([...m]).toEqual([4, 5]);
+    expect([...f]).toEqual([6, 7]);
     await s.close();
   });
 
