@@ -148,13 +148,16 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   // A view, not only an object that inherits from a Buffer (better-sqlite3 makes a blob column
   // named `__proto__` its row's prototype).
   if (ArrayBuffer.isView(obj) && Buffer.isBuffer(obj)) {
-    const bytes = ctx.snapshot === true ? new Uint8Array(obj) : bufferBytes(obj, ctx.transfer);
+    const bytes =
+      ctx.snapshot === true && !types.isSharedArrayBuffer(obj.buffer)
+        ? new Uint8Array(obj)
+        : bufferBytes(obj, ctx.transfer);
     return { [TAG]: 'B', d: bytes };
   }
   if (types.isNativeError(obj) || obj instanceof Error) {
     return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeValue(v, ctx, p)) };
   }
-  if (ArrayBuffer.isView(obj) || types.isDate(obj) || obj instanceof ArrayBuffer)
+  if (ArrayBuffer.isView(obj) || types.isDate(obj) || types.isArrayBuffer(obj))
     return ctx.snapshot === true ? copyOf(obj) : obj;
   if (types.isRegExp(obj)) return obj;
   // Walked like arrays, not left to structured clone: what they hold keeps its type (a Buffer
@@ -204,15 +207,22 @@ function pathTo(root: unknown, target: unknown, path: string): string | undefine
   return undefined;
 }
 
-/** A copy of a view (only its own bytes, not the rest of its buffer), an ArrayBuffer or a Date. */
+/**
+ * A copy of a view (only its own bytes, not the rest of its buffer; typed arrays as their base
+ * type, so that no subclass constructor runs), an ArrayBuffer or a Date. Shared memory is left
+ * shared, as it is on purpose.
+ */
 function copyOf(value: ArrayBufferView | ArrayBuffer | Date): unknown {
-  if (value instanceof ArrayBuffer) return value.slice(0);
   if (types.isDate(value)) return new Date(value.getTime());
-  const { buffer, byteOffset, byteLength } = value;
-  if (!(buffer instanceof ArrayBuffer)) return value; // shared memory is shared on purpose
-  if (value instanceof DataView)
-    return new DataView(buffer.slice(byteOffset, byteOffset + byteLength));
-  return (value as Uint8Array).slice();
+  if (types.isArrayBuffer(value)) return value.slice(0);
+  const { buffer, byteOffset, byteLength } = value as ArrayBufferView;
+  if (types.isSharedArrayBuffer(buffer)) return value;
+  const bytes = new Uint8Array(buffer, byteOffset, byteLength).slice();
+  if (types.isDataView(value)) return new DataView(bytes.buffer);
+  const Base = (globalThis as Record<string, unknown>)[
+    (value as Uint8Array)[Symbol.toStringTag]
+  ] as new (buffer: ArrayBuffer) => unknown;
+  return new Base(bytes.buffer);
 }
 
 /**
