@@ -58,24 +58,32 @@ export function assertBindable(values: unknown): void {
  * ```
  */
 export function hasNullPrototype(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && holdsNullPrototype(value, undefined);
+  return typeof value === 'object' && value !== null && holdsNullPrototype(value, 0, {});
 }
 
-/** `seen`: the containers met so far (made only when there is a nested one), so cycles end. */
-function holdsNullPrototype(value: object, seen: Set<object> | undefined): boolean {
+/** Containers nested deeper than this are remembered, so that a cycle ends the walk. */
+const UNGUARDED_DEPTH = 8;
+
+/**
+ * Walks containers only (arrays, plain objects, Sets, Maps); leaves and class instances are
+ * looked at, not entered. Rows of a bulk insert cost a prototype check each, and no memory.
+ */
+function holdsNullPrototype(value: object, depth: number, guard: { seen?: Set<object> }): boolean {
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto === null) return true;
   let items: Iterable<unknown>;
   if (Array.isArray(value)) items = value;
-  else if (value instanceof Set || value instanceof Map) items = value.values();
   else if (proto === Object.prototype) items = Object.values(value);
+  else if (value instanceof Set || value instanceof Map) items = value.values();
   else return false;
+  if (depth >= UNGUARDED_DEPTH) {
+    guard.seen ??= new Set();
+    if (guard.seen.has(value)) return false;
+    guard.seen.add(value);
+  }
   for (const item of items) {
-    if (typeof item !== 'object' || item === null) continue;
-    seen ??= new Set([value]);
-    if (seen.has(item)) continue;
-    seen.add(item);
-    if (holdsNullPrototype(item, seen)) return true;
+    if (typeof item === 'object' && item !== null && holdsNullPrototype(item, depth + 1, guard))
+      return true;
   }
   return false;
 }
