@@ -288,12 +288,9 @@ export class Session {
       // The port keeps the process alive only while answers are awaited.
       if (this.pending.size === 0) this.port.ref();
       this.pending.set(id, entry);
-      if (signal !== undefined || callOptions?.timeout !== undefined) {
-        this.watch(entry, signal, callOptions?.timeout);
-      }
-      const terminable =
-        this.interruptMode === 'terminate' &&
-        (signal !== undefined || callOptions?.timeout !== undefined);
+      const watched = signal !== undefined || callOptions?.timeout !== undefined;
+      if (watched) this.watch(entry, signal, callOptions?.timeout);
+      const terminable = watched && this.interruptMode === 'terminate';
       this.outbox.push(terminable ? [id, target, op, encoded, 1] : [id, target, op, encoded]);
       if (channels.start.hasSubscribers) channels.start.publish(this.event(entry));
       if (!this.flushQueued) {

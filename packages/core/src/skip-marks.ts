@@ -10,10 +10,7 @@ import { SKIP_MARKS } from './protocol.js';
  * ```
  */
 export function markSkip(state: Int32Array, id: number): boolean {
-  for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
-    if (Atomics.compareExchange(state, i, 0, id) === 0) return true;
-  }
-  return false;
+  return swapMark(state, 0, id);
 }
 
 /**
@@ -26,8 +23,18 @@ export function markSkip(state: Int32Array, id: number): boolean {
  * ```
  */
 export function takeSkipMark(state: Int32Array, id: number): boolean {
+  return swapMark(state, id, 0);
+}
+
+/**
+ * Replaces the first mark slot holding `from` by `to`. A slot is read before it is swapped: the
+ * worker scans the slots at every call start, and they are nearly always empty (a load is
+ * cheaper than a compare-and-swap, and as sequentially consistent).
+ */
+function swapMark(state: Int32Array, from: number, to: number): boolean {
   for (let i = SKIP_MARKS.first; i < SKIP_MARKS.first + SKIP_MARKS.count; i++) {
-    if (Atomics.compareExchange(state, i, id, 0) === id) return true;
+    if (Atomics.load(state, i) === from && Atomics.compareExchange(state, i, from, to) === from)
+      return true;
   }
   return false;
 }

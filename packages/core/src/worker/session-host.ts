@@ -79,6 +79,8 @@ export class SessionHost {
   private seenPosted = 0;
   /** Cancels received (see Slot.cancelsPosted). */
   private cancelsSeen = 0;
+  /** Whether the port is a mux end (shared with other sessions, so never pulled). */
+  private readonly muxed: boolean;
   private closing = false;
   private closed = false;
   private credits = CHUNK_WINDOW;
@@ -120,7 +122,8 @@ export class SessionHost {
     private readonly soleSession: () => boolean,
   ) {
     this.ctx = operationContext(sessionId);
-    this.lanes = port instanceof MessagePort ? SharedLane.of(state) : undefined;
+    this.muxed = !(port instanceof MessagePort);
+    this.lanes = this.muxed ? undefined : SharedLane.of(state);
     port.on('message', (message) => this.receive(message as ToWorker));
   }
 
@@ -175,9 +178,8 @@ export class SessionHost {
    * just after posting it, and it may have arrived through the event loop already.)
    */
   private pullPosted(): boolean {
-    const { port } = this;
     // A mux end is not pulled: the mux port carries other sessions' messages too.
-    if (!(port instanceof MessagePort)) return false;
+    if (this.muxed) return false;
     if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return false;
     let got = false;
     for (;;) {
@@ -185,7 +187,7 @@ export class SessionHost {
         got = true;
         continue;
       }
-      const entry = receiveMessageOnPort(port);
+      const entry = receiveMessageOnPort(this.port as MessagePort);
       if (entry === undefined) return got;
       got = true;
       this.receive(entry.message as ToWorker);
@@ -210,7 +212,7 @@ export class SessionHost {
    * it, and only while the caller's calls follow each other closely.
    */
   private mayWait(): boolean {
-    return this.callsFollowUp && this.port instanceof MessagePort && this.soleSession();
+    return this.callsFollowUp && !this.muxed && this.soleSession();
   }
 
   /**
@@ -436,21 +438,18 @@ export class SessionHost {
     return true;
   }
 
-  /** Takes the caller's mark telling us to skip call `id` (see SKIP_MARKS); true when there was one. */
   /**
    * Whether the caller has posted cancels this worker has not received: only a mux end's, whose
    * messages come through the event loop (a port of its own is pulled as each call starts).
    */
   private cancelsInFlight(): boolean {
-    return (
-      !(this.port instanceof MessagePort) &&
-      Atomics.load(this.state, Slot.cancelsPosted) !== this.cancelsSeen
-    );
+    return this.muxed && Atomics.load(this.state, Slot.cancelsPosted) !== this.cancelsSeen;
   }
 
+  /** Takes the caller's mark telling us to skip call `id` (see SKIP_MARKS); true when there was one. */
   private markedToSkip(id: number): boolean {
     // Only a mux end's caller marks: a session with its own port pulls the cancel instead.
-    return !(this.port instanceof MessagePort) && takeSkipMark(this.state, id);
+    return this.muxed && takeSkipMark(this.state, id);
   }
 
   /** Ends the `running` mark; if the caller is interrupting this call, waits until it has. */
