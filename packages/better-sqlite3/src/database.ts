@@ -900,8 +900,7 @@ export class Database {
 
   /** Whether a call on `route` made now would run on a reader (without reserving it). */
   #mayUseReader(route: RouteCode): boolean {
-    if (route !== Route.read || this.#state[StateSlot.wal] !== 1 || this.#readersHeld > 0)
-      return false;
+    if (route !== Route.read || !this.#readersUsable()) return false;
     if (
       this.#gate !== undefined && !this.#gateOverRaw
         ? currentScope(this) !== undefined
@@ -1069,9 +1068,14 @@ export class Database {
     return this.#writerSession().then((session) => ({ session, reader: undefined }));
   }
 
+  /** Whether reads may go to readers: WAL mode, and no call under way needs the writer alone. */
+  #readersUsable(): boolean {
+    return this.#state[StateSlot.wal] === 1 && this.#readersHeld === 0;
+  }
+
   /** `outsideTransaction`: the writer's transaction is one of `db.transaction()`, not the caller's. */
   #pickReader(outsideTransaction: boolean): ReaderSlot | undefined {
-    if (this.#state[StateSlot.wal] !== 1 || this.#readersHeld > 0) return undefined;
+    if (!this.#readersUsable()) return undefined;
     // A transaction opened with raw SQL holds the caller's own uncommitted writes: stay on the writer.
     if (!outsideTransaction && this.#state[StateSlot.inTransaction] === 1) return undefined;
     const readers = this.#readers;
@@ -1126,14 +1130,7 @@ export class Database {
   #maybeOpenReaders(): void {
     const o = this.#options;
     const wanted = o.anonymous || o.buffer !== undefined ? 0 : o.readers;
-    if (
-      this.#readersOpening ||
-      this.#closed ||
-      !this.#opened ||
-      this.#readersHeld > 0 ||
-      this.#state[StateSlot.wal] !== 1
-    )
-      return;
+    if (this.#readersOpening || this.#closed || !this.#opened || !this.#readersUsable()) return;
     if (this.#readers.length >= wanted) return;
     const writerThread = this.#writer?.threadId;
     const busy = new Set(this.#readers.map((slot) => slot.session.threadId));

@@ -380,22 +380,28 @@ export class Statement {
     const flags = this.#flags;
     const callArgs = [this.source, flags, args];
     const map = shape ?? (op === 'run' ? runResultOf : undefined);
+    const bound = this.#bound;
+    // For a call sent later: its values taken now (those of bind() were copied then).
+    const held = (): unknown[] => [
+      this.source,
+      flags,
+      bound === undefined ? args.map(copyOf) : args,
+    ];
     let sent: Promise<unknown>;
     if (this.#stopsReaders) {
-      const held = [this.source, flags, args.map(copyOf)];
-      sent = db.withoutReaders(() => db.call(Route.write, op, held).then(map));
+      const later = held();
+      sent = db.withoutReaders(() => db.call(Route.write, op, later).then(map));
     } else {
       const target = db.target(readable ? this.#route() : Route.write);
       if (target instanceof Promise) {
         // The call waits (for a setup step such as `db.function()`, a transaction, the writer to
         // open) and is sent later: its values are taken now, as the driver reads them when called.
-        const held = [this.source, flags, args.map(copyOf)];
-        sent = target.then((t) => this.#send(t, op, held, map));
+        const later = held();
+        sent = target.then((t) => this.#send(t, op, later, map));
       } else {
         sent = this.#send(target, op, callArgs, map);
       }
     }
-    const bound = this.#bound;
     if (bound === undefined) return sent;
     return sent.catch((err: unknown) => {
       // The driver checks bound values in bind(), which throws and leaves the statement unbound.
