@@ -210,6 +210,11 @@ export class Connection extends EventEmitter {
     return this.#closed;
   }
 
+  /** Ended, destroyed, or gone on the server's side: mysql2's commands no longer start. */
+  #isClosed(): boolean {
+    return this.#closed || this.#lost || this.session.ended;
+  }
+
   /** @internal */
   call(op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
     // Closed here, or by its pool (ended, idle, destroyed through another handle): mysql2's error.
@@ -361,7 +366,7 @@ export class Connection extends EventEmitter {
     const changed = changedUser(this.#config, options);
     const sent = this.call('changeUser', [options]);
     // mysql2 applies them in the command's start(), which a closed connection never runs.
-    if (!(this.#closed || this.#lost || this.session.ended)) Object.assign(this.#config, changed);
+    if (!this.#isClosed()) Object.assign(this.#config, changed);
     this.#threadId = (await sent) as number;
   }
 
@@ -406,8 +411,7 @@ export class Connection extends EventEmitter {
    * ```
    */
   end(): Promise<void> {
-    const closedState =
-      this.#closed || this.#lost || this.session.ended ? closedStateError() : undefined;
+    const closedState = this.#isClosed() ? closedStateError() : undefined;
     const ending = this.closeSession();
     // Typed void, as mysql2's typings type it.
     return closedState === undefined ? ending : ending.then(() => closedState as never);
