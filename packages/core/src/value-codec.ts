@@ -150,7 +150,7 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   if (ArrayBuffer.isView(obj) && Buffer.isBuffer(obj)) {
     const bytes =
       ctx.snapshot === true && !types.isSharedArrayBuffer(obj.buffer)
-        ? new Uint8Array(obj)
+        ? viewBytes(obj)
         : bufferBytes(obj, ctx.transfer);
     return { [TAG]: 'B', d: bytes };
   }
@@ -214,15 +214,25 @@ function pathTo(root: unknown, target: unknown, path: string): string | undefine
  */
 function copyOf(value: ArrayBufferView | ArrayBuffer | Date): unknown {
   if (types.isDate(value)) return new Date(value.getTime());
-  if (types.isArrayBuffer(value)) return value.slice(0);
-  const { buffer, byteOffset, byteLength } = value as ArrayBufferView;
-  if (types.isSharedArrayBuffer(buffer)) return value;
-  const bytes = new Uint8Array(buffer, byteOffset, byteLength).slice();
+  // A transferred (detached) buffer has no bytes, and copying one throws: it is sent empty.
+  if (types.isArrayBuffer(value))
+    return value.byteLength === 0 ? new ArrayBuffer(0) : value.slice(0);
+  if (types.isSharedArrayBuffer(value.buffer)) return value;
+  const bytes = viewBytes(value);
   if (types.isDataView(value)) return new DataView(bytes.buffer);
   const Base = (globalThis as Record<string, unknown>)[
     (value as Uint8Array)[Symbol.toStringTag]
   ] as new (buffer: ArrayBuffer) => unknown;
   return new Base(bytes.buffer);
+}
+
+/**
+ * A copy of exactly the bytes a view shows. A view of a transferred (detached) buffer shows
+ * none (better-sqlite3 binds it as an empty blob), though reading its offset can throw.
+ */
+function viewBytes(view: ArrayBufferView): Uint8Array<ArrayBuffer> {
+  if (view.buffer.byteLength === 0) return new Uint8Array(0);
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
 /**

@@ -281,6 +281,38 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('sends memory arguments whose buffer was transferred away as empty, as better-sqlite3 binds them', async () => {
+    const detach = <T extends ArrayBufferView | ArrayBuffer>(value: T): T => {
+      const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+      structuredClone(buffer, { transfer: [buffer as ArrayBuffer] });
+      return value;
+    };
+    const s = await pool.openSession();
+    const args = [
+      detach(Buffer.alloc(4, 1)),
+      detach(Uint8Array.of(1, 2)),
+      detach(new Int16Array(2)),
+      detach(new DataView(new ArrayBuffer(4))),
+      detach(new ArrayBuffer(4)),
+    ];
+    const [b, u, i, v, a] = (await s.call('echo', [args])) as [
+      Buffer,
+      Uint8Array,
+      Int16Array,
+      DataView,
+      ArrayBuffer,
+    ];
+    expect(Buffer.isBuffer(b) && b.length === 0).toBe(true);
+    expect(u).toBeInstanceOf(Uint8Array);
+    expect(u.length).toBe(0);
+    expect(i).toBeInstanceOf(Int16Array);
+    expect(i.length).toBe(0);
+    expect(v).toBeInstanceOf(DataView);
+    expect(v.byteLength).toBe(0);
+    expect(a.byteLength).toBe(0);
+    await s.close();
+  });
+
   it('assertSendable throws, at once, the error a call with that value would reject with', async () => {
     class Thing {}
     const value = { ok: [1, 'a', Buffer.from('b'), new Date(0), 2n], bad: [new Thing()] };
