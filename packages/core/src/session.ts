@@ -1,5 +1,5 @@
 import { MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { AbortError } from './abort-error.js';
+import { AbortError, type AbortState } from './abort-error.js';
 import type { CallStats } from './call-stats.js';
 import { currentCallOptions, type CallOptions } from './call-options.js';
 import { channels, type CallEvent } from './diagnostics.js';
@@ -71,6 +71,8 @@ interface PendingCall {
   rows: unknown[] | undefined;
   /** Set by an abort that came too late to settle the call itself (see `abort`). */
   abortReason: { reason: unknown } | undefined;
+  /** What the call rejects with instead of an AbortError (see `cancelQueued`). */
+  cancelledWith?: Error;
 }
 
 type InterruptMode = 'caller' | 'worker' | 'terminate';
@@ -339,8 +341,6 @@ export class Session {
       // Keep the process alive until the worker confirms: `await pool.close()` at the end of a
       // script must not let the event loop run dry first.
       this.port.ref();
-      // The worker's 'closed' answer is awaited: keep the process alive until it arrives.
-      this.port.ref();
       this.flush();
       this.post({ k: 'close' });
     });
@@ -384,6 +384,32 @@ export class Session {
     return new WorkerExitedError(error.exitCode, error.reason, started);
   }
 
+  /**
+   * Cancels the calls that have not started: they never run, and each rejects with the error
+   * `makeError` gives instead of an AbortError. The running call, if any, goes on. This is what
+   * a drop-in needs when its driver drops the commands queued behind the running one (mysql2's
+   * `destroy()`). One that starts while it is cancelled is stopped as an aborted call would be.
+   *
+   * @example
+   * ```ts
+   * session.cancelQueued(() => Object.assign(new Error('write after end'), { fatal: true }));
+   * ```
+   */
+  cancelQueued(makeError: () => Error): void {
+    const { state } = this;
+    const started = Math.max(
+      Math.abs(Atomics.load(state, Slot.running)),
+      Atomics.load(state, Slot.done),
+    );
+    for (const entry of [...this.pending.values()]) {
+      // One aborted already rejects as aborted; one that started goes on.
+      if (entry.settled || entry.abortReason !== undefined || (entry.sent && entry.id <= started))
+        continue;
+      entry.cancelledWith = makeError();
+      this.abort(entry, entry.cancelledWith);
+    }
+  }
+
   /** @internal Like fail, for `destroy()`: calls reject with `error`. */
   destroy(error: Error): void {
     this.fail(error);
@@ -413,7 +439,7 @@ export class Session {
       const at = this.outbox.findIndex((call) => call[0] === id);
       if (at !== -1) this.outbox.splice(at, 1);
       this.pending.delete(id);
-      this.settle(entry, false, new AbortError('queued', reason));
+      this.settle(entry, false, this.abortError(entry, 'queued', reason));
       return;
     }
     // One abort per call (a signal and a timeout may both fire).
@@ -428,6 +454,11 @@ export class Session {
     // aborted, with this reason.
     entry.abortReason = { reason };
     this.stopSent(entry, reason);
+  }
+
+  /** What an aborted call rejects with: an AbortError, or the error it was cancelled with. */
+  private abortError(entry: PendingCall, when: AbortState, reason: unknown): Error {
+    return entry.cancelledWith ?? new AbortError(when, reason);
   }
 
   /** Stops a call the worker has been sent (see abort). */
@@ -454,13 +485,13 @@ export class Session {
       if (running || done) unmark();
       if (done) return;
       if (!running && !skipped) return again();
-      this.settle(entry, false, new AbortError(running ? 'running' : 'queued', reason));
+      this.settle(entry, false, this.abortError(entry, running ? 'running' : 'queued', reason));
       return;
     }
     if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
       if (Atomics.load(state, Slot.done) >= id) return unmark();
       if (!skipped) return again();
-      this.settle(entry, false, new AbortError('queued', reason));
+      this.settle(entry, false, this.abortError(entry, 'queued', reason));
       return;
     }
     unmark();
@@ -470,7 +501,7 @@ export class Session {
       this.acknowledge(id);
       return;
     }
-    this.settle(entry, false, new AbortError('running', reason));
+    this.settle(entry, false, this.abortError(entry, 'running', reason));
     if (this.interruptMode === 'caller') {
       let delivered: boolean | void;
       try {
@@ -685,11 +716,11 @@ export class Session {
     this.pending.delete(id);
     if (entry.settled || outcome === Outcome.skipped) {
       if (!entry.settled)
-        this.settle(entry, false, new AbortError('queued', entry.abortReason?.reason));
+        this.settle(entry, false, this.abortError(entry, 'queued', entry.abortReason?.reason));
       return;
     }
     if (outcome === Outcome.cancelled) {
-      this.settle(entry, false, new AbortError('running', entry.abortReason?.reason));
+      this.settle(entry, false, this.abortError(entry, 'running', entry.abortReason?.reason));
       return;
     }
     this.decoding = entry;

@@ -405,3 +405,71 @@ describe('cancellation of an asynchronous driver', () => {
     }
   });
 });
+
+describe('session.cancelQueued()', () => {
+  /** Calls `ahead`, then three calls queued behind it; cancels those once `ahead` runs. */
+  async function cancelBehind(s: Session, ahead: [string, unknown[]]) {
+    const aborted = new AbortController();
+    const running = s.call(...ahead);
+    const queued = [
+      s.call('record', ['queued 1']),
+      s.call('record', ['queued 2']),
+      s.call('record', ['aborted first'], { signal: aborted.signal }),
+    ];
+    const unsent = s.call('record', ['made after, in the same tick']);
+    await sleep(30);
+    aborted.abort();
+    let made = 0;
+    s.cancelQueued(() => Object.assign(new Error(`dropped ${++made}`), { code: 'E_DROPPED' }));
+    const outcomes = await Promise.all(
+      [...queued, unsent].map((p) =>
+        p.then(
+          () => 'ran',
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    return { running: await running, outcomes, made };
+  }
+
+  it('drops the calls queued behind the running one, which goes on, with errors of its own', async () => {
+    const pool = makePool({ threads: 1 });
+    try {
+      const s = await pool.openSession();
+      const { running, outcomes, made } = await cancelBehind(s, ['spin', [150]]);
+      expect(running).toBe(150);
+      expect(outcomes[0]).toMatchObject({ message: 'dropped 1', code: 'E_DROPPED' });
+      expect(outcomes[1]).toMatchObject({ message: 'dropped 2', code: 'E_DROPPED' });
+      // One the caller aborted before stays an AbortError.
+      expect(outcomes[2]).toMatchObject({ name: 'AbortError', state: 'queued' });
+      expect(outcomes[3]).toMatchObject({ message: 'dropped 3' });
+      expect(made).toBe(3);
+      expect(await s.call('log')).toEqual([]);
+      // The session goes on: calls made afterwards run.
+      expect(await s.call('record', ['later'])).toBe(1);
+      await s.close();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('drops them on a multiplexed session of an asynchronous driver too', async () => {
+    const pool = createPool({ driver: cancellableDriver, threads: 1, multiplexSessions: true });
+    try {
+      const s = await pool.openSession();
+      const { running, outcomes } = await cancelBehind(s, ['sleep', [150]]);
+      expect(running).toBe(150);
+      expect(outcomes.map((e) => (e as Error).message)).toEqual([
+        'dropped 1',
+        'dropped 2',
+        'The operation was aborted while queued',
+        'dropped 3',
+      ]);
+      expect(await s.call('log')).toEqual([]);
+      expect(await s.call('record', ['later'])).toBe(1);
+      await s.close();
+    } finally {
+      await pool.close();
+    }
+  });
+});

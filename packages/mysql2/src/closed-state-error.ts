@@ -13,3 +13,19 @@ export function closedStateError(): Error {
   err.fatal = true;
   return err;
 }
+
+/**
+ * mysql2's error for a command that was queued when the connection was destroyed: `destroy()`
+ * ends the socket, and the command's write fails.
+ *
+ * @example
+ * ```ts
+ * session.cancelQueued(writeAfterEndError);
+ * ```
+ */
+export function writeAfterEndError(): Error {
+  const err = new Error('write after end') as Error & { code: string; fatal: boolean };
+  err.code = 'ERR_STREAM_WRITE_AFTER_END';
+  err.fatal = true;
+  return err;
+}

@@ -4,7 +4,7 @@ import { captureCaller } from './caller-stack.js';
 import { ConnectionConfig, type MysqlConfig } from './config.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
-import { closedStateError } from './closed-state-error.js';
+import { closedStateError, writeAfterEndError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
@@ -444,6 +444,9 @@ export class Connection extends EventEmitter {
    */
   destroy(): void {
     if (this.#closed) return;
+    // mysql2 ends the socket at once: the running command still gets its answer, the commands
+    // queued behind it fail to write and never reach the server.
+    this.session.cancelQueued(writeAfterEndError);
     this.session.call('destroy', []).catch(() => undefined);
     void this.closeSession();
   }
