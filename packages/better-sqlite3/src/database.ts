@@ -320,6 +320,12 @@ export class Database {
   #openIterators = 0;
   #failed: unknown;
   #closed = false;
+  /**
+   * A transaction function was created. The driver prepares its BEGIN, COMMIT... with the first
+   * one and keeps them, so once one was made, `transaction()` still makes them after `close()`
+   * (calling them fails).
+   */
+  #transactionCreated = false;
   #closing: Promise<this> | undefined;
   /** Set while a transaction holds the writer: outside writes wait for it. */
   #gate: Promise<void> | undefined;
@@ -560,8 +566,10 @@ export class Database {
    */
   transaction<A extends unknown[], R>(fn: (...args: A) => R): Transaction<A, Awaited<R>> {
     if (typeof fn !== 'function') throw new TypeError('Expected first argument to be a function');
-    // The driver prepares its BEGIN here, which a closed database refuses.
-    if (this.#closed) throw notOpen();
+    // The driver prepares its BEGIN with the first transaction function, which a closed
+    // database refuses; later ones reuse it.
+    if (this.#closed && !this.#transactionCreated) throw notOpen();
+    this.#transactionCreated = true;
     return createTransaction(this, (begin, self, args) =>
       this.#runTransaction(begin, fn, self, args),
     );

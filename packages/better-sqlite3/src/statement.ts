@@ -404,12 +404,20 @@ export class Statement {
     }
     if (bound === undefined) return sent;
     return sent.catch((err: unknown) => {
-      // The driver checks bound values in bind(), which throws and leaves the statement unbound.
-      if (this.#bound === bound && err instanceof Error && BIND_ERROR.test(err.message)) {
-        this.#bound = undefined;
-      }
+      this.#unbindRefused(bound, err);
       throw err;
     });
+  }
+
+  /**
+   * The driver checks bound values in bind(), which throws and leaves the statement unbound:
+   * when a call ran with `args`, and they were the values bind() took, and the driver refused
+   * them (`err`), the statement is unbound now.
+   */
+  #unbindRefused(args: unknown[], err: unknown): void {
+    if (this.#bound === args && err instanceof Error && BIND_ERROR.test(err.message)) {
+      this.#bound = undefined;
+    }
   }
 
   #send(
@@ -471,13 +479,21 @@ export class Statement {
         throw err;
       }
     };
+    let opening: ReturnType<typeof send>;
     if (this.#stopsReaders) {
-      return db.withoutReaders(async () => send(await db.target(route))) as ReturnType<typeof send>;
+      opening = db.withoutReaders(async () => send(await db.target(route))) as ReturnType<
+        typeof send
+      >;
+    } else {
+      // Sent synchronously when the session is at hand, so the cursor handle's origin stack
+      // (shown by leak reports) reaches the caller's `next()`.
+      const target = db.target(route);
+      opening = target instanceof Promise ? target.then(send) : send(target);
     }
-    // Sent synchronously when the session is at hand, so the cursor handle's origin stack
-    // (shown by leak reports) reaches the caller's `next()`.
-    const target = db.target(route);
-    return target instanceof Promise ? target.then(send) : send(target);
+    return opening.catch((err: unknown) => {
+      this.#unbindRefused(args, err);
+      throw err;
+    });
   }
 }
 

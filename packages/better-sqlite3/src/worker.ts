@@ -76,6 +76,13 @@ interface Cursor {
   /** The shape the caller asked for, and the names its batches travel with (none: as objects). */
   mode: number;
   columns: string[] | undefined;
+  /** What reading a row threw after the last batch's rows were read: the next `next` throws it. */
+  failure: RowFailure | undefined;
+}
+
+/** A thrown value, wrapped: anything can be thrown, `undefined` included. */
+interface RowFailure {
+  error: unknown;
 }
 
 /**
@@ -231,17 +238,30 @@ function isWal(db: NativeDatabase): boolean {
   return String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
 }
 
+/**
+ * Up to `count` rows of `iterator`, and whether it ended. An error after some of them were read
+ * is not thrown at once but returned as `failure`: the driver hands out each row before it reads
+ * the next, so those rows are the caller's, and the error belongs to the `next()` after them.
+ * The cursor throws it at its next call, through the path every error of a call takes (a value
+ * that cannot cross to the caller's thread becomes core's DataCloneError there, where in a
+ * batch's reply it would fail the rows with it).
+ */
 function take(
   iterator: IterableIterator<unknown>,
   count: number,
-): { rows: unknown[]; done: boolean } {
+): { rows: unknown[]; done: boolean; failure: RowFailure | undefined } {
   const rows: unknown[] = [];
-  while (rows.length < count) {
-    const next = iterator.next();
-    if (next.done === true) return { rows, done: true };
-    rows.push(next.value);
+  try {
+    while (rows.length < count) {
+      const next = iterator.next();
+      if (next.done === true) return { rows, done: true, failure: undefined };
+      rows.push(next.value);
+    }
+  } catch (error) {
+    if (rows.length === 0) throw error;
+    return { rows, done: false, failure: { error } };
   }
-  return { rows, done: false };
+  return { rows, done: false, failure: undefined };
 }
 
 /** A batch of a cursor's rows, whether they were its last, and (first batch) its handle. */
@@ -491,10 +511,10 @@ export default defineDriver<Connection, ConnectionOptions>({
       const packed = mode !== Mode.expand && stmt.reader;
       prepareCall(entry, flags as number, packed ? Mode.raw : mode);
       const iterator = stmt.iterate(...(params as unknown[]));
-      const { rows, done } = take(iterator, batch as number);
+      const { rows, done, failure } = take(iterator, batch as number);
       // Read after the first step: the driver reflects a recompiled statement only then.
       const columns = packed ? stmt.columns().map((c) => c.name) : undefined;
-      const cursor: Cursor = { iterator, conn, mode, columns };
+      const cursor: Cursor = { iterator, conn, mode, columns, failure };
       if (done) return batchOf(cursor, rows, true, undefined);
       conn.cursors++;
       return batchOf(cursor, rows, false, ctx.handle(cursor, 'cursor'));
@@ -575,8 +595,15 @@ export default defineDriver<Connection, ConnectionOptions>({
     cursor: {
       methods: {
         next: (cursor: Cursor, [batch]) => {
-          const { rows, done } = take(cursor.iterator, batch as number);
-          return batchOf(cursor, rows, done, undefined);
+          const { failure } = cursor;
+          if (failure !== undefined) {
+            // Once: the driver's iterator is done after the error, and so is this cursor.
+            cursor.failure = undefined;
+            throw failure.error;
+          }
+          const taken = take(cursor.iterator, batch as number);
+          cursor.failure = taken.failure;
+          return batchOf(cursor, taken.rows, taken.done, undefined);
         },
       },
       release: (cursor: Cursor) => {

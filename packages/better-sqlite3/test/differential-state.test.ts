@@ -307,6 +307,29 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     }
   });
 
+  it('makes transaction functions on a closed database once one was made before, whose calls fail', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    // The driver prepares its BEGIN, COMMIT... with the first transaction function, and keeps them.
+    raw.transaction(() => 0);
+    drop.transaction(() => 0);
+    raw.close();
+    await drop.close();
+    let ran = 0;
+    const body = (): number => ++ran;
+    const rawMade = raw.transaction(body);
+    const dropMade = drop.transaction(body);
+    expect([typeof rawMade, typeof dropMade]).toEqual(['function', 'function']);
+    for (const variant of ['default', 'deferred', 'immediate', 'exclusive'] as const) {
+      const rawSide = await outcome(() => rawMade[variant]());
+      expect(rawSide, variant).toMatchObject({
+        error: { name: 'TypeError', message: 'The database connection is not open' },
+      });
+      expect(await outcome(() => dropMade[variant]()), variant).toEqual(rawSide);
+    }
+    expect(ran).toBe(0);
+  });
+
   it('builds SqliteError messages as the driver does', () => {
     const messages: unknown[] = ['m', '', undefined, null, 1, { toString: () => 'object' }];
     for (const message of messages) {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchLeaks } from '@unblock/core/testing';
 import Database from '@unblock/better-sqlite3';
+import { poolOf } from '@unblock/better-sqlite3/testing';
 import { outcome, Raw, readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -21,6 +23,49 @@ async function fillTable(db: Database, table: string, n: number): Promise<void> 
   const insert = await db.prepare(`insert into ${table} values (?)`);
   await insert.runMany(Array.from({ length: n }, (_, i) => [i]));
 }
+
+/**
+ * What an iteration gave: its rows until it ended or failed, the error it failed with (its
+ * class, name, message and code), and what `next()` gives afterwards.
+ */
+async function iterated(
+  rows: Iterator<unknown> | AsyncIterator<unknown>,
+): Promise<{ rows: unknown[]; failure: unknown; after: unknown }> {
+  const seen: unknown[] = [];
+  let failure: unknown;
+  try {
+    for (;;) {
+      const next = await rows.next();
+      if (next.done === true) break;
+      seen.push(next.value);
+    }
+  } catch (err) {
+    const { constructor, name, message, code } = err as Error & { code?: unknown };
+    failure = { class: constructor.name, name, message, code };
+  }
+  return { rows: seen, failure, after: await rows.next() };
+}
+
+/** A view made by `view` of a buffer of 4 bytes, which is then transferred away (detached). */
+function detachedView(view: (buffer: ArrayBuffer) => ArrayBufferView): ArrayBufferView {
+  const buffer = new ArrayBuffer(4);
+  const made = view(buffer);
+  structuredClone(buffer, { transfer: [buffer] });
+  return made;
+}
+
+/** ArrayBuffer with ES2024's resizing, which the ES2023 lib this project compiles against lacks. */
+const GrowableBuffer = ArrayBuffer as unknown as new (
+  length: number,
+  options: { maxByteLength: number },
+) => ArrayBuffer & { resize(length: number): void };
+
+/** Views of a detached buffer, which hold no bytes, made afresh for each call. */
+const DETACHED_VIEWS: [string, () => ArrayBufferView][] = [
+  ['Buffer', () => detachedView((buffer) => Buffer.from(buffer))],
+  ['Uint8Array', () => detachedView((buffer) => new Uint8Array(buffer))],
+  ['DataView', () => detachedView((buffer) => new DataView(buffer))],
+];
 
 const SCHEMA = `
   create table people (id integer primary key, name text not null unique, age integer, score real, avatar blob);
@@ -281,6 +326,102 @@ describe.each(TARGETS)(
       expect(await dropNamed.get()).toStrictEqual(rawNamed.get());
     });
 
+    it('binds a view of a detached buffer as the driver does, as an empty blob', async () => {
+      const sql = 'select ? as v, length(?) as n';
+      for (const [kind, view] of DETACHED_VIEWS) {
+        const expected = raw.prepare(sql).bind(view(), view()).get();
+        expect(expected, kind).toStrictEqual({ v: Buffer.alloc(0), n: 0 });
+        const bound = (await db.prepare(sql)).bind(view(), view());
+        expect(await outcome(() => bound.get()), kind).toStrictEqual({ ok: expected });
+        // iterate() takes its values when called, as bind() does.
+        const rows = await iterated((await db.prepare(sql)).iterate(view(), view()));
+        expect(rows, kind).toStrictEqual(await iterated(raw.prepare(sql).iterate(view(), view())));
+      }
+    });
+
+    it('binds a view of an empty buffer that grows afterwards as it was when bound', async () => {
+      const sql = 'select hex(?) as h';
+      const rawStmt = raw.prepare(sql);
+      const dropStmt = await db.prepare(sql);
+      for (const stmt of [rawStmt, dropStmt]) {
+        const buffer = new GrowableBuffer(0, { maxByteLength: 4 });
+        const view = new Uint8Array(buffer);
+        stmt.bind(view);
+        buffer.resize(4);
+        view.fill(7);
+      }
+      expect(await dropStmt.get()).toStrictEqual(rawStmt.get());
+    });
+
+    /**
+     * Iterates `sql` on both drivers, where reading a row fails part-way: the rows before it,
+     * then its error, then the end, as the driver gives them; afterwards the statement is free,
+     * no transaction is left open (a later write shows in reads), and no cursor is left open.
+     */
+    async function bothFailPartWay(sql: string, table: string, rowsBefore: number): Promise<void> {
+      const expected = await iterated(raw.prepare(sql).iterate());
+      expect(expected.rows).toHaveLength(rowsBefore);
+      expect(expected.failure).toBeDefined();
+      const leaks = watchLeaks(poolOf(db), { kinds: ['cursor'] });
+      try {
+        const stmt = await db.prepare(sql);
+        expect(await iterated(stmt.iterate())).toStrictEqual(expected);
+        expect(stmt.busy).toBe(false);
+        expect(db.inTransaction).toBe(false);
+        await leaks.check();
+        raw.exec(`insert into ${table} values (0)`);
+        await db.exec(`insert into ${table} values (0)`);
+        const count = `select count(*) from ${table}`;
+        const counts = await Promise.all(
+          [1, 2, 3].map(async () => (await db.prepare(count)).pluck().get()),
+        );
+        expect(counts).toStrictEqual(Array(3).fill(raw.prepare(count).pluck().get()));
+      } finally {
+        leaks.stop();
+      }
+    }
+
+    it('gives the rows before a row that fails to compute, then its error', async () => {
+      const setup = `create table overflow4 (v integer);
+        insert into overflow4 values (1), (2), (-9223372036854775808), (4)`;
+      raw.exec(setup);
+      await db.exec(setup);
+      await bothFailPartWay('select abs(v) as a from overflow4 order by rowid', 'overflow4', 2);
+    });
+
+    it('gives the rows before a failing row in a later batch, then its error', async () => {
+      // Row 100 of 150: past the first batch (64 rows), inside the second.
+      const setup = `create table overflow150 (v integer);
+        insert into overflow150 select case when x = 100 then -9223372036854775808 else x end
+        from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 150)
+        select x from c)`;
+      raw.exec(setup);
+      await db.exec(setup);
+      await bothFailPartWay(
+        'select abs(v) as a from overflow150 order by rowid',
+        'overflow150',
+        99,
+      );
+    });
+
+    it('gives the rows before a row whose user function throws, then what it threw', async () => {
+      const failsOnThree = (x: number): number => {
+        if (x === 3) throw new RangeError('three is refused');
+        return x;
+      };
+      raw.function('fails_on_three', failsOnThree);
+      db.function('fails_on_three', failsOnThree);
+      const setup =
+        'create table udf_rows (v integer); insert into udf_rows values (1), (2), (3), (4)';
+      raw.exec(setup);
+      await db.exec(setup);
+      await bothFailPartWay(
+        'select fails_on_three(v) as a from udf_rows order by rowid',
+        'udf_rows',
+        2,
+      );
+    });
+
     // On the writer, the driver refuses pragma() while iterating; a reader's cursor does not.
     it.runIf(target.wal)(
       'applies a setting made while a reader has a cursor open once it closes',
@@ -312,6 +453,25 @@ describe.each(TARGETS)(
         expect(await outcome(() => stmt.bind(4).get())).toStrictEqual(
           await outcome(() => rawStmt.bind(4).get()),
         );
+      }
+    });
+
+    it('leaves a statement unbound after iterate() with values it cannot bind', async () => {
+      const sql = 'select ? as v';
+      for (const bad of [[true], [1, 2]]) {
+        const rawStmt = raw.prepare(sql);
+        const stmt = await db.prepare(sql);
+        const expected = await outcome(() => rawStmt.bind(...bad));
+        // Checked when the cursor opens, at the first next(): the error bind() would throw.
+        expect(
+          await outcome(() =>
+            stmt
+              .bind(...bad)
+              .iterate()
+              .next(),
+          ),
+        ).toStrictEqual(expected);
+        expect(await outcome(() => stmt.get(3))).toStrictEqual(await outcome(() => rawStmt.get(3)));
       }
     });
 
