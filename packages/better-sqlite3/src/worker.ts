@@ -63,7 +63,7 @@ interface Connection {
   /** A read transaction of ours is open over a batch of reads (see joinReadBatch). */
   readBatch: boolean;
   /** Settings the driver refused while a cursor was open: applied once the last one closes. */
-  pendingSettings: SetupStep[];
+  pendingSettings: LoadedSetup[];
   /** The journal mode could not be read yet (see publish). */
   journalUnknown: boolean;
   /** The locking mode was EXCLUSIVE when last read (see publish). */
@@ -275,12 +275,19 @@ function withLength<F extends (...args: never[]) => unknown>(fn: F, length: numb
   return fn;
 }
 
-async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
+/** A setup step, loaded: applying it to a connection is synchronous. */
+type LoadedSetup = (db: NativeDatabase) => void;
+
+/**
+ * Loads what a setup step needs (its functions, which may be imported) and returns its
+ * application to a connection. That part is synchronous, so a step a reader deferred while a
+ * cursor was open applies as the cursor closes, before the connection's next call runs.
+ */
+async function loadSetup(step: SetupStep): Promise<LoadedSetup> {
   switch (step.k) {
     case 'function': {
       const fn = withLength(await loadPortableFunction(step.fn), step.length);
-      db.function(step.name, step.options, fn);
-      return;
+      return (db) => void db.function(step.name, step.options, fn);
     }
     case 'aggregate': {
       const options: Record<string, unknown> = { ...step.options };
@@ -293,40 +300,39 @@ async function applySetup(db: NativeDatabase, step: SetupStep): Promise<void> {
         options.inverse = withLength(await loadPortableFunction(step.inverse), step.inverseLength);
       }
       if (step.result !== undefined) options.result = await loadPortableFunction(step.result);
-      db.aggregate(step.name, options);
-      return;
+      return (db) => void db.aggregate(step.name, options);
     }
     case 'table': {
-      if (step.def !== undefined) {
-        const generate = await loadPortableFunction(step.def.rows);
-        // The driver wants a generator function, and infers parameters from its length.
-        const rows = withLength(function* (this: unknown, ...args: unknown[]) {
-          yield* generate.apply(this, args) as Iterable<unknown>;
-        }, step.def.length);
-        db.table(step.name, { ...step.def.rest, columns: step.def.columns, rows });
-      } else {
-        db.table(step.name, await loadPortableFunction(step.factory));
+      if (step.def === undefined) {
+        const factory = await loadPortableFunction(step.factory);
+        return (db) => void db.table(step.name, factory);
       }
-      return;
+      const generate = await loadPortableFunction(step.def.rows);
+      // The driver wants a generator function, and infers parameters from its length.
+      const rows = withLength(function* (this: unknown, ...args: unknown[]) {
+        yield* generate.apply(this, args) as Iterable<unknown>;
+      }, step.def.length);
+      const definition = { ...step.def.rest, columns: step.def.columns, rows };
+      return (db) => void db.table(step.name, definition);
     }
     case 'loadExtension':
-      if (step.entryPoint === undefined) db.loadExtension(step.path);
-      else db.loadExtension(step.path, step.entryPoint);
-      return;
+      return (db) =>
+        void (step.entryPoint === undefined
+          ? db.loadExtension(step.path)
+          : db.loadExtension(step.path, step.entryPoint));
     case 'defaultSafeIntegers':
-      db.defaultSafeIntegers(step.on);
-      return;
+      return (db) => void db.defaultSafeIntegers(step.on);
     case 'unsafeMode':
-      db.unsafeMode(step.on);
-      return;
+      return (db) => void db.unsafeMode(step.on);
     case 'pragma':
-      // Best effort: the setting worked on the writer, and a reader that refuses it keeps its own.
-      try {
-        db.pragma(step.source);
-      } catch {
-        // Left as it was.
-      }
-      return;
+      return (db) => {
+        // Best effort: the setting worked on the writer, and a reader that refuses it keeps its own.
+        try {
+          db.pragma(step.source);
+        } catch {
+          // Left as it was.
+        }
+      };
   }
 }
 
@@ -358,7 +364,7 @@ export default defineDriver<Connection, ConnectionOptions>({
         interruptId = addon.loadedConnectionId();
       }
     }
-    for (const step of options.setup) await applySetup(db, step);
+    for (const step of options.setup) (await loadSetup(step))(db);
     const conn: Connection = {
       db,
       cache: new Map(),
@@ -568,15 +574,16 @@ export default defineDriver<Connection, ConnectionOptions>({
       return db.inTransaction;
     },
 
-    setup: (conn, [step]) => {
+    async setup(conn, [step]) {
+      const apply = await loadSetup(step as SetupStep);
       // What the driver refuses while a cursor is open on the connection (a reader's, here:
       // the caller refuses it while one is open on the writer) waits: later, then. A statement
       // that needs a function meanwhile fails on this reader, and runs on the writer.
       if (conn.cursors > 0 && refusedWhileIterating(step as SetupStep)) {
-        conn.pendingSettings.push(step as SetupStep);
+        conn.pendingSettings.push(apply);
         return;
       }
-      return applySetup(conn.db, step as SetupStep);
+      apply(conn.db);
     },
 
     serialize: (conn, [options]) => conn.db.serialize(options as { attached?: string }),
@@ -611,13 +618,15 @@ export default defineDriver<Connection, ConnectionOptions>({
         conn.cursors--;
         cursor.iterator.return?.();
         if (conn.cursors === 0) {
-          // Best effort, in order: the writer took each of them; a reader that refuses one
-          // runs the statements that need it on the writer.
-          const settings = conn.pendingSettings.splice(0);
-          void settings.reduce(
-            (applied, step) => applied.then(() => applySetup(conn.db, step)).catch(() => undefined),
-            Promise.resolve(),
-          );
+          // Now, in order, before the next call: best effort, as the writer took each of them,
+          // and a reader that refuses one runs the statements that need it on the writer.
+          for (const apply of conn.pendingSettings.splice(0)) {
+            try {
+              apply(conn.db);
+            } catch {
+              // Refused here: see above.
+            }
+          }
         }
       },
     },

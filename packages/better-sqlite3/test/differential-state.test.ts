@@ -14,6 +14,24 @@ let files = 0;
 const fresh = (name: string): string => tmp.file(`${name}-${files++}.db`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A WAL database with one reader and table t of 300 rows (more than a batch), and an iterator
+ * over t whose cursor is open on the reader.
+ */
+async function cursorOnReader(
+  name: string,
+): Promise<{ drop: Database; rows: AsyncIterableIterator<unknown> }> {
+  const drop = new Database(fresh(name), { readers: 1 });
+  await drop.pragma('journal_mode = WAL');
+  await readersOpen(drop, 2);
+  await drop.exec(
+    'create table t (x); insert into t with recursive c(x) as (select 1 union all select x + 1 from c where x < 300) select x from c',
+  );
+  const rows = (await drop.prepare('select x from t')).iterate();
+  await rows.next();
+  return { drop, rows };
+}
+
 /** Both drivers on an in-memory database with table t holding 1, 2, 3 (one batch of rows). */
 async function threeRowPair(): Promise<{ raw: typeof Raw; drop: Database }> {
   const raw = new Raw(':memory:');
@@ -177,15 +195,7 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
   });
 
   it('defines functions asked for while a reader holds a cursor, once the cursor is closed', async () => {
-    const file = fresh('reader-cursor');
-    const drop = new Database(file, { readers: 1 });
-    await drop.pragma('journal_mode = WAL');
-    await readersOpen(drop, 2);
-    await drop.exec(
-      'create table t (x); insert into t with recursive c(x) as (select 1 union all select x + 1 from c where x < 300) select x from c',
-    );
-    const rows = (await drop.prepare('select x from t')).iterate();
-    await rows.next(); // the cursor is open on the reader
+    const { drop, rows } = await cursorOnReader('reader-cursor');
     // The worker thread that runs it (self-contained: it is sent to the workers as source).
     drop.function('thread', () => process.getBuiltinModule('node:worker_threads').threadId);
     drop.aggregate('total', { start: 0, step: (sum: number, x: number) => sum + x });
@@ -201,6 +211,25 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     expect(poolOf(drop).threadIds()).toContain(thread);
     expect(thread).not.toBe(writerThread);
     expect(await (await drop.prepare('select count(*) from t')).pluck().get()).toBe(300);
+    await drop.close();
+  });
+
+  it('defines a function whose module loads slowly on a reader holding a cursor, before its next read', async () => {
+    const { drop, rows } = await cursorOnReader('reader-cursor-slow-module');
+    // Loaded at once by the first worker that imports it, 150 ms later by the other.
+    const slow = new URL('./fixtures/slow-to-load-udf.mjs', import.meta.url);
+    slow.searchParams.set('lock', fresh('udf-lock'));
+    drop.function('thread', { module: slow, export: 'thread' });
+    await drop.prepare('select 1'); // a call after function() waits until the writer has it
+    await rows.return?.();
+    // Sent once the cursor is closed: the reader must take the definition first, although its
+    // module may still be loading.
+    const read = await drop.prepare('select thread() as thread');
+    const writer = drop.transaction(async () => read.get());
+    const { thread: writerThread } = (await writer()) as { thread: number };
+    const { thread } = (await read.get()) as { thread: number };
+    expect(poolOf(drop).threadIds()).toContain(thread);
+    expect(thread).not.toBe(writerThread);
     await drop.close();
   });
 
