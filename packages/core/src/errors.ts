@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { ErrorCodes, type ErrorCode } from './error-codes.js';
 
 /**
@@ -147,21 +148,28 @@ export class HandleClosedError extends UnblockError {
 }
 
 /**
- * A value cannot cross to a worker thread. `path` names where it was found.
+ * A value cannot cross between threads: an argument (to a worker), or a driver's result (from
+ * one). `path` names where it was found.
  *
  * @example
  * ```ts
  * await session.call('run', [() => 1]).catch((err) => err.message);
  * // 'Argument args[0] is a function, which cannot be sent to a worker thread'
+ * // a result: 'Result value rows[0][1] is a symbol, which cannot be sent back from a worker thread'
  * ```
  */
 export class DataCloneError extends UnblockError {
-  /** Where the value sits, such as `args[1].name`. */
+  /** Where the value sits, such as `args[1].name`, or `result.rows[0]` in a result. */
   readonly path: string;
   constructor(path: string, what: string) {
+    // A worker encodes what it sends back (results and errors); arguments are encoded on the
+    // caller's thread, and their path starts at `args`.
+    const result = !isMainThread && !path.startsWith('args');
     super(
       'UNBLOCK_ERR_DATA_CLONE',
-      `Argument ${path} is ${what}, which cannot be sent to a worker thread`,
+      result
+        ? `Result value ${path} is ${what}, which cannot be sent back from a worker thread`
+        : `Argument ${path} is ${what}, which cannot be sent to a worker thread`,
     );
     this.path = path;
   }

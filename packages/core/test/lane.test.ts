@@ -256,6 +256,10 @@ describe('lane and port together', () => {
     expect(
       failures.every((err) => (err as { code?: string }).code === 'UNBLOCK_ERR_DATA_CLONE'),
     ).toBe(true);
+    // Said of the result, not of an argument.
+    expect((failures[0] as Error).message).toBe(
+      'Result value rows[0][0] is a function, which cannot be sent back from a worker thread',
+    );
     expect(echoes).toEqual(Array.from({ length: 200 }, (_, i) => i));
     await s.close();
   });
