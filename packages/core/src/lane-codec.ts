@@ -3,6 +3,7 @@
 // straight into shared memory. Structured clone through a MessagePort costs a few µs per
 // message in fixed overhead and per nested object; this costs a few hundred ns for a call.
 // Anything else (typed arrays, Dates, Maps, ...) is refused, and the value goes by the port.
+import { TAG_KEY } from './value-codec.js';
 
 const Tag = {
   undefined: 0,
@@ -56,6 +57,7 @@ export class LaneCodec {
   private readonly text: Buffer;
   private readonly strings = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
   private pos = 0;
+  private rawData = false;
 
   constructor(
     buffer: SharedArrayBuffer,
@@ -69,9 +71,13 @@ export class LaneCodec {
     this.text = Buffer.from(buffer, offset, capacity);
   }
 
-  /** Writes `value` from the start of the region; its length in bytes, or -1 if refused. */
-  write(value: unknown): number {
+  /**
+   * Writes `value` from the start of the region; its length in bytes, or -1 if refused.
+   * `rawData`: `value` holds a user's values as they are, not encoded (see put).
+   */
+  write(value: unknown, rawData = false): number {
     this.pos = 0;
+    this.rawData = rawData;
     return this.put(value, 0) ? this.pos : -1;
   }
 
@@ -137,7 +143,9 @@ export class LaneCodec {
     view.setUint32(this.pos + 1, keys.length, true);
     this.pos += 5;
     for (const key of keys) {
-      if (!this.putString(key)) return false;
+      // A user's object with the tag's key would be read back as a tagged value: it goes by
+      // port, where encoding wraps it (core's own tagged values, already encoded, may pass).
+      if ((this.rawData && key === TAG_KEY) || !this.putString(key)) return false;
       if (!this.put((value as Record<string, unknown>)[key], depth + 1)) return false;
     }
     return true;

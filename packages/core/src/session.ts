@@ -578,7 +578,7 @@ export class Session {
     if (Atomics.load(state, Slot.awake) !== 1) return false;
     // The worker has not taken the previous lane message yet (its call was aborted): wait.
     if (Atomics.load(state, Slot.laneTaken) !== this.laneSent) return false;
-    const length = lanes[0].prepare(call);
+    const length = lanes[0].prepare(call, true);
     if (length < 0) return false;
     const seq = Atomics.load(state, Slot.posted) + 1;
     Atomics.store(state, Slot.waiting, call[0]);

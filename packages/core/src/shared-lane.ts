@@ -51,10 +51,11 @@ export class SharedLane {
 
   /**
    * Writes `value` without publishing it; its length, or -1 when it cannot go this way (too
-   * big, or not a plain value). The receiver must have taken the previous message.
+   * big, or not a plain value). The receiver must have taken the previous message. `rawData`:
+   * it holds a user's values as they are, not encoded (a call's arguments, a plain result).
    */
-  prepare(value: unknown): number {
-    return this.codec.write(value);
+  prepare(value: unknown, rawData = false): number {
+    return this.codec.write(value, rawData);
   }
 
   /** Publishes what `prepare` wrote, under `seq`. */

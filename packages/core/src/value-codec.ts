@@ -8,8 +8,18 @@ import { decodeError, encodeError } from './error-codec.js';
 // are walked once on each side: Buffers, errors, handles and registered classes travel as tagged
 // plain objects, and everything else is left to structured clone.
 
-/** The key that marks a tagged value; a plain object with this key is decoded, not copied. */
-const TAG = '__unblock';
+/**
+ * The key that marks a tagged value: a plain object with this key is decoded, not copied. A
+ * user's object that has the key itself travels wrapped (tag 'O'), so it comes back as it was.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * if (key === TAG_KEY) return false; // a plain-value writer that cannot wrap it declines
+ * ```
+ */
+export const TAG_KEY = '__unblock';
+const TAG = TAG_KEY;
 
 /**
  * How a class of values crosses a thread: adapters register one for each class of the driver
@@ -143,7 +153,8 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(obj))
       out[key] = encodeAny((obj as Record<string, unknown>)[key], ctx);
-    return out;
+    // Data that happens to have the tag's key: wrapped, so that it is not read as a tagged value.
+    return Object.hasOwn(obj, TAG) ? { [TAG]: 'O', d: out } : out;
   }
   // A view, not only an object that inherits from a Buffer (better-sqlite3 makes a blob column
   // named `__proto__` its row's prototype).
@@ -294,6 +305,12 @@ function decodeTag(tag: string, rec: Record<string, unknown>, ctx: DecodeContext
       );
     case 'S':
       return new Set((rec.d as unknown[]).map((v) => decodeValue(v, ctx)));
+    case 'O': {
+      // A plain object with the tag's key of its own: its values are decoded, its keys kept.
+      const data = rec.d as Record<string, unknown>;
+      for (const key of Object.keys(data)) data[key] = decodeValue(data[key], ctx);
+      return data;
+    }
     case 'C': {
       const codec = codecs.get(rec.n as string);
       if (codec === undefined) throw new TypeError(`No value codec named "${String(rec.n)}"`);

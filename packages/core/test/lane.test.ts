@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AbortError, type ReceivedRows } from '@unblock/core';
+import { AbortError, type ReceivedRows, type RemoteHandle } from '@unblock/core';
 import { LaneCodec } from '../src/lane-codec.js';
 import {
   cancellableDriver,
@@ -108,6 +108,13 @@ describe('LaneCodec', () => {
     ];
     for (const value of refused) expect(codec.write(value)).toBe(-1);
   });
+
+  it("refuses a user's object with the key of core's tagged values, which it would read back as one", () => {
+    const lookalike = { __unblock: 'S', d: [1] };
+    expect(codec.write([1, [lookalike]], true)).toBe(-1);
+    // Core's own tagged values, already encoded, may pass.
+    expect(roundTrip([1, lookalike])).toStrictEqual([1, lookalike]);
+  });
 });
 
 // One worker serving one session at a time, so that it waits for that session's next call.
@@ -154,6 +161,27 @@ describe('sessions with their own port use the lane while both sides are awake',
     expect(await s.call('log')).toEqual(Array.from({ length: n }, (_, i) => i));
     // Only the Buffers and long strings had to go by port.
     expect(posts.count).toBeLessThan(3 * n + 1);
+    await s.close();
+  });
+
+  it("carries a user's objects with the key of core's tagged values as data, both ways", async () => {
+    const s = await pool.openSession();
+    const held = (await s.call('counter', [41])) as RemoteHandle; // a live handle
+    const lookalikes = [
+      { __unblock: 'S', d: [1, 2] },
+      { __unblock: 'H', id: held.id },
+      { __unblock: 'whatever', nested: { __unblock: 'B', d: 'x' } },
+      [{ __unblock: 'NH', id: 1, kind: 'instance' }],
+    ];
+    const n = 200;
+    const answers: unknown[] = [];
+    for (let i = 0; i < n; i++) answers.push(await s.call('echo', [lookalikes[i % 4]]));
+    expect(answers).toStrictEqual(Array.from({ length: n }, (_, i) => lookalikes[i % 4]));
+    // By port too (a Buffer is never on the lane).
+    const [echoed, bytes] = (await s.call('echo', [[lookalikes, Buffer.from('b')]])) as unknown[];
+    expect(echoed).toStrictEqual(lookalikes);
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    await held.close();
     await s.close();
   });
 

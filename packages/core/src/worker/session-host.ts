@@ -397,8 +397,9 @@ export class SessionHost {
     // value (all the lane takes) encodes to a copy of itself, so it is written as it is.
     if (byLane) this.laneCall = 0;
     if (byLane && outcome === Outcome.ok && Atomics.load(this.state, Slot.waiting) === id) {
-      const carried = value instanceof RowSet ? unpackedForLane(value) : value;
-      if (carried !== BY_PORT && this.answerByLane([id, outcome, carried, ran])) return;
+      const rows = value instanceof RowSet;
+      const carried = rows ? unpackedForLane(value) : value;
+      if (carried !== BY_PORT && this.answerByLane([id, outcome, carried, ran], !rows)) return;
     }
     const ctx = resultEncodeContext(this.transfer);
     let encoded: unknown;
@@ -411,7 +412,7 @@ export class SessionHost {
       outcome = Outcome.error;
       encoded = encodeValue(err, ctx, 'error');
     }
-    if (byLane && this.answerByLane([id, outcome, encoded, ran])) return;
+    if (byLane && this.answerByLane([id, outcome, encoded, ran], false)) return;
     this.outbox.push([id, outcome, encoded, ran]);
     if (this.outbox.length >= PARTIAL_REPLY) this.flush();
   }
@@ -421,13 +422,16 @@ export class SessionHost {
     return Math.round((performance.now() - this.startedAt) * 1000);
   }
 
-  /** Answers a call that came by lane the same way, if the caller is still waiting there. */
-  private answerByLane(result: ResultMessage): boolean {
+  /**
+   * Answers a call that came by lane the same way, if the caller is still waiting there.
+   * `rawData`: the result is the driver's value as it is, not encoded.
+   */
+  private answerByLane(result: ResultMessage, rawData: boolean): boolean {
     const lane = this.lanes![1];
     const id = result[0];
     // The caller stopped waiting: skip preparing an answer the CAS below would refuse.
     if (Atomics.load(this.state, Slot.waiting) !== id) return false;
-    const length = lane.prepare(result);
+    const length = lane.prepare(result, rawData);
     if (length < 0) return false;
     // Earlier answers (of calls the caller gave up on) go first, so the numbering holds.
     this.flush();
