@@ -1,5 +1,6 @@
 import { createPool, type Pool, type PoolOptions } from './pool.js';
 import { RemoteHandle } from './remote-handle.js';
+import { SAME_OBJECT } from './same-object.js';
 
 /** A function made asynchronous: same parameters, a Promise of the result. */
 type AsyncFunction<F> = F extends (...args: infer A) => infer R
@@ -13,7 +14,7 @@ type AsyncFunction<F> = F extends (...args: infer A) => infer R
  * ```ts
  * const crypto = offload<typeof import('node:crypto')>('node:crypto');
  * const hash = await crypto.createHash('sha256'); // Remote<Hash>: stays in the worker
- * await hash.update('hello');
+ * await hash.update('hello', 'utf8'); // gives back `hash` itself, as Hash#update does
  * const hex = await hash.digest('hex'); // a string: plain data comes back as is
  * await hash[Symbol.asyncDispose]();
  * ```
@@ -55,17 +56,29 @@ export type OffloadOptions = Omit<PoolOptions, 'driver' | 'defaultOptions'>;
 const offloadDriver = new URL('./worker/offload-driver.js', import.meta.url);
 const pools = new WeakMap<object, Pool>();
 
+/**
+ * Names a proxy has no remote function for: `then` (a proxy is not a promise), and `toJSON`,
+ * which `JSON.stringify` calls without awaiting: a remote call's rejection would go unhandled.
+ */
+function notRemote(key: string | symbol): boolean {
+  return key === 'then' || key === 'toJSON' || typeof key === 'symbol';
+}
+
 function remoteProxy(handle: RemoteHandle): object {
-  return new Proxy(
+  const proxy: object = new Proxy(
     {},
     {
       get(_target, key) {
         if (key === Symbol.asyncDispose) return () => handle.close();
-        if (key === 'then' || typeof key === 'symbol') return undefined;
-        return (...args: unknown[]) => handle.call(key, args).then(wrap);
+        if (notRemote(key)) return undefined;
+        return (...args: unknown[]) =>
+          handle
+            .call(key as string, args)
+            .then((value) => (value === SAME_OBJECT ? proxy : wrap(value)));
       },
     },
   );
+  return proxy;
 }
 
 function wrap(value: unknown): unknown {
@@ -102,7 +115,7 @@ export function offload<T>(specifier: string | URL, options: OffloadOptions = {}
     {
       get(_target, key) {
         if (key === Symbol.asyncDispose) return () => pool.close();
-        if (key === 'then' || typeof key === 'symbol') return undefined;
+        if (notRemote(key)) return undefined;
         return (...args: unknown[]) => pool.run('call', [key, args]).then(wrap);
       },
     },

@@ -117,6 +117,9 @@ export function encodeValue(value: unknown, ctx: EncodeContext, path: string): u
   try {
     return encodeAny(value, ctx);
   } catch (err) {
+    // The walk keeps no record of what it saw: a cycle ends it with a stack overflow.
+    if (err instanceof RangeError && err.message === 'Maximum call stack size exceeded')
+      throw new DataCloneError(path, 'a cyclic or too deeply nested value');
     if (!(err instanceof Unsendable)) throw err;
     throw new DataCloneError(pathTo(value, err.value, path) ?? path, err.what);
   }

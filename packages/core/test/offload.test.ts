@@ -33,6 +33,31 @@ describe('offload()', () => {
     await hash[Symbol.asyncDispose]();
   });
 
+  it('gives back the same proxy from a method that returns its own object, with no new handle', async () => {
+    const live = (): number => poolOf(crypto).stats().handles.total;
+    const before = live();
+    const hash = await crypto.createHash('sha256');
+    // Hash#update returns the Hash, for chaining.
+    const chained = await hash.update('hello', 'utf8');
+    expect(chained).toBe(hash);
+    expect(await (await chained.update(' world', 'utf8')).digest('hex')).toBe(
+      'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9',
+    );
+    expect(live()).toBe(before + 1);
+    await hash[Symbol.asyncDispose]();
+    expect(live()).toBe(before);
+  });
+
+  it('serializes a proxy with JSON.stringify without calling a remote toJSON', async () => {
+    const hash = await crypto.createHash('sha256');
+    const { completed, failed } = poolOf(crypto).stats();
+    expect(JSON.stringify({ hash, crypto })).toBe('{"hash":{},"crypto":{}}');
+    // A remote call would have been made (and failed, unheard): none was.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(poolOf(crypto).stats()).toMatchObject({ completed, failed });
+    await hash[Symbol.asyncDispose]();
+  });
+
   it('keeps error classes from the module', async () => {
     await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({
       code: 'Z_DATA_ERROR',

@@ -313,6 +313,19 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('refuses a cyclic argument with a DataCloneError', async () => {
+    const s = await pool.openSession();
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { back: cyclic };
+    const refused = await s.call('echo', [cyclic]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DataCloneError);
+    expect((refused as Error).message).toBe(
+      'Argument args is a cyclic or too deeply nested value, which cannot be sent to a worker thread',
+    );
+    expect(await s.call('echo', [7])).toBe(7);
+    await s.close();
+  });
+
   it('assertSendable throws, at once, the error a call with that value would reject with', async () => {
     class Thing {}
     const value = { ok: [1, 'a', Buffer.from('b'), new Date(0), 2n], bad: [new Thing()] };

@@ -22,7 +22,10 @@ function codeBlock(readme: string, lang: 'js' | 'ts', index = 0): string {
   return block;
 }
 
-/** Runs `source` as `node <name>.mjs` (TypeScript transpiled first, as a user's build would). */
+/**
+ * Runs `source` as `node <name>.mjs` (TypeScript transpiled first, as a user's build would): the
+ * lines it printed. A warning it printed (a leak report, say) fails the example.
+ */
 async function runExample(name: string, source: string, lang: 'js' | 'ts'): Promise<string[]> {
   const js =
     lang === 'ts'
@@ -33,7 +36,8 @@ async function runExample(name: string, source: string, lang: 'js' | 'ts'): Prom
   const dir = mkdtempSync(join(workDir, `${name}-`));
   const file = join(dir, `${name}.mjs`);
   writeFileSync(file, js);
-  const { stdout } = await run(process.execPath, [file], { cwd: dir, timeout: 50_000 });
+  const { stdout, stderr } = await run(process.execPath, [file], { cwd: dir, timeout: 50_000 });
+  expect(stderr).not.toMatch(/Warning/);
   return stdout.trim().split('\n');
 }
 

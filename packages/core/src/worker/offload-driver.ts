@@ -2,6 +2,7 @@
 // one of its exports, and class instances a call returns stay in this worker as handles.
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
+import { SAME_OBJECT } from '../same-object.js';
 import { defineDriver, type OperationContext } from './driver.js';
 
 const require = createRequire(import.meta.url);
@@ -45,7 +46,9 @@ export default defineDriver({
       async invoke(object: Record<string, unknown>, method, args, ctx) {
         const fn = object[method];
         if (typeof fn !== 'function') throw new TypeError(`The object has no method "${method}"`);
-        return keep(await (fn as (...a: unknown[]) => unknown).apply(object, args), ctx);
+        const result = await (fn as (...a: unknown[]) => unknown).apply(object, args);
+        // Returned itself (for chaining): no second handle to the same object.
+        return result === object ? SAME_OBJECT : keep(result, ctx);
       },
     },
   },
