@@ -28,11 +28,41 @@ export function localFormatter(config: MysqlConfig): LocalFormatter {
 }
 
 /**
- * mysql2's checks of `execute()`'s values, made here because a function cannot cross to the
- * worker: each value in turn, undefined then function, as its `execute()` does.
+ * The `namedPlaceholders` mysql2's `execute()` goes by: the one an options object has as an own
+ * enumerable property (it spreads the object into its own options), else the connection's.
  */
-function checkExecuteValues(values: unknown): void {
-  if (!Array.isArray(values)) return;
+function executeNamedPlaceholders(sql: string | QueryOptions, config: MysqlConfig): unknown {
+  const own =
+    typeof sql === 'object' && Object.prototype.propertyIsEnumerable.call(sql, 'namedPlaceholders')
+      ? sql.namedPlaceholders
+      : undefined;
+  return own === undefined ? config.namedPlaceholders : own;
+}
+
+/**
+ * mysql2's checks of `execute()`'s values (`values`: the ones it binds), made here because a
+ * function cannot cross to the worker: values that are not an array, unless named placeholders
+ * turn an object into one (in the worker); then each value in turn, undefined then function.
+ *
+ * mysql2 reads `sql.values` of any object it is given as the SQL, inherited ones included: an
+ * array, a Buffer, a Map or a Set given in place of the SQL has a `values()` method, which it
+ * refuses here, leaving the connection usable. Cloned to the worker, such an object would lose
+ * that method, and mysql2 would fail there writing a statement without SQL, closing the
+ * connection.
+ */
+function checkExecuteValues(
+  values: unknown,
+  sql: string | QueryOptions,
+  config: MysqlConfig,
+): void {
+  if (!Array.isArray(values)) {
+    if (values && !executeNamedPlaceholders(sql, config)) {
+      throw new TypeError(
+        'Bind parameters must be array if namedPlaceholders parameter is not enabled',
+      );
+    }
+    return;
+  }
   for (const v of values) {
     if (v === undefined) {
       throw new TypeError(
@@ -126,6 +156,7 @@ export class Connection extends EventEmitter {
   #closed = false;
   #lost = false;
   #onLost: (() => void) | undefined;
+  readonly #poolClosed: (() => boolean) | undefined;
   /** Whether this object has emitted 'end'. */
   #endEmitted = false;
 
@@ -137,11 +168,21 @@ export class Connection extends EventEmitter {
   /**
    * @internal `notices`: this object re-emits the connection's events (a session has one
    * listener: the pool's own Connection of an entry, not each PoolConnection wrapped around it).
+   * `poolClosed`: whether the pool the connection was taken from was ended. mysql2's pool ends
+   * every connection as its `end()` is called, checked out or not, so a command in the same
+   * tick already gets the closed-state error; the session ends only later, as the workers stop.
    */
-  constructor(session: Session, config: MysqlConfig, onEnd?: () => void, notices = true) {
+  constructor(
+    session: Session,
+    config: MysqlConfig,
+    onEnd?: () => void,
+    notices = true,
+    poolClosed?: () => boolean,
+  ) {
     super();
     this.session = session;
     this.#onEnd = onEnd;
+    this.#poolClosed = poolClosed;
     this.#config = config;
     this.#formatter = localFormatter(config);
     this.#threadId = (session.info as ConnectionInfo).threadId;
@@ -212,13 +253,20 @@ export class Connection extends EventEmitter {
 
   /** Ended, destroyed, or gone on the server's side: mysql2's commands no longer start. */
   #isClosed(): boolean {
-    return this.#closed || this.#lost || this.session.ended;
+    return this.#refusesCommands() || this.#lost;
+  }
+
+  /**
+   * Whether a command gets mysql2's closed-state error here, before reaching the worker: closed
+   * through this object, or by its pool (ended, idle, destroyed through another handle).
+   */
+  #refusesCommands(): boolean {
+    return this.#closed || this.session.ended || this.#poolClosed?.() === true;
   }
 
   /** @internal */
   call(op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
-    // Closed here, or by its pool (ended, idle, destroyed through another handle): mysql2's error.
-    if (this.#closed || this.session.ended) return Promise.reject(closedStateError());
+    if (this.#refusesCommands()) return Promise.reject(closedStateError());
     return this.session.call(op, args, options);
   }
 
@@ -274,14 +322,16 @@ export class Connection extends EventEmitter {
     let wire: unknown;
     let options: CallOptions | undefined;
     try {
-      [wire, options] = splitQuery(sql, true);
       if (kind === 'execute') {
         // mysql2's execute() binds an options object's values when it has any, and then
-        // ignores the second argument (query() does the opposite).
+        // ignores the second argument (query() does the opposite). It checks them before
+        // anything else: before splitQuery() can refuse a typeCast that cannot be sent.
         const own = typeof sql === 'object' ? sql.values : undefined;
         if (own) values = undefined;
-        checkExecuteValues(own || values);
+        checkExecuteValues(own || values, sql, this.#config);
+        [wire, options] = splitQuery(sql, true);
       } else {
+        [wire, options] = splitQuery(sql, true);
         checkQueryValues(this.#formatter, sql, values);
       }
     } catch (err) {
@@ -383,7 +433,11 @@ export class Connection extends EventEmitter {
   async prepare(options: string | QueryOptions): Promise<PreparedStatementInfo> {
     const [wire, callOptions] = splitQuery(options);
     const handle = (await this.call('prepare', [wire], callOptions)) as RemoteHandle;
-    return new PreparedStatementInfo(handle);
+    const { session } = this;
+    const poolClosed = this.#poolClosed;
+    // Not `this`: a statement kept must not keep an unreleased PoolConnection from being
+    // collected (and reported as a leak).
+    return new PreparedStatementInfo(handle, () => session.ended || poolClosed?.() === true);
   }
 
   /**

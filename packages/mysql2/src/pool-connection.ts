@@ -4,23 +4,36 @@ import type { PoolEntry } from './pool.js';
 
 /** @internal What a PoolConnection needs from its pool. */
 export interface PoolHooks {
+  /** Ends a checkout (the first time only: then true), without giving its entry back. */
+  endLease(lease: Lease): boolean;
   release(entry: PoolEntry): void;
   remove(entry: PoolEntry): void;
-  leaks(): LeakDetector;
+  /** Whether `end()` was called on the pool. */
+  closed(): boolean;
 }
 
-/** @internal One checkout of an entry; the leak detector's record is released with it. */
+/**
+ * @internal One checkout of an entry, by `getConnection()` (with a leak detector's record,
+ * closed with it) or by `pool.query()`/`execute()`.
+ */
 export interface Lease {
   entry: PoolEntry;
   released: boolean;
   record: ReturnType<LeakDetector['track']> | undefined;
 }
 
+/** @internal Whether `conn` is the object a pool's events carry (see {@link PoolConnection}). */
+export let isEventPayload: (conn: PoolConnection) => boolean;
+
 /**
  * A connection checked out of a {@link Pool} with `getConnection()`: every Connection member,
  * plus `release()`. It stays pinned to the worker thread that owns its socket. One that is
  * garbage-collected without `release()` is reported (with the stack of `getConnection()`) and
  * goes back to the pool, so the pool cannot run dry.
+ *
+ * The pool's `'connection'`, `'acquire'` and `'release'` events carry another PoolConnection of
+ * the same connection, the same one in every event, whose `release()` gives the connection back
+ * from whoever holds it.
  *
  * @example
  * ```ts
@@ -33,18 +46,35 @@ export interface Lease {
 export class PoolConnection extends Connection {
   readonly #entry: PoolEntry;
   readonly #hooks: PoolHooks;
-  readonly #lease: Lease | undefined;
+  readonly #ownLease: Lease | undefined;
 
-  /** @internal */
+  /**
+   * @internal `lease`: the checkout this object gives back. Without one, this is the object the
+   * pool's events carry for the entry (one per entry, made by the pool).
+   */
   constructor(entry: PoolEntry, hooks: PoolHooks, lease: Lease | undefined) {
-    super(entry.session, entry.config, undefined, false);
+    super(entry.session, entry.config, undefined, false, hooks.closed);
     this.#entry = entry;
     this.#hooks = hooks;
-    this.#lease = lease;
+    this.#ownLease = lease;
+  }
+
+  static {
+    isEventPayload = (conn) => conn.#ownLease === undefined;
   }
 
   /**
-   * Gives the connection back to the pool. Idempotent.
+   * The checkout `release()` ends: this object's own; on the events' object, whichever checkout
+   * the entry is in now. mysql2's events carry its connection itself, whose `release()` gives it
+   * back from whoever holds it, and does nothing while it is free.
+   */
+  get #lease(): Lease | undefined {
+    return this.#ownLease ?? this.#entry.lease;
+  }
+
+  /**
+   * Gives the connection back to the pool. Idempotent: once given back, it does nothing, even
+   * when the connection was handed out again (except on the events' object: see the class).
    *
    * @example
    * ```ts
@@ -53,10 +83,7 @@ export class PoolConnection extends Connection {
    */
   override release(): void {
     const lease = this.#lease;
-    if (lease === undefined || lease.released) return;
-    lease.released = true;
-    if (lease.record !== undefined) this.#hooks.leaks().closed(lease.record);
-    this.#hooks.release(this.#entry);
+    if (lease !== undefined && this.#hooks.endLease(lease)) this.#hooks.release(this.#entry);
   }
 
   /**
@@ -81,10 +108,8 @@ export class PoolConnection extends Connection {
   /** @internal Ends the session and takes the entry out of the pool. */
   protected override finish(): Promise<void> {
     this.#entry.dead = true;
-    if (this.#lease !== undefined && !this.#lease.released) {
-      this.#lease.released = true;
-      if (this.#lease.record !== undefined) this.#hooks.leaks().closed(this.#lease.record);
-    }
+    const lease = this.#lease;
+    if (lease !== undefined) this.#hooks.endLease(lease);
     this.#hooks.remove(this.#entry);
     return super.finish();
   }

@@ -15,7 +15,7 @@ import { closedStateError } from './closed-state-error.js';
 import { Connection, missingSqlError } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
-import { PoolConnection, type Lease, type PoolHooks } from './pool-connection.js';
+import { PoolConnection, isEventPayload, type Lease, type PoolHooks } from './pool-connection.js';
 import { assertNoCallback } from './promise-only.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
 import { captureStacksOf, defaultWorkers, workerPool } from './worker-pool.js';
@@ -31,6 +31,13 @@ export interface PoolEntry {
   lastActive: number;
   /** A fatal error was seen: the entry is dropped when it comes back. */
   dead: boolean;
+  /**
+   * The checkout the entry is in, by `getConnection()` or by `pool.query()`/`execute()`;
+   * undefined while it is free, being handed out, or read by `pool.iterate()`.
+   */
+  lease: Lease | undefined;
+  /** What the pool's events carry for this entry: made at its first event, then the same one. */
+  eventPayload: PoolConnection | undefined;
 }
 
 interface PoolFormatter {
@@ -137,9 +144,10 @@ export class Pool extends EventEmitter {
       config: { value: this.config },
     }) as PoolFormatter;
     this.#hooks = {
+      endLease: (lease) => this.#endLease(lease),
       release: (entry) => this.#release(entry),
       remove: (entry) => this.#remove(entry, true),
-      leaks: () => this.#corePool().leaks,
+      closed: () => this.#closed,
     };
     if (this.config.maxIdle < this.config.connectionLimit) {
       this.#idleTimer = setInterval(() => this.#removeIdle(), 1000);
@@ -211,6 +219,7 @@ export class Pool extends EventEmitter {
 
   #lease(entry: PoolEntry, origin: Error | undefined): PoolConnection {
     const lease: Lease = { entry, released: false, record: undefined };
+    entry.lease = lease;
     const conn = new PoolConnection(entry, this.#hooks, lease);
     // The release callback holds the lease, never the connection object, so an unreleased
     // PoolConnection can be collected and its entry still comes back to the pool.
@@ -220,12 +229,22 @@ export class Pool extends EventEmitter {
       entry.session.threadId,
       origin,
       () => {
-        if (lease.released) return;
-        lease.released = true;
-        this.#release(entry);
+        if (this.#endLease(lease)) this.#release(entry);
       },
     );
     return conn;
+  }
+
+  /**
+   * Ends a checkout, once: whoever ends it first (its holder, the events' object, the leak
+   * detector, a statement finishing) is the one that gives the entry back.
+   */
+  #endLease(lease: Lease): boolean {
+    if (lease.released) return false;
+    lease.released = true;
+    if (lease.entry.lease === lease) lease.entry.lease = undefined;
+    if (lease.record !== undefined) this.#corePool().leaks.closed(lease.record);
+    return true;
   }
 
   /**
@@ -237,7 +256,8 @@ export class Pool extends EventEmitter {
    * ```
    */
   releaseConnection(connection: PoolConnection): void {
-    if (connection instanceof PoolConnection) connection.release();
+    // mysql2/promise releases only its promise PoolConnections: its events carry another kind.
+    if (connection instanceof PoolConnection && !isEventPayload(connection)) connection.release();
   }
 
   /**
@@ -312,14 +332,18 @@ export class Pool extends EventEmitter {
   ): Promise<unknown> {
     // One promise reaction decodes and releases (not one per step): this runs for every query.
     const { conn } = entry;
+    // A lease, so that the events' object can give the entry back before the statement ends, as
+    // mysql2's can; the statement's end then leaves it alone.
+    const lease: Lease = { entry, released: false, record: undefined };
+    entry.lease = lease;
     return conn.send(kind, sql, values).then(
       (value) => {
-        this.#release(entry);
+        if (this.#endLease(lease)) this.#release(entry);
         return conn.decode(value);
       },
       (err: unknown) => {
         if ((err as { fatal?: unknown }).fatal === true || isReadOnlyError(err)) entry.dead = true;
-        this.#release(entry);
+        if (this.#endLease(lease)) this.#release(entry);
         throw caller === undefined ? err : withCallerStack(err, caller.stack);
       },
     );
@@ -490,6 +514,8 @@ export class Pool extends EventEmitter {
             config,
             lastActive: Date.now(),
             dead: false,
+            lease: undefined,
+            eventPayload: undefined,
           };
           // The server closed it or it failed (mysql2's pool drops such a connection on its
           // 'end' or 'error'): an idle one goes now, one in use when it comes back.
@@ -594,10 +620,14 @@ export class Pool extends EventEmitter {
     }
   }
 
-  /** Events carry a PoolConnection (mysql2 passes its core connection, which lives in the worker here). */
+  /**
+   * Events carry one PoolConnection per entry, every time the same, as mysql2's carry its core
+   * connection (which lives in the worker here), so listeners can tell connections apart.
+   */
   #emitWith(event: 'acquire' | 'connection' | 'release', entry: PoolEntry): void {
     if (this.listenerCount(event) === 0) return;
-    this.emit(event, new PoolConnection(entry, this.#hooks, undefined));
+    entry.eventPayload ??= new PoolConnection(entry, this.#hooks, undefined);
+    this.emit(event, entry.eventPayload);
   }
 
   /**

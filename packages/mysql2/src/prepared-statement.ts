@@ -13,7 +13,9 @@ interface StatementMeta {
 
 /**
  * What the server answers mysql2/promise for a statement executed after `close()`: the closed
- * statement's worker-side handle is gone here, so the same error is made on the caller's side.
+ * statement's worker-side handle is gone here, so the same error is made on the caller's side,
+ * with the same own properties in the same order (mysql2 sets `sql` to the command's, which a
+ * statement's execute has none of).
  */
 function unknownStatementError(id: number): Error {
   const message = `Unknown prepared statement handler (${id}) given to mysqld_stmt_execute`;
@@ -22,6 +24,7 @@ function unknownStatementError(id: number): Error {
     errno: 1243,
     sqlState: 'HY000',
     sqlMessage: message,
+    sql: undefined,
   });
 }
 
@@ -47,10 +50,13 @@ export class PreparedStatementInfo {
   readonly #handle: RemoteHandle<StatementMeta>;
   /** `close()` was called (the handle also closes with its connection). */
   #closed = false;
+  /** Whether the statement's connection refuses commands (ended, destroyed, its pool ended). */
+  readonly #connectionClosed: () => boolean;
 
   /** @internal */
-  constructor(handle: RemoteHandle) {
+  constructor(handle: RemoteHandle, connectionClosed: () => boolean) {
     this.#handle = handle as RemoteHandle<StatementMeta>;
+    this.#connectionClosed = connectionClosed;
     const meta = this.#handle.meta;
     this.statement = {
       id: meta.id,
@@ -71,9 +77,10 @@ export class PreparedStatementInfo {
   async execute<T extends QueryResult = QueryResult>(
     parameters?: unknown,
   ): Promise<[T, FieldPacket[]]> {
+    // mysql2's connection refuses the command before the server can answer that the statement
+    // is unknown: the closed-state error comes first.
+    if (this.#connectionClosed()) throw closedStateError();
     if (this.#closed) throw unknownStatementError(this.statement.id);
-    // Closed with its connection (ended, destroyed, its pool ended): mysql2's closed-state error.
-    if (this.#handle.closed) throw closedStateError();
     assertBindable(parameters);
     return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [
       T,

@@ -20,6 +20,48 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     expect(outcomes[0]).toMatchObject(['rejected', { fatal: true }]);
   });
 
+  it('a checked-out connection used in the same tick as pool.end() fails with the closed-state error', async () => {
+    // mysql2's pool ends every connection as end() is called; the drop-in's sessions end only
+    // as its workers stop, later.
+    const outcomes = await sameResult(DRIVERS, async (driver) => {
+      const pool = driver.createPool({ ...DB, connectionLimit: 1 });
+      const conn = await pool.getConnection();
+      const stmt = await conn.prepare('SELECT ? AS a');
+      const ended = pool.end();
+      const calls = await Promise.all([
+        outcome(() => conn.query('SELECT 1')),
+        outcome(() => conn.execute('SELECT 1')),
+        outcome(() => conn.ping()),
+        outcome(() => conn.prepare('SELECT 1')),
+        outcome(() => conn.beginTransaction()),
+        outcome(() => conn.changeUser({ database: 'information_schema' })),
+        outcome(() => conn.reset()),
+        outcome(() => stmt.execute([1])),
+      ]);
+      await ended;
+      // The refused changeUser() left the config alone.
+      return [calls, conn.config.database] as const;
+    });
+    expect(outcomes[0][0]).toMatchObject(['rejected', { fatal: true }]);
+    expect(outcomes[1]).toBe(DB.database);
+  });
+
+  it('a checked-out connection used in the same tick as cluster.end() fails with the closed-state error', async () => {
+    const outcomes = await sameResult(DRIVERS, async (driver) => {
+      const cluster = driver.createPoolCluster();
+      cluster.add('A', { ...DB, connectionLimit: 1 });
+      const conn = await cluster.getConnection('A');
+      const ended = cluster.end();
+      const calls = await Promise.all([
+        outcome(() => conn.query('SELECT 1')),
+        outcome(() => conn.execute('SELECT 1')),
+      ]);
+      await ended;
+      return calls;
+    });
+    expect(outcomes[0]).toMatchObject(['rejected', { fatal: true }]);
+  });
+
   it('a prepared statement executed after close() fails as the server answers it', async () => {
     const outcomes = await sameResult(DRIVERS, async (driver) => {
       const conn = await driver.createConnection(DB);
@@ -47,6 +89,32 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     const failed = await sameResult(DRIVERS, async (driver) => {
       const conn = await driver.createConnection(DB);
       const stmt = await conn.prepare('SELECT ? AS a');
+      await conn.end();
+      return outcome(() => stmt.execute([1]));
+    });
+    expect(failed).toMatchObject(['rejected', { fatal: true }]);
+  });
+
+  it("the server's error for a closed statement has mysql2's own properties, sql included", async () => {
+    const names = await sameResult(DRIVERS, async (driver) => {
+      const conn = await driver.createConnection(DB);
+      const stmt = await conn.prepare('SELECT ? AS a');
+      await stmt.close();
+      const error = await stmt.execute([1]).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await conn.end();
+      return [Object.getOwnPropertyNames(error), 'sql' in Object(error)];
+    });
+    expect(names).toEqual([expect.arrayContaining(['sql', 'sqlMessage']), true]);
+  });
+
+  it('a closed statement on a closed connection fails with the closed-state error first', async () => {
+    const failed = await sameResult(DRIVERS, async (driver) => {
+      const conn = await driver.createConnection(DB);
+      const stmt = await conn.prepare('SELECT ? AS a');
+      await stmt.close();
       await conn.end();
       return outcome(() => stmt.execute([1]));
     });
