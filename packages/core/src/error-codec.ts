@@ -45,6 +45,8 @@ export interface SerializedError {
   stack: string | undefined;
   props: Record<string, unknown>;
   cause?: unknown;
+  /** An AggregateError's `errors`. */
+  errors?: unknown;
 }
 
 function classNameOf(err: Error): string {
@@ -59,7 +61,7 @@ function classNameOf(err: Error): string {
 
 /**
  * Turns an error into a cloneable record: class name, name, message, stack, own primitive
- * properties (`code`, `errno`, `sqlState`, `fatal`, ...) and cause.
+ * properties (`code`, `errno`, `sqlState`, `fatal`, ...), cause, and an AggregateError's errors.
  *
  * @example
  * ```ts
@@ -92,6 +94,14 @@ export function encodeError(
       out.cause = encodeNested(err.cause, 'cause');
     } catch {
       out.cause = String(err.cause);
+    }
+  }
+  // Not enumerable, so not among the props: the errors an AggregateError gathers.
+  if (err instanceof AggregateError && Array.isArray(err.errors)) {
+    try {
+      out.errors = encodeNested(err.errors, 'errors');
+    } catch {
+      out.errors = (err.errors as unknown[]).map((e) => String(e));
     }
   }
   return out;
@@ -182,9 +192,10 @@ export function decodeError(
   for (const [key, value] of Object.entries(rec.props)) {
     (err as unknown as Record<string, unknown>)[key] = value;
   }
-  if ('cause' in rec) {
-    Object.defineProperty(err, 'cause', {
-      value: decodeNested(rec.cause),
+  for (const key of ['cause', 'errors'] as const) {
+    if (!(key in rec)) continue;
+    Object.defineProperty(err, key, {
+      value: decodeNested(rec[key]),
       writable: true,
       configurable: true,
       enumerable: false,

@@ -326,6 +326,19 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('rebuilds an AggregateError with the errors it gathers, each in its class', async () => {
+    const s = await pool.openSession();
+    const err = (await s.call('failAggregate').catch((e: unknown) => e)) as AggregateError;
+    expect(err).toBeInstanceOf(AggregateError);
+    expect(err.message).toBe('both failed');
+    expect(err.errors).toHaveLength(2);
+    expect(err.errors[0]).toBeInstanceOf(TypeError);
+    expect(err.errors[1]).toMatchObject({ message: 'second', code: 'E_SECOND' });
+    // Not enumerable, as on an AggregateError made here.
+    expect(Object.keys(err)).not.toContain('errors');
+    await s.close();
+  });
+
   it('assertSendable throws, at once, the error a call with that value would reject with', async () => {
     class Thing {}
     const value = { ok: [1, 'a', Buffer.from('b'), new Date(0), 2n], bad: [new Thing()] };
