@@ -65,6 +65,23 @@ describe('offload()', () => {
   });
 });
 
+describe('offload() of a module whose functions use this', () => {
+  it('calls an export on its module, and a member of the default export on it', async () => {
+    const fixture = new URL('./fixtures/offload-this.mjs', import.meta.url);
+    const direct = await import(fixture.href);
+    const mod = offload<{ usesThis(): string; tagged(text: string): string }>(fixture, {
+      threads: 1,
+    });
+    try {
+      expect(await mod.usesThis()).toBe(direct.usesThis());
+      expect(await mod.tagged('x')).toBe(direct.default.tagged('x'));
+      expect(await mod.tagged('x')).toBe('default:x');
+    } finally {
+      await mod[Symbol.asyncDispose]();
+    }
+  });
+});
+
 describe('offload() of a native addon', () => {
   it('runs the project addon (@unblock/sqlite-interrupt) in a worker', async () => {
     const { createRequire } = await import('node:module');

@@ -33,12 +33,17 @@ export default defineDriver({
   },
   operations: {
     call: async (mod, [name, args], ctx) => {
-      const fn =
-        mod[name as string] ??
-        (mod.default as Record<string, unknown> | undefined)?.[name as string];
+      // The module, or its default export when the name is one of its members: called on it,
+      // as `mod.fn()` is, so a function that uses `this` finds the rest of the module.
+      const own = mod[name as string];
+      const holder =
+        own === undefined || own === null
+          ? (mod.default as Record<string, unknown> | undefined)
+          : mod;
+      const fn = holder?.[name as string];
       if (typeof fn !== 'function')
         throw new TypeError(`The module has no function export "${String(name)}"`);
-      return keep(await (fn as (...a: unknown[]) => unknown)(...(args as unknown[])), ctx);
+      return keep(await (fn as (...a: unknown[]) => unknown).apply(holder, args as unknown[]), ctx);
     },
   },
   handles: {
