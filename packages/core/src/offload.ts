@@ -1,6 +1,7 @@
 import { createPool, type Pool, type PoolOptions } from './pool.js';
 import { RemoteHandle } from './remote-handle.js';
 import { SAME_OBJECT } from './same-object.js';
+import { assertSendable } from './value-codec.js';
 
 /** A function made asynchronous: same parameters, a Promise of the result. */
 type AsyncFunction<F> = F extends (...args: infer A) => infer R
@@ -116,7 +117,16 @@ export function offload<T>(specifier: string | URL, options: OffloadOptions = {}
       get(_target, key) {
         if (key === Symbol.asyncDispose) return () => pool.close();
         if (notRemote(key)) return undefined;
-        return (...args: unknown[]) => pool.run('call', [key, args]).then(wrap);
+        return (...args: unknown[]) => {
+          try {
+            // Here, so that a refusal names the argument as the caller wrote it (`args[0]`),
+            // not where the call's message holds it.
+            args.forEach((arg, i) => assertSendable(arg, `args[${i}]`));
+          } catch (err) {
+            return Promise.reject(err);
+          }
+          return pool.run('call', [key, args]).then(wrap);
+        };
       },
     },
   );

@@ -58,6 +58,13 @@ describe('offload()', () => {
     await hash[Symbol.asyncDispose]();
   });
 
+  it('names an argument that cannot cross as the caller wrote it', async () => {
+    await expect(zlib.gzipSync({ level: 1, cb() {} } as never)).rejects.toMatchObject({
+      code: 'UNBLOCK_ERR_DATA_CLONE',
+      message: 'Argument args[0].cb is a function, which cannot be sent to a worker thread',
+    });
+  });
+
   it('keeps error classes from the module', async () => {
     await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({
       code: 'Z_DATA_ERROR',
