@@ -58,6 +58,13 @@ const offloadDriver = new URL('./worker/offload-driver.js', import.meta.url);
 const pools = new WeakMap<object, Pool>();
 
 /**
+ * What the proxies of an offloaded module and of the objects it returns stand on. Not a plain
+ * object, so that one given as an argument is refused, naming it, instead of crossing as `{}`:
+ * its object stays in its worker.
+ */
+class OffloadedObject {}
+
+/**
  * Names a proxy has no remote function for: `then` (a proxy is not a promise), and `toJSON`,
  * which `JSON.stringify` calls without awaiting: a remote call's rejection would go unhandled.
  */
@@ -66,19 +73,17 @@ function notRemote(key: string | symbol): boolean {
 }
 
 function remoteProxy(handle: RemoteHandle): object {
-  const proxy: object = new Proxy(
-    {},
-    {
-      get(_target, key) {
-        if (key === Symbol.asyncDispose) return () => handle.close();
-        if (notRemote(key)) return undefined;
-        return (...args: unknown[]) =>
-          handle
-            .call(key as string, args)
-            .then((value) => (value === SAME_OBJECT ? proxy : wrap(value)));
-      },
+  const proxy: object = new Proxy(new OffloadedObject(), {
+    get(_target, key) {
+      if (key === 'constructor') return OffloadedObject;
+      if (key === Symbol.asyncDispose) return () => handle.close();
+      if (notRemote(key)) return undefined;
+      return (...args: unknown[]) =>
+        handle
+          .call(key as string, args)
+          .then((value) => (value === SAME_OBJECT ? proxy : wrap(value)));
     },
-  );
+  });
   return proxy;
 }
 
@@ -111,25 +116,23 @@ export function offload<T>(specifier: string | URL, options: OffloadOptions = {}
     driver: offloadDriver,
     defaultOptions: { specifier: specifier instanceof URL ? specifier.href : specifier },
   });
-  const proxy = new Proxy(
-    {},
-    {
-      get(_target, key) {
-        if (key === Symbol.asyncDispose) return () => pool.close();
-        if (notRemote(key)) return undefined;
-        return (...args: unknown[]) => {
-          try {
-            // Here, so that a refusal names the argument as the caller wrote it (`args[0]`),
-            // not where the call's message holds it.
-            args.forEach((arg, i) => assertSendable(arg, `args[${i}]`));
-          } catch (err) {
-            return Promise.reject(err);
-          }
-          return pool.run('call', [key, args]).then(wrap);
-        };
-      },
+  const proxy = new Proxy(new OffloadedObject(), {
+    get(_target, key) {
+      if (key === 'constructor') return OffloadedObject;
+      if (key === Symbol.asyncDispose) return () => pool.close();
+      if (notRemote(key)) return undefined;
+      return (...args: unknown[]) => {
+        try {
+          // Here, so that a refusal names the argument as the caller wrote it (`args[0]`),
+          // not where the call's message holds it.
+          args.forEach((arg, i) => assertSendable(arg, `args[${i}]`));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return pool.run('call', [key, args]).then(wrap);
+      };
     },
-  );
+  });
   pools.set(proxy, pool);
   return proxy as Offloaded<T>;
 }

@@ -65,6 +65,20 @@ describe('offload()', () => {
     });
   });
 
+  it('refuses a proxy given back as an argument, naming it, rather than sending an empty object', async () => {
+    const key = await crypto.createSecretKey(Buffer.from('k'));
+    await expect(crypto.createHmac('sha256', key as never)).rejects.toMatchObject({
+      code: 'UNBLOCK_ERR_DATA_CLONE',
+      message:
+        'Argument args[1] is an instance of OffloadedObject, which cannot be sent to a worker thread',
+    });
+    await expect(zlib.gzipSync([zlib] as never)).rejects.toMatchObject({
+      code: 'UNBLOCK_ERR_DATA_CLONE',
+      path: 'args[0][0]',
+    });
+    await key[Symbol.asyncDispose]();
+  });
+
   it('keeps error classes from the module', async () => {
     await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({
       code: 'Z_DATA_ERROR',
