@@ -173,6 +173,8 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   }
   if (ArrayBuffer.isView(obj) || types.isDate(obj) || types.isArrayBuffer(obj))
     return ctx.snapshot === true ? copyOf(obj) : obj;
+  // Shared on purpose: structured clone shares it with the other thread.
+  if (types.isSharedArrayBuffer(obj)) return obj;
   if (types.isRegExp(obj)) return obj;
   // Walked like arrays, not left to structured clone: what they hold keeps its type (a Buffer
   // stays a Buffer), and a value that cannot cross is refused here, naming it, rather than by

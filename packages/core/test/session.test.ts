@@ -313,6 +313,16 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('shares a SharedArrayBuffer with the worker, as structured clone does', async () => {
+    const s = await pool.openSession();
+    const shared = new SharedArrayBuffer(4);
+    const back = (await s.call('echo', [shared])) as SharedArrayBuffer;
+    expect(back).toBeInstanceOf(SharedArrayBuffer);
+    new Uint8Array(shared)[0] = 7; // the same memory, both ways
+    expect(new Uint8Array(back)[0]).toBe(7);
+    await s.close();
+  });
+
   it('refuses a cyclic argument with a DataCloneError', async () => {
     const s = await pool.openSession();
     const cyclic: Record<string, unknown> = { a: 1 };
