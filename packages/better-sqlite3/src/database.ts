@@ -78,6 +78,13 @@ const CONNECTION_SETTING =
 export const STOPS_READERS =
   /\b(?:journal_mode\s*(?:=|\()\s*(?!['"`[]?\s*wal\b)|locking_mode\s*(?:=|\()\s*['"`[]?\s*exclusive\b)/i;
 
+/**
+ * SQL that may open a transaction on the writer (`BEGIN`, or a `SAVEPOINT` outside one). Until
+ * such a call has run, the writer's state does not say so yet: the reads made meanwhile stay
+ * on the writer (see #pickReader). A false match (a column named `begin`) only costs that.
+ */
+export const OPENS_TRANSACTION = /\b(?:begin|savepoint)\b/i;
+
 /** Where a call went: the session, and the reader slot when it was a reader. */
 export interface Target {
   session: Session;
@@ -314,6 +321,10 @@ export class Database {
   /** Settles once the setup steps sent so far have run on the writer: the next call waits for it. */
   #setupPending: Promise<void> | undefined;
   #unsafe = false;
+  /** Calls in flight on the writer that may open a transaction (see OPENS_TRANSACTION). */
+  #opening = 0;
+  /** Settles once the calls counted in #opening so far have settled. */
+  #openingSettled: Promise<unknown> = Promise.resolve();
   /** Iterators open on the writer connection (as the caller sees them): the driver's "iterating" state. */
   #writerIterators = 0;
   /** Iterators not yet ended, on any connection: as in the driver, they forbid `close()`. */
@@ -500,7 +511,8 @@ export class Database {
     this.#options.verbose?.call(this, sql);
     if (STOPS_READERS.test(sql))
       return this.#withoutReaders(() => this.#call(Route.write, 'exec', [sql])).then(() => this);
-    return this.#call(Route.write, 'exec', [sql]).then(() => this);
+    const sent = this.#call(Route.write, 'exec', [sql]);
+    return (OPENS_TRANSACTION.test(sql) ? this.#whileOpening(sent) : sent).then(() => this);
   }
 
   /**
@@ -874,6 +886,7 @@ export class Database {
       send: this.#send.bind(this),
       target: (route) => this.#target(route),
       withoutReaders: (send) => this.#withoutReaders(send),
+      whileOpening: (sent) => this.#whileOpening(sent),
       callOptions: this.#callOptions,
       verbose: this.#options.verbose,
       pool: this.#pool,
@@ -906,13 +919,29 @@ export class Database {
     if (busy !== undefined) throw busy;
   }
 
+  /**
+   * `sent`, a writer call that may open a transaction: until it settles, the caller's reads run
+   * on the writer, after it, as they would on the driver's one connection (a read made right
+   * after an un-awaited `exec('begin')` sees the transaction's writes).
+   */
+  #whileOpening<T>(sent: Promise<T>): Promise<T> {
+    this.#opening++;
+    const done = sent.finally(() => this.#opening--);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#openingSettled = Promise.all([this.#openingSettled, settled]);
+    return done;
+  }
+
   /** Whether a call on `route` made now would run on a reader (without reserving it). */
   #mayUseReader(route: RouteCode): boolean {
     if (route !== Route.read || !this.#readersUsable()) return false;
     if (
       this.#gate !== undefined && !this.#gateOverRaw
         ? currentScope(this) !== undefined
-        : this.#state[StateSlot.inTransaction] === 1
+        : this.#state[StateSlot.inTransaction] === 1 || this.#opening > 0
     ) {
       return false;
     }
@@ -952,6 +981,7 @@ export class Database {
     } else {
       sent = this.#send(target, 'query', callArgs);
     }
+    if (OPENS_TRANSACTION.test(sql)) sent = this.#whileOpening(sent);
     return sent.then((result) => {
       const reply = result as QueryReply;
       const kind = 'columns' in reply ? reply.extra : reply;
@@ -1073,7 +1103,8 @@ export class Database {
         this.#writerTarget = { session: writer, reader: undefined };
       return this.#writerTarget;
     }
-    return this.#writerSession().then((session) => ({ session, reader: undefined }));
+    // Through #target again once open: a setup step added meanwhile holds the calls.
+    return this.#writerSession().then(() => this.#target(route));
   }
 
   /** Whether reads may go to readers: WAL mode, and no call under way needs the writer alone. */
@@ -1084,8 +1115,10 @@ export class Database {
   /** `outsideTransaction`: the writer's transaction is one of `db.transaction()`, not the caller's. */
   #pickReader(outsideTransaction: boolean): ReaderSlot | undefined {
     if (!this.#readersUsable()) return undefined;
-    // A transaction opened with raw SQL holds the caller's own uncommitted writes: stay on the writer.
-    if (!outsideTransaction && this.#state[StateSlot.inTransaction] === 1) return undefined;
+    // A transaction opened with raw SQL (or being opened) holds the caller's own uncommitted
+    // writes: stay on the writer.
+    if (!outsideTransaction && (this.#state[StateSlot.inTransaction] === 1 || this.#opening > 0))
+      return undefined;
     const readers = this.#readers;
     if (readers.length === 0) {
       this.#maybeOpenReaders();
@@ -1236,10 +1269,17 @@ export class Database {
       { threadId },
     );
     // Steps added or replaced (a setting set again) while it opened: sent now, before any call
-    // can reach the session.
-    for (let i = 0; i < setupCount; i++)
-      if (this.#setup[i] !== given[i]) void this.#sendSetup(session, this.#setup[i]);
-    for (const step of this.#setup.slice(setupCount)) void this.#sendSetup(session, step);
+    // can reach the session. Compared by identity, as a step that failed meanwhile was removed
+    // and shifted the others. A reader's failure is not reported: the writer had the step too,
+    // and reported its own.
+    const sent = new Set(given);
+    const late = this.#setup
+      .filter((step) => !sent.has(step))
+      .map((step) => this.#sendSetup(session, step, !writer));
+    // Steps added while the database was still opening (`loadExtension()` right after the
+    // constructor): as for a step added later, the next call waits for the writer's outcome,
+    // so a failure rejects the first call made after it, not the second.
+    if (writer && late.length > 0) this.#holdCallsUntil(Promise.all(late));
     return session;
   }
 
@@ -1250,13 +1290,19 @@ export class Database {
     if (this.#writer !== undefined && !this.#writer.ended) {
       // The next call waits for the writer's outcome, so a failure (a missing extension)
       // rejects the first call made after it, not a later one.
-      const done = this.#sendSetup(this.#writer, step);
-      const pending = Promise.all([this.#setupPending, done]).then(() => {
-        if (this.#setupPending === pending) this.#setupPending = undefined;
-      });
-      this.#setupPending = pending;
-    }
-    this.#sendToReaders(step, false);
+      this.#holdCallsUntil(this.#sendSetup(this.#writer, step));
+      // The writer's outcome is the one reported: the readers fail the same way, and their
+      // copies of the error would reject later, unrelated calls.
+      this.#sendToReaders(step, true);
+    } else this.#sendToReaders(step, false);
+  }
+
+  /** Makes calls made from now on wait until `done` settles (and what they waited for before). */
+  #holdCallsUntil(done: Promise<unknown>): void {
+    const pending = Promise.all([this.#setupPending, done]).then(() => {
+      if (this.#setupPending === pending) this.#setupPending = undefined;
+    });
+    this.#setupPending = pending;
   }
 
   /** Sends a setup step to the open readers; `bestEffort` as in #sendSetup. */
@@ -1274,7 +1320,13 @@ export class Database {
       () => undefined,
       (err: unknown) => {
         const gone = err instanceof WorkerExitedError || err instanceof SessionBrokenError;
-        if (!bestEffort && !gone) this.#setupFailure ??= err;
+        if (bestEffort || gone) return;
+        this.#setupFailure ??= err;
+        // As in the driver, a failed step leaves nothing behind. Kept, it would be replayed on
+        // every connection opened later, whose opening it would fail: readers would never come
+        // (when the database enters WAL mode), and a writer whose worker exited never reopen.
+        const index = this.#setup.indexOf(step);
+        if (index !== -1) this.#setup.splice(index, 1);
       },
     );
   }
@@ -1293,7 +1345,10 @@ export class Database {
     // The signal of withCallOptions() around the transaction: every call in it carries it too.
     const signal = currentCallOptions()?.signal;
     // No await between this loop and taking the gate, so two transactions cannot both pass.
-    while (this.#gate !== undefined) await unlessAborted(this.#gate, signal);
+    // A BEGIN sent but not yet run (an un-awaited `exec('begin')`) is waited for too: in the
+    // driver it has run, and this transaction nests in it as a savepoint.
+    while (this.#gate !== undefined || this.#opening > 0)
+      await unlessAborted(this.#gate ?? this.#openingSettled, signal);
     if (this.inTransaction) {
       // A transaction opened with raw SQL: like the driver, nest with a savepoint. The gate
       // keeps another transaction function (from another async context) out until it ends:
@@ -1425,6 +1480,8 @@ export interface DatabaseInternals {
   target(route: RouteCode): Target | Promise<Target>;
   /** Runs `send` (a call on the writer) with the readers closed (see STOPS_READERS). */
   withoutReaders(send: () => Promise<unknown>): Promise<unknown>;
+  /** Keeps the caller's reads on the writer until `sent` settles (see OPENS_TRANSACTION). */
+  whileOpening(sent: Promise<unknown>): Promise<unknown>;
   /** `map` turns the answer into the result; `onFailure` handles an error that is not resent. */
   send(
     target: Target,

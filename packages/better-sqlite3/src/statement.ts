@@ -4,6 +4,7 @@ import {
   kInternals,
   Route,
   STOPS_READERS,
+  OPENS_TRANSACTION,
   type Database,
   type DatabaseInternals,
   type ReaderSlot,
@@ -79,6 +80,8 @@ export class Statement {
   #writerOnly: boolean;
   /** Leaves WAL mode or locks the file exclusively: runs on the writer alone (see STOPS_READERS). */
   readonly #stopsReaders: boolean;
+  /** May open a transaction: `BEGIN` or `SAVEPOINT` (see OPENS_TRANSACTION). */
+  readonly #opensTransaction: boolean;
   #cursors = 0;
 
   /** @internal */
@@ -99,6 +102,7 @@ export class Statement {
     this.#db = database[kInternals];
     this.#flags = safeIntegers ? SAFE_INTEGERS : 0;
     this.#stopsReaders = STOPS_READERS.test(source);
+    this.#opensTransaction = !reader && OPENS_TRANSACTION.test(source);
     this.#writerOnly = this.#stopsReaders || CONNECTION_STATE.test(source);
     // Fixed, as the driver's are: neither assigned, deleted nor redefined.
     const fixed = { writable: false, configurable: false };
@@ -402,6 +406,7 @@ export class Statement {
         sent = this.#send(target, op, callArgs, map);
       }
     }
+    if (this.#opensTransaction) sent = db.whileOpening(sent);
     if (bound === undefined) return sent;
     return sent.catch((err: unknown) => {
       this.#unbindRefused(bound, err);

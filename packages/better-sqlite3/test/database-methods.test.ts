@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import Database, { SqliteError } from '@unblock/better-sqlite3';
-import { outcome, Raw, readersOpen, tempDir } from './helpers.js';
+import { outcome, Raw, readersOpen, tempDir, type Outcome } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -117,6 +117,55 @@ describe('loadExtension', () => {
     expect(() => db.loadExtension(5 as never)).toThrow(
       new TypeError('Expected first argument to be a string'),
     );
+    await db.close();
+  });
+});
+
+describe('loadExtension failures', () => {
+  // The driver keeps nothing of a failed loadExtension(): it throws once, and the connection is
+  // as before. The drop-in replays setup steps on every connection it opens later and sends them
+  // to every reader, so a failed step must leave no trace and be reported once.
+  const missingExtension = async (): Promise<Outcome> => {
+    const raw = new Raw(':memory:');
+    const expected = await outcome(() => raw.loadExtension(tmp.file('missing-extension')));
+    raw.close();
+    return expected;
+  };
+
+  it('a failed extension is not loaded on connections opened later: the readers still open', async () => {
+    const db = await Database.open(tmp.file('ext-then-wal.db'), { readers: 2 });
+    db.loadExtension(tmp.file('missing-extension'));
+    expect(await outcome(() => db.exec('select 1'))).toEqual(await missingExtension());
+    await db.pragma('journal_mode = WAL');
+    await readersOpen(db, 3);
+    await db.close();
+  });
+
+  it('with readers open, the failure rejects one call, not later ones too', async () => {
+    const db = await Database.open(tmp.file('ext-with-readers.db'), { readers: 4 });
+    await db.pragma('journal_mode = WAL');
+    await db.exec('create table t (x); insert into t values (1)');
+    await readersOpen(db, 5);
+    const read = await db.prepare('select x from t');
+    db.loadExtension(tmp.file('missing-extension'));
+    expect(await outcome(() => db.exec('select 1'))).toEqual(await missingExtension());
+    // Reads reach every reader, each after the step it was sent: its outcome has arrived.
+    const later: Outcome[] = [];
+    for (let round = 0; round < 20; round++) {
+      later.push(
+        ...(await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => outcome(() => read.get())))),
+      );
+    }
+    later.push(await outcome(() => db.exec('select 1')));
+    expect(later.filter((o) => !('ok' in o))).toEqual([]);
+    await db.close();
+  });
+
+  it('added while the database opens, the failure rejects the first call', async () => {
+    const db = new Database(':memory:');
+    db.loadExtension(tmp.file('missing-extension'));
+    expect(await outcome(() => db.exec('select 1'))).toEqual(await missingExtension());
+    expect(await outcome(() => db.exec('select 1'))).toEqual({ ok: db });
     await db.close();
   });
 });

@@ -115,6 +115,32 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     await drop.close();
   });
 
+  it('nests a transaction function made right after an un-awaited raw BEGIN in that transaction', async () => {
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const results: unknown[] = [];
+    for (const db of [raw, drop]) {
+      await db.exec('create table t (x)');
+      const insert = await db.prepare('insert into t values (?)');
+      // Not awaited: in the driver, BEGIN has run before transaction() is called.
+      const opening = db.exec('BEGIN');
+      const nested = await outcome(() => db.transaction(() => insert.run(1))());
+      await opening;
+      const open = db.inTransaction;
+      await db.exec('ROLLBACK');
+      const rows = await (await db.prepare('select count(*) from t')).pluck().get();
+      results.push({ nested, open, rows });
+    }
+    expect(results[0]).toEqual({
+      nested: { ok: { changes: 1, lastInsertRowid: 1 } },
+      open: true,
+      rows: 0,
+    });
+    expect(results[1]).toEqual(results[0]);
+    raw.close();
+    await drop.close();
+  });
+
   it('makes a read from outside a transaction function on a raw BEGIN wait for it, and read inside the raw transaction', async () => {
     const drop = new Database(fresh('raw-begin-reads'), { readers: 1 });
     await drop.pragma('journal_mode = WAL');

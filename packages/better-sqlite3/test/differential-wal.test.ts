@@ -184,6 +184,34 @@ describe('WAL differential: raw better-sqlite3 vs @unblock/better-sqlite3', () =
     await drop.close();
   });
 
+  it('reads made right after an un-awaited BEGIN or SAVEPOINT run in that transaction, as on the driver', async () => {
+    const { raw, drop } = await walPair('begin');
+    const rawCount = raw.prepare('select count(*) from t').pluck();
+    const dropCount = (await drop.prepare('select count(*) from t')).pluck();
+    const dropBegin = await drop.prepare('begin');
+    const opens = [
+      ['exec begin', () => raw.exec('begin'), () => drop.exec('begin')],
+      ['prepared begin', () => raw.prepare('begin').run(), () => dropBegin.run()],
+      ['savepoint', () => raw.exec('savepoint s'), () => drop.exec('savepoint s')],
+    ] as const;
+    for (const [how, rawOpen, dropOpen] of opens) {
+      rawOpen();
+      raw.exec('insert into t values (2)');
+      const expected = [how, rawCount.get(), raw.inTransaction];
+      raw.exec('rollback');
+      // Not awaited: in the driver each call has run before the next one is made.
+      const opening = dropOpen();
+      const insert = drop.exec('insert into t values (2)');
+      const count = dropCount.get();
+      await Promise.all([opening, insert]);
+      expect([how, await count, drop.inTransaction]).toEqual(expected);
+      await drop.exec('rollback');
+    }
+    expect(await dropCount.get()).toBe(rawCount.get());
+    raw.close();
+    await drop.close();
+  });
+
   it('refuses to leave WAL mode while an iterator is open on a reader, as the driver refuses while its own is', async () => {
     const { raw, drop } = await walPair('cursor', 200);
     const rawRows = raw.prepare('select x from t').pluck().iterate();
