@@ -79,11 +79,13 @@ export const STOPS_READERS =
   /\b(?:journal_mode\s*(?:=|\()\s*(?!['"`[]?\s*wal\b)|locking_mode\s*(?:=|\()\s*['"`[]?\s*exclusive\b)/i;
 
 /**
- * SQL that may open a transaction on the writer (`BEGIN`, or a `SAVEPOINT` outside one). Until
- * such a call has run, the writer's state does not say so yet: the reads made meanwhile stay
- * on the writer (see #pickReader). A false match (a column named `begin`) only costs that.
+ * SQL that may open a transaction on the writer: a statement that starts with `BEGIN` or
+ * `SAVEPOINT` (after comments). Until such a call has run, the writer's state does not say so
+ * yet: the reads made meanwhile stay on the writer (see #pickReader). Only a statement's first
+ * word counts, so that a column named `begin` does not keep reads off the readers.
  */
-export const OPENS_TRANSACTION = /\b(?:begin|savepoint)\b/i;
+export const OPENS_TRANSACTION =
+  /(?:^|;)\s*(?:(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)\s*)*(?:begin|savepoint)\b/i;
 
 /** Where a call went: the session, and the reader slot when it was a reader. */
 export interface Target {
@@ -324,7 +326,9 @@ export class Database {
   /** Calls in flight on the writer that may open a transaction (see OPENS_TRANSACTION). */
   #opening = 0;
   /** Settles once the calls counted in #opening so far have settled. */
-  #openingSettled: Promise<unknown> = Promise.resolve();
+  #openingSettled: Promise<void> = Promise.resolve();
+  /** Setup steps a connection ran (see #openSession). */
+  #setupRan = new WeakSet<SetupStep>();
   /** Iterators open on the writer connection (as the caller sees them): the driver's "iterating" state. */
   #writerIterators = 0;
   /** Iterators not yet ended, on any connection: as in the driver, they forbid `close()`. */
@@ -555,6 +559,8 @@ export class Database {
     // The setting of one schema (main.cache_size and aux.cache_size are two).
     const name = `${match[1] ?? ''}${match[2]}`.toLowerCase();
     const step: SetupStep = { k: 'pragma', name, source };
+    // The writer ran it: connections opened later take it with their opening.
+    this.#setupRan.add(step);
     const earlier = this.#setup.findIndex((s) => s.k === 'pragma' && s.name === name);
     if (earlier === -1) this.#setup.push(step);
     else this.#setup[earlier] = step;
@@ -926,12 +932,15 @@ export class Database {
    */
   #whileOpening<T>(sent: Promise<T>): Promise<T> {
     this.#opening++;
-    const done = sent.finally(() => this.#opening--);
+    const done = sent.finally(() => {
+      // Nothing in flight: what waited for them has gone on, and no chain is kept.
+      if (--this.#opening === 0) this.#openingSettled = Promise.resolve();
+    });
     const settled = done.then(
       () => undefined,
       () => undefined,
     );
-    this.#openingSettled = Promise.all([this.#openingSettled, settled]);
+    this.#openingSettled = Promise.all([this.#openingSettled, settled]).then(() => undefined);
     return done;
   }
 
@@ -1116,9 +1125,9 @@ export class Database {
   #pickReader(outsideTransaction: boolean): ReaderSlot | undefined {
     if (!this.#readersUsable()) return undefined;
     // A transaction opened with raw SQL (or being opened) holds the caller's own uncommitted
-    // writes: stay on the writer.
-    if (!outsideTransaction && (this.#state[StateSlot.inTransaction] === 1 || this.#opening > 0))
-      return undefined;
+    // writes: stay on the writer (one being opened, whoever else holds a transaction now).
+    if (this.#opening > 0) return undefined;
+    if (!outsideTransaction && this.#state[StateSlot.inTransaction] === 1) return undefined;
     const readers = this.#readers;
     if (readers.length === 0) {
       this.#maybeOpenReaders();
@@ -1249,8 +1258,10 @@ export class Database {
 
   async #openSession(writer: boolean, threadId: number | undefined): Promise<Session> {
     const o = this.#options;
-    const setupCount = this.#setup.length;
-    const given = this.#setup.slice(0, setupCount);
+    // Only steps a connection ran go with the opening: one that fails there would fail the
+    // opening, and every later one (a writer reopened after its worker exited, with a
+    // `loadExtension()` made meanwhile of a file that is not there). The others follow it.
+    const given = this.#setup.filter((step) => this.#setupRan.has(step));
     const session = await this.#pool.openSession(
       {
         filename: o.filename,
@@ -1268,17 +1279,17 @@ export class Database {
       },
       { threadId },
     );
-    // Steps added or replaced (a setting set again) while it opened: sent now, before any call
-    // can reach the session. Compared by identity, as a step that failed meanwhile was removed
-    // and shifted the others. A reader's failure is not reported: the writer had the step too,
-    // and reported its own.
+    // Steps no connection ran yet, or added or replaced (a setting set again) while it opened:
+    // sent now, before any call can reach the session. Compared by identity, as a step that
+    // failed meanwhile was removed and shifted the others. A reader's failure is not reported:
+    // the writer had the step too, and reported its own.
     const sent = new Set(given);
     const late = this.#setup
       .filter((step) => !sent.has(step))
       .map((step) => this.#sendSetup(session, step, !writer));
-    // Steps added while the database was still opening (`loadExtension()` right after the
-    // constructor): as for a step added later, the next call waits for the writer's outcome,
-    // so a failure rejects the first call made after it, not the second.
+    // As for a step added later (`loadExtension()` right after the constructor, or while the
+    // writer was gone), the next call waits for the writer's outcome, so a failure rejects the
+    // first call made after it, not the second, and the step is dropped.
     if (writer && late.length > 0) this.#holdCallsUntil(Promise.all(late));
     return session;
   }
@@ -1317,7 +1328,7 @@ export class Database {
    */
   #sendSetup(session: Session, step: SetupStep, bestEffort = false): Promise<void> {
     return session.call('setup', [step]).then(
-      () => undefined,
+      () => void this.#setupRan.add(step),
       (err: unknown) => {
         const gone = err instanceof WorkerExitedError || err instanceof SessionBrokenError;
         if (bestEffort || gone) return;
@@ -1344,11 +1355,12 @@ export class Database {
     await this.ready;
     // The signal of withCallOptions() around the transaction: every call in it carries it too.
     const signal = currentCallOptions()?.signal;
+    // A BEGIN sent but not yet run (an un-awaited `exec('begin')`) is waited for: in the driver
+    // it has run, and this transaction nests in it as a savepoint. Those in flight now only: a
+    // stream of later ones must not keep this transaction waiting.
+    if (this.#opening > 0) await unlessAborted(this.#openingSettled, signal);
     // No await between this loop and taking the gate, so two transactions cannot both pass.
-    // A BEGIN sent but not yet run (an un-awaited `exec('begin')`) is waited for too: in the
-    // driver it has run, and this transaction nests in it as a savepoint.
-    while (this.#gate !== undefined || this.#opening > 0)
-      await unlessAborted(this.#gate ?? this.#openingSettled, signal);
+    while (this.#gate !== undefined) await unlessAborted(this.#gate, signal);
     if (this.inTransaction) {
       // A transaction opened with raw SQL: like the driver, nest with a savepoint. The gate
       // keeps another transaction function (from another async context) out until it ends:

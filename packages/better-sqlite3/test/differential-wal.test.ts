@@ -212,6 +212,24 @@ describe('WAL differential: raw better-sqlite3 vs @unblock/better-sqlite3', () =
     await drop.close();
   });
 
+  it('keeps reads on the readers while a write whose SQL only mentions begin or savepoint is on its way', async () => {
+    const { drop, writer } = await walPair('not-begin');
+    await drop.exec('create table spans (id integer primary key, begin, savepoint)');
+    const writes = [
+      "insert into spans (begin, savepoint) values (1, 'begin')",
+      '/* begin */ update spans set begin = 2',
+      'update spans set savepoint = 3 where begin = 2',
+    ];
+    const where = await drop.prepare('select thread() as thread');
+    for (const sql of writes) {
+      const write = drop.exec(sql); // not awaited: it is on its way as the read is made
+      const { thread } = (await where.get()) as { thread: number };
+      await write;
+      expect(thread, sql).not.toBe(writer);
+    }
+    await drop.close();
+  });
+
   it('refuses to leave WAL mode while an iterator is open on a reader, as the driver refuses while its own is', async () => {
     const { raw, drop } = await walPair('cursor', 200);
     const rawRows = raw.prepare('select x from t').pluck().iterate();
