@@ -1,4 +1,3 @@
-import { isMainThread } from 'node:worker_threads';
 import { ErrorCodes, type ErrorCode } from './error-codes.js';
 
 /**
@@ -162,9 +161,9 @@ export class DataCloneError extends UnblockError {
   /** Where the value sits, such as `args[1].name`, or `result.rows[0]` in a result. */
   readonly path: string;
   constructor(path: string, what: string) {
-    // A worker encodes what it sends back (results and errors); arguments are encoded on the
-    // caller's thread, and their path starts at `args`.
-    const result = !isMainThread && !path.startsWith('args');
+    // What a worker sends back is encoded from these roots (a result, its rows or columns, an
+    // error); a caller's values from `args` and the names of its options.
+    const result = /^(?:result|rows|column |error)/.test(path);
     super(
       'UNBLOCK_ERR_DATA_CLONE',
       result

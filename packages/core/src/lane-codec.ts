@@ -143,8 +143,9 @@ export class LaneCodec {
     view.setUint32(this.pos + 1, keys.length, true);
     this.pos += 5;
     for (const key of keys) {
-      // A user's object with the tag's key would be read back as a tagged value: it goes by
-      // port, where encoding wraps it (core's own tagged values, already encoded, may pass).
+      // A user's object with the tag's key, not encoded, would be read back as a tagged
+      // value: it goes by port, where encoding wraps it. Encoded values (a call's arguments,
+      // core's tagged values) may pass.
       if ((this.rawData && key === TAG_KEY) || !this.putString(key)) return false;
       if (!this.put((value as Record<string, unknown>)[key], depth + 1)) return false;
     }

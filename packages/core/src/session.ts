@@ -401,13 +401,17 @@ export class Session {
       Math.abs(Atomics.load(state, Slot.running)),
       Atomics.load(state, Slot.done),
     );
-    for (const entry of [...this.pending.values()]) {
-      // One aborted already rejects as aborted; one that started goes on.
-      if (entry.settled || entry.abortReason !== undefined || (entry.sent && entry.id <= started))
-        continue;
-      entry.cancelledWith = makeError();
-      this.abort(entry, entry.cancelledWith);
-    }
+    // One aborted already rejects as aborted; one that started goes on.
+    const queued = [...this.pending.values()].filter(
+      (entry) =>
+        !entry.settled && entry.abortReason === undefined && !(entry.sent && entry.id <= started),
+    );
+    // All made first: one that throws then leaves every call as it was.
+    const errors = queued.map(() => makeError());
+    queued.forEach((entry, i) => {
+      entry.cancelledWith = errors[i];
+      this.abort(entry, errors[i]);
+    });
   }
 
   /** @internal Like fail, for `destroy()`: calls reject with `error`. */
@@ -578,7 +582,7 @@ export class Session {
     if (Atomics.load(state, Slot.awake) !== 1) return false;
     // The worker has not taken the previous lane message yet (its call was aborted): wait.
     if (Atomics.load(state, Slot.laneTaken) !== this.laneSent) return false;
-    const length = lanes[0].prepare(call, true);
+    const length = lanes[0].prepare(call);
     if (length < 0) return false;
     const seq = Atomics.load(state, Slot.posted) + 1;
     Atomics.store(state, Slot.waiting, call[0]);

@@ -52,7 +52,7 @@ export class SharedLane {
   /**
    * Writes `value` without publishing it; its length, or -1 when it cannot go this way (too
    * big, or not a plain value). The receiver must have taken the previous message. `rawData`:
-   * it holds a user's values as they are, not encoded (a call's arguments, a plain result).
+   * it holds a user's values as they are, not encoded (a driver's plain result).
    */
   prepare(value: unknown, rawData = false): number {
     return this.codec.write(value, rawData);
