@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RemoteHandle, type CallOptions, type Session } from '@unblock/core';
 import { captureCaller } from './caller-stack.js';
 import { ConnectionConfig, type MysqlConfig } from './config.js';
-import { mysql2 } from './mysql2-internals.js';
+import { mysql2, mysql2Internal } from './mysql2-internals.js';
 import { iterateRows, type IterateRowsOptions } from './iterate.js';
 import { closedStateError, writeAfterEndError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
@@ -12,7 +12,7 @@ import { assertBindable, hasNullPrototype, portableValues } from './raw-codec.js
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
 import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
-import type { ConnectionInfo } from './wire.js';
+import type { ConnectionInfo, HeaderResult, MultiResult } from './wire.js';
 
 const BaseConnection = mysql2.Connection as { prototype: object };
 
@@ -134,6 +134,43 @@ export function missingSqlError(sql: null | undefined, property: string): TypeEr
   return new TypeError(`Cannot read properties of ${String(sql)} (reading '${property}')`);
 }
 
+/** mysql2's map from a MySQL character set name to its charset number. */
+const encodingToCharset = mysql2Internal<Record<string, number | undefined>>(
+  'lib/constants/encoding_charset.js',
+);
+
+/**
+ * mysql2 sets its connection's `config.charsetNumber` from an OK packet that reports a new
+ * `character_set_client` (session tracking, on by default: `SET NAMES latin1` does it). It does
+ * so in the worker, on its own config, so the caller's copy follows from the headers that
+ * cross, in the order mysql2 read them.
+ */
+function followClientCharset(value: unknown, config: MysqlConfig): void {
+  const { h, m } = value as Partial<HeaderResult> & Partial<MultiResult>;
+  if (h !== undefined) followHeader(h, config);
+  else if (m !== undefined)
+    for (const result of m) if (!Array.isArray(result)) followHeader(result, config);
+}
+
+function followHeader(header: unknown, config: MysqlConfig): void {
+  const changes = (header as { stateChanges?: { systemVariables?: Record<string, string> } })
+    .stateChanges;
+  const name = changes?.systemVariables?.character_set_client;
+  if (name === undefined) return;
+  // mysql2 leaves the number alone for a name it has no number for.
+  const charsetNumber = encodingToCharset[name];
+  if (charsetNumber !== undefined) config.charsetNumber = charsetNumber;
+}
+
+/**
+ * mysql2's `[ResultSetHeader, undefined]` for the OK packet of beginTransaction(), commit() or
+ * rollback(), typed `void` as mysql2 declares those methods.
+ */
+function okResult(value: unknown): void {
+  const result: unknown = toResult(value);
+  return result as void;
+}
+
 /**
  * The promise API of one mysql2 connection, which lives in a worker thread: `mysql2/promise`'s
  * PromiseConnection, method for method. Values, rows, fields and errors are mysql2's own.
@@ -187,7 +224,10 @@ export class Connection extends EventEmitter {
     this.#formatter = localFormatter(config);
     this.#threadId = (session.info as ConnectionInfo).threadId;
     const fields = (this.#fields = fieldRegistryOf(session));
-    this.#toResult = (value) => toResult(value, fields);
+    this.#toResult = (value) => {
+      followClientCharset(value, config);
+      return toResult(value, fields);
+    };
     if (notices) session.onNotice((event, data) => this.#onNotice(event, data));
   }
 
@@ -387,19 +427,24 @@ export class Connection extends EventEmitter {
     if (this.#closed) throw closedStateError();
   }
 
-  /** @example `await conn.beginTransaction();` */
-  async beginTransaction(): Promise<void> {
-    await this.call('beginTransaction', []);
+  /**
+   * START TRANSACTION. Resolves `[ResultSetHeader, undefined]`, as mysql2/promise does at run
+   * time (its typings say `void`, kept here so connections stay assignable to its types).
+   *
+   * @example `await conn.beginTransaction();`
+   */
+  beginTransaction(): Promise<void> {
+    return this.call('beginTransaction', []).then(okResult);
   }
 
-  /** @example `await conn.commit();` */
-  async commit(): Promise<void> {
-    await this.call('commit', []);
+  /** COMMIT; resolves as `beginTransaction()` does. @example `await conn.commit();` */
+  commit(): Promise<void> {
+    return this.call('commit', []).then(okResult);
   }
 
-  /** @example `await conn.rollback();` */
-  async rollback(): Promise<void> {
-    await this.call('rollback', []);
+  /** ROLLBACK; resolves as `beginTransaction()` does. @example `await conn.rollback();` */
+  rollback(): Promise<void> {
+    return this.call('rollback', []).then(okResult);
   }
 
   /**

@@ -40,10 +40,10 @@ function unknownStatementError(id: number): Error {
  * ```
  */
 export class PreparedStatementInfo {
-  /** The statement's id, SQL, result columns and parameters, as mysql2 reports them. */
+  /** The statement's SQL, id, result columns and parameters, as mysql2 reports them. */
   readonly statement: {
-    id: number;
     query: string;
+    id: number;
     columns: FieldPacket[];
     parameters: FieldPacket[];
   };
@@ -58,9 +58,11 @@ export class PreparedStatementInfo {
     this.#handle = handle as RemoteHandle<StatementMeta>;
     this.#connectionClosed = connectionClosed;
     const meta = this.#handle.meta;
+    // In the order mysql2's PreparedStatementInfo sets them, which Object.keys(),
+    // JSON.stringify() and util.inspect() show.
     this.statement = {
-      id: meta.id,
       query: meta.query,
+      id: meta.id,
       columns: fieldsFromJson(meta.columns),
       parameters: fieldsFromJson(meta.parameters),
     };

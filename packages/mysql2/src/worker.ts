@@ -72,6 +72,8 @@ interface Command {
   _resultIndex?: number;
   /** Fields of each result set. */
   _fields?: Record<string, unknown>[][];
+  /** Set (see {@link noteMoreResults}) when the server said more result sets follow the first. */
+  moreResults?: boolean;
 }
 
 interface PreparedStatement {
@@ -222,6 +224,11 @@ function plainHeader(header: unknown): Record<string, unknown> {
   return { ...(header as Record<string, unknown>) };
 }
 
+/** The OK packet of a statement without rows, as it crosses to the caller. */
+function okHeader(header: unknown): HeaderResult {
+  return { h: plainHeader(header) };
+}
+
 /** The fields of a result as the caller gets them: a registered id where the session has one. */
 function fieldsExtra(json: string, conn: Conn | undefined): RowsExtra {
   if (conn === undefined) return { f: json };
@@ -328,7 +335,8 @@ function callback<T>(
 /**
  * Runs a query or execute. A result that grows past a chunk while mysql2 is still reading it
  * becomes a RowStream: its rows go to the caller while the rest is parsed, instead of after.
- * Not with `multipleStatements`, where a later result set would turn it into a multi result.
+ * Not with `multipleStatements`, nor when the server says more result sets follow (a CALL),
+ * where a later result set would turn it into a multi result.
  */
 function runCommand(
   conn: Conn,
@@ -366,7 +374,10 @@ function runCommand(
       if (stream !== undefined) return stream.grew();
       const rows = cmd._currentRows;
       const fields = cmd._fields?.[0];
-      if (cmd._resultIndex !== 0 || !Array.isArray(rows) || !Array.isArray(fields)) return;
+      // A CALL (or EXECUTE, or BEGIN NOT ATOMIC) gives several result sets even without
+      // multipleStatements: mysql2 resolves them all at once, so they are not streamed.
+      if (cmd._resultIndex !== 0 || cmd.moreResults === true) return;
+      if (!Array.isArray(rows) || !Array.isArray(fields)) return;
       if (rows.length < chunkRowCount(fields.length)) return;
       const set = encodeResult(rows, fields, shape, conn) as RowSet;
       stream = new RowStream(set.columns, set.rows, set.shape, set.extra);
@@ -383,6 +394,33 @@ interface RowPacket {
 }
 const queryRow = mysql2Internal<{ prototype: { row: RowState } }>('lib/commands/query.js').prototype
   .row;
+
+/** The EOF packet's flag saying another result set follows this one. */
+const SERVER_MORE_RESULTS_EXISTS = 0x0008;
+
+interface EofPacket extends RowPacket {
+  eofStatusFlags(): number;
+}
+
+/**
+ * Marks a command whose first result set will be followed by others. The server says so in the
+ * EOF packet after the first set's column definitions, before any row; mysql2 reads that flag
+ * only at the end of the rows, too late to decide whether to stream them. So the worker's
+ * mysql2 query and execute commands note it on their way through that packet (mysql2's
+ * field reader returns the prototype's `fieldsEOF`, looked up as each result's fields end).
+ */
+function noteMoreResults(path: string): void {
+  const proto = mysql2Internal<{ prototype: { fieldsEOF: RowState } }>(path).prototype;
+  const fieldsEOF = proto.fieldsEOF;
+  proto.fieldsEOF = function (this: Command, packet, connection) {
+    const eof = packet as EofPacket;
+    if (eof.isEOF() && (eof.eofStatusFlags() & SERVER_MORE_RESULTS_EXISTS) !== 0)
+      this.moreResults = true;
+    return fieldsEOF.call(this, packet, connection);
+  };
+}
+noteMoreResults('lib/commands/query.js');
+noteMoreResults('lib/commands/execute.js');
 
 /**
  * From here on, reads the rest of a streamed text result straight into packed columns (see
@@ -682,21 +720,11 @@ export default defineDriver({
         (cb) => conn.c.reset(cb),
         () => undefined,
       ),
-    beginTransaction: (conn: Conn) =>
-      callback(
-        (cb) => conn.c.beginTransaction(cb),
-        () => undefined,
-      ),
-    commit: (conn: Conn) =>
-      callback(
-        (cb) => conn.c.commit(cb),
-        () => undefined,
-      ),
-    rollback: (conn: Conn) =>
-      callback(
-        (cb) => conn.c.rollback(cb),
-        () => undefined,
-      ),
+    // mysql2 runs these as plain queries (START TRANSACTION, COMMIT, ROLLBACK), and
+    // mysql2/promise resolves their OK packet as `[ResultSetHeader, undefined]`: it crosses.
+    beginTransaction: (conn: Conn) => callback((cb) => conn.c.beginTransaction(cb), okHeader),
+    commit: (conn: Conn) => callback((cb) => conn.c.commit(cb), okHeader),
+    rollback: (conn: Conn) => callback((cb) => conn.c.rollback(cb), okHeader),
     changeUser: (conn: Conn, [options]: unknown[]) =>
       callback(
         (cb) => conn.c.changeUser(options as object, cb),

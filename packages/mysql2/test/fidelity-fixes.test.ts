@@ -13,6 +13,7 @@ import {
   resultView,
   sameResult,
   settle,
+  withConnectionAndPool,
 } from './helpers.js';
 
 const T = `ub_fidelity_${process.pid}`;
@@ -477,5 +478,102 @@ describe.skipIf(!dbAvailable)('fidelity fixes: mysql2/promise vs @unblock/mysql2
       typeError("Cannot read properties of null (reading 'sql')"),
       typeError("Cannot read properties of null (reading 'sql')"),
     ]);
+  });
+
+  it('beginTransaction(), commit() and rollback() resolve [ResultSetHeader, undefined]', async () => {
+    // mysql2's typings say void, but mysql2/promise resolves the OK packet of the statement it
+    // sends (START TRANSACTION, COMMIT, ROLLBACK), whose serverStatus tells whether a
+    // transaction is open.
+    const results = await sameResult(DRIVERS, (driver) =>
+      withConnectionAndPool(driver, {}, async (conn, pool) => {
+        const pooled = await pool.getConnection();
+        try {
+          const out: unknown[] = [];
+          for (const c of [conn, pooled]) {
+            out.push(await c.commit());
+            out.push(await c.beginTransaction());
+            out.push(await c.rollback());
+            out.push(await c.beginTransaction());
+            out.push(await c.commit());
+          }
+          return out;
+        } finally {
+          pooled.release();
+        }
+      }),
+    );
+    expect(results).toHaveLength(10);
+    for (const result of results)
+      expect(result).toEqual([expect.objectContaining({ affectedRows: 0 }), undefined]);
+  });
+
+  it("a prepared statement's statement has mysql2's query, id, columns, parameters, in its order", async () => {
+    const keys = await sameResult(DRIVERS, (driver) =>
+      withConnectionAndPool(driver, {}, async (conn) => {
+        const stmt = await conn.prepare('SELECT ? AS a');
+        try {
+          // mysql2's typings leave `statement` out; its object also has rowParser and
+          // _connection, its internals (see docs/api.md).
+          const { statement } = stmt as unknown as { statement: object };
+          return Object.keys(statement).slice(0, 4);
+        } finally {
+          await stmt.close();
+        }
+      }),
+    );
+    expect(keys).toEqual(['query', 'id', 'columns', 'parameters']);
+  });
+
+  it("config.charsetNumber follows the character_set_client the server reports (SET NAMES), as mysql2's does", async () => {
+    // mysql2 reads it from the session-state part of an OK packet (session tracking is on by
+    // default); here mysql2 runs in the worker, so the caller's config must follow.
+    const numbers = await sameResult(DRIVERS, (driver) =>
+      withConnectionAndPool(driver, { multipleStatements: true }, async (conn, pool) => {
+        const out: unknown[] = [conn.config.charsetNumber];
+        await conn.query('SET NAMES latin1');
+        out.push(conn.config.charsetNumber);
+        await conn.query("SELECT 1; SET character_set_client = 'cp1250'; SELECT 2");
+        out.push(conn.config.charsetNumber);
+        // A name mysql2 has no number for (MariaDB's ujis is its eucjp) leaves the number alone.
+        await conn.execute("SET character_set_client = 'ujis'");
+        out.push(conn.config.charsetNumber);
+        await pool.query('SET NAMES koi8r');
+        const pooled = await pool.getConnection();
+        out.push(pooled.config.charsetNumber);
+        pooled.release();
+        return out;
+      }),
+    );
+    expect(new Set(numbers).size).toBeGreaterThan(2);
+  });
+
+  it('a CALL whose first result set is past one chunk resolves every result set, as mysql2 does', async () => {
+    // The worker streams a large first result set before its end; a CALL's later result sets
+    // (announced only by a flag in the EOF packets) must not be lost to that.
+    const proc = `ub_fidelity_many_${process.pid}`;
+    // Several chunks of two columns (core's chunkRowCount: 4096 rows), over several socket reads.
+    const total = 20_000;
+    const setup = await rawMysql.createConnection(DB);
+    await setup.query(`DROP PROCEDURE IF EXISTS ${proc}`);
+    await setup.query(
+      `CREATE PROCEDURE ${proc}(IN k INT) BEGIN SELECT seq AS n, CONCAT('v', seq) AS v FROM seq_1_to_${total} WHERE seq <= k; SELECT 2 AS b; END`,
+    );
+    try {
+      const results = await sameResult(DRIVERS, (driver) =>
+        withConnectionAndPool(driver, {}, async (conn, pool) => [
+          resultView(await conn.query(`CALL ${proc}(${total})`)),
+          resultView(await conn.execute(`CALL ${proc}(?)`, [total])),
+          resultView(await pool.query(`CALL ${proc}(${total})`)),
+          resultView(await pool.execute(`CALL ${proc}(?)`, [total])),
+        ]),
+      );
+      for (const [rows] of results) {
+        expect(rows).toHaveLength(3);
+        expect((rows as unknown[][])[0]).toHaveLength(total);
+      }
+    } finally {
+      await setup.query(`DROP PROCEDURE IF EXISTS ${proc}`);
+      await setup.end();
+    }
   });
 });
