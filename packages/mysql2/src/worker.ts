@@ -555,11 +555,16 @@ class Cursor {
       on(event: string, fn: (...args: unknown[]) => void): unknown;
     };
     void sql;
+    // The rows of the first result set: a CALL's later sets (other columns) are read and
+    // dropped, and its closing OK packet comes with no fields at all (mysql2 emits 'fields'
+    // with undefined for it; a throw in this listener would be fatal to the connection).
     query.on('fields', (fields) => {
-      this.fields = (fields as Record<string, unknown>[]).map(wireField);
+      if (this.fields === undefined && Array.isArray(fields))
+        this.fields = (fields as Record<string, unknown>[]).map(wireField);
     });
-    query.on('result', (row) => {
+    query.on('result', (row, resultSet) => {
       if (!Array.isArray(row)) return; // an OK packet of a statement without rows
+      if (typeof resultSet === 'number' && resultSet > 0) return;
       this.buffer.push(row as unknown[]);
       if (this.buffer.length >= this.highWater && !this.paused) {
         this.paused = true;

@@ -547,6 +547,28 @@ describe.skipIf(!dbAvailable)('fidelity fixes: mysql2/promise vs @unblock/mysql2
     expect(new Set(numbers).size).toBeGreaterThan(2);
   });
 
+  it("iterate() over a CALL yields its first result set's rows, ends, and leaves the connection usable", async () => {
+    const proc = `ub_fidelity_iterate_${process.pid}`;
+    const conn = await mysql.createConnection(DB);
+    await conn.query(`DROP PROCEDURE IF EXISTS ${proc}`);
+    await conn.query(
+      `CREATE PROCEDURE ${proc}() BEGIN SELECT seq AS n FROM seq_1_to_700; SELECT 'other' AS b; END`,
+    );
+    try {
+      const [[first]] = (await conn.query(`CALL ${proc}()`)) as unknown as [unknown[][]];
+      for (const batchSize of [1000, 64]) {
+        const rows: unknown[] = [];
+        for await (const row of conn.iterate(`CALL ${proc}()`, [], { batchSize })) rows.push(row);
+        expect(rows).toEqual(first);
+      }
+      const [[after]] = (await conn.query('SELECT 9 AS z')) as unknown as [unknown[]];
+      expect(after).toEqual({ z: 9 });
+    } finally {
+      await conn.query(`DROP PROCEDURE IF EXISTS ${proc}`);
+      await conn.end();
+    }
+  });
+
   it('a CALL whose first result set is past one chunk resolves every result set, as mysql2 does', async () => {
     // The worker streams a large first result set before its end; a CALL's later result sets
     // (announced only by a flag in the EOF packets) must not be lost to that.
