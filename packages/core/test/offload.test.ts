@@ -66,7 +66,7 @@ describe('offload()', () => {
   });
 
   it('refuses a proxy given back as an argument, naming it, rather than sending an empty object', async () => {
-    const key = await crypto.createSecretKey(Buffer.from('k'));
+    const key = await crypto.createSecretKey('k', 'utf8');
     await expect(crypto.createHmac('sha256', key as never)).rejects.toMatchObject({
       code: 'UNBLOCK_ERR_DATA_CLONE',
       message:
