@@ -1,9 +1,12 @@
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withCallOptions } from '@unblock/core';
 import Database, { SqliteError } from '@unblock/better-sqlite3';
+import { poolOf } from '@unblock/better-sqlite3/testing';
 import { outcome, Raw, readersOpen, tempDir, type Outcome } from './helpers.js';
 
 const tmp = tempDir();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 afterAll(() => tmp.cleanup());
 
 const require = createRequire(import.meta.url);
@@ -158,6 +161,26 @@ describe('loadExtension failures', () => {
     }
     later.push(await outcome(() => db.exec('select 1')));
     expect(later.filter((o) => !('ok' in o))).toEqual([]);
+    await db.close();
+  });
+
+  it("added while the writer's worker is gone, the failure rejects one call, and the writer reopens", async () => {
+    // Without an interrupt hook, an aborted statement is stopped by terminating its worker.
+    const db = await Database.open(tmp.file('ext-writer-gone.db'), { interrupt: false });
+    await db.exec('create table t (x); insert into t values (1)');
+    const slow = await db.prepare(
+      'with recursive c(x) as (select 1 union all select x + 1 from c where x < 3000000) select count(*) from c',
+    );
+    const controller = new AbortController();
+    const stopped = withCallOptions({ signal: controller.signal }, () => slow.get());
+    for (let i = 0; i < 2000 && poolOf(db).stats().running !== 1; i++) await sleep(1);
+    controller.abort();
+    expect(await outcome(() => stopped)).toMatchObject({ error: { name: 'AbortError' } });
+    while (poolOf(db).stats().sessions > 0) await sleep(1); // the writer's session is gone
+    db.loadExtension(tmp.file('missing-extension'));
+    expect(await outcome(() => db.exec('select 1'))).toEqual(await missingExtension());
+    const count = await db.prepare('select count(*) as n from t');
+    expect(await outcome(() => count.get())).toEqual({ ok: { n: 1 } });
     await db.close();
   });
 
