@@ -1,3 +1,4 @@
+import { DataCloneError } from './errors.js';
 import { createPool, type Pool, type PoolOptions } from './pool.js';
 import { RemoteHandle } from './remote-handle.js';
 import { SAME_OBJECT } from './same-object.js';
@@ -121,16 +122,15 @@ export function offload<T>(specifier: string | URL, options: OffloadOptions = {}
       if (key === 'constructor') return OffloadedObject;
       if (key === Symbol.asyncDispose) return () => pool.close();
       if (notRemote(key)) return undefined;
-      return (...args: unknown[]) => {
-        try {
-          // Here, so that a refusal names the argument as the caller wrote it (`args[0]`),
-          // not where the call's message holds it.
-          args.forEach((arg, i) => assertSendable(arg, `args[${i}]`));
-        } catch (err) {
-          return Promise.reject(err);
-        }
-        return pool.run('call', [key, args]).then(wrap);
-      };
+      return (...args: unknown[]) =>
+        pool.run('call', [key, args]).then(wrap, (err: unknown) => {
+          // An argument refused is named again as the caller wrote it (`args[0]`), not where
+          // the call's message holds it (`args[1][0]`): on this path only, as walking the
+          // arguments for it on every call would encode them twice.
+          if (err instanceof DataCloneError)
+            args.forEach((arg, i) => assertSendable(arg, `args[${i}]`));
+          throw err;
+        });
     },
   });
   pools.set(proxy, pool);
