@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { copyView } from '@unblock/core';
 
 // Values the driver refuses (booleans, Dates, class instances, functions...) must fail with the
 // driver's own TypeError, at the same parameter. Dates and booleans cross to the worker as they
@@ -61,17 +62,6 @@ export function bindable(params: unknown[]): unknown[] {
 }
 
 /**
- * Whether `buffer` holds no bytes and never will: it was transferred away (detached; the driver
- * binds a view of it as an empty blob), or it is empty and cannot grow. A view of it needs no
- * copy. An empty resizable buffer may grow before the call is sent, so views of it are copied.
- */
-function emptyForGood(buffer: ArrayBufferLike): boolean {
-  // `maxByteLength` (ES2024, typed beyond our lib): that of a detached buffer is 0, resizable or not.
-  const { maxByteLength } = buffer as { maxByteLength?: number };
-  return buffer.byteLength === 0 && (maxByteLength ?? 0) === 0;
-}
-
-/**
  * A copy of a bound value, as the driver takes it at `bind()`: arrays and plain objects (named
  * parameters) are copied, and so are the bytes of a Buffer or typed array.
  *
@@ -83,14 +73,8 @@ function emptyForGood(buffer: ArrayBufferLike): boolean {
 export function copyOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(copyOf);
-  // Checked before anything reads the view's offset, which throws once its buffer was detached.
-  if (ArrayBuffer.isView(value) && emptyForGood(value.buffer)) return value;
-  if (Buffer.isBuffer(value)) return Buffer.from(value);
-  if (value instanceof DataView) {
-    const { buffer, byteOffset, byteLength } = value;
-    return new DataView(buffer.slice(byteOffset, byteOffset + byteLength));
-  }
-  if (ArrayBuffer.isView(value)) return (value as Uint8Array).slice();
+  // The bytes it shows now (none, once its buffer was transferred away).
+  if (ArrayBuffer.isView(value)) return copyView(value);
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto !== Object.prototype && proto !== null) return value;
   const out = Object.create(proto) as Record<string, unknown>;

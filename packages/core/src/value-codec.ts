@@ -224,8 +224,7 @@ function pathTo(root: unknown, target: unknown, path: string): string | undefine
 }
 
 /**
- * A copy of a view (only its own bytes, not the rest of its buffer; typed arrays as their base
- * type, so that no subclass constructor runs), an ArrayBuffer or a Date. Shared memory is left
+ * A copy of a view (see {@link copyView}), an ArrayBuffer or a Date. Shared memory is left
  * shared, as it is on purpose.
  */
 function copyOf(value: ArrayBufferView | ArrayBuffer | Date): unknown {
@@ -233,12 +232,29 @@ function copyOf(value: ArrayBufferView | ArrayBuffer | Date): unknown {
   // A transferred (detached) buffer has no bytes, and copying one throws: it is sent empty.
   if (types.isArrayBuffer(value))
     return value.byteLength === 0 ? new ArrayBuffer(0) : value.slice(0);
-  if (types.isSharedArrayBuffer(value.buffer)) return value;
-  const bytes = viewBytes(value);
-  if (types.isDataView(value)) return new DataView(bytes.buffer);
+  return copyView(value);
+}
+
+/**
+ * A copy of exactly the bytes `view` shows (not the rest of its buffer), as the same kind of
+ * view: a Buffer stays a Buffer, a DataView a DataView, a typed array is its base type (no
+ * subclass constructor runs). A view of a transferred (detached) buffer shows no bytes: its
+ * copy is empty. A view of shared memory is returned as it is, shared on purpose. For an
+ * adapter that keeps values to send later (better-sqlite3's `bind()`).
+ *
+ * @example
+ * ```ts
+ * const kept = copyView(bytes); // later writes to `bytes` do not reach `kept`
+ * ```
+ */
+export function copyView<T extends ArrayBufferView>(view: T): T {
+  if (types.isSharedArrayBuffer(view.buffer)) return view;
+  const bytes = viewBytes(view);
+  if (Buffer.isBuffer(view)) return Buffer.from(bytes.buffer) as unknown as T;
+  if (types.isDataView(view)) return new DataView(bytes.buffer) as unknown as T;
   const Base = (globalThis as Record<string, unknown>)[
-    (value as Uint8Array)[Symbol.toStringTag]
-  ] as new (buffer: ArrayBuffer) => unknown;
+    (view as unknown as Uint8Array)[Symbol.toStringTag]
+  ] as new (buffer: ArrayBuffer) => T;
   return new Base(bytes.buffer);
 }
 
