@@ -6,7 +6,8 @@ import type { PoolEntry } from './pool.js';
 export interface PoolHooks {
   /** Ends a checkout (the first time only: then true), without giving its entry back. */
   endLease(lease: Lease): boolean;
-  release(entry: PoolEntry): void;
+  /** Ends a checkout and gives its entry back (the first time only). */
+  giveBack(lease: Lease): void;
   remove(entry: PoolEntry): void;
   /** Whether `end()` was called on the pool. */
   closed(): boolean;
@@ -14,11 +15,11 @@ export interface PoolHooks {
 
 /**
  * @internal One checkout of an entry, by `getConnection()` (with a leak detector's record,
- * closed with it) or by `pool.query()`/`execute()`.
+ * closed with it) or by `pool.query()`/`execute()`. It is under way while it is its entry's
+ * `lease`.
  */
 export interface Lease {
   entry: PoolEntry;
-  released: boolean;
   record: ReturnType<LeakDetector['track']> | undefined;
 }
 
@@ -83,7 +84,7 @@ export class PoolConnection extends Connection {
    */
   override release(): void {
     const lease = this.#lease;
-    if (lease !== undefined && this.#hooks.endLease(lease)) this.#hooks.release(this.#entry);
+    if (lease !== undefined) this.#hooks.giveBack(lease);
   }
 
   /**

@@ -145,7 +145,7 @@ export class Pool extends EventEmitter {
     }) as PoolFormatter;
     this.#hooks = {
       endLease: (lease) => this.#endLease(lease),
-      release: (entry) => this.#release(entry),
+      giveBack: (lease) => this.#giveBack(lease),
       remove: (entry) => this.#remove(entry, true),
       closed: () => this.#closed,
     };
@@ -218,7 +218,7 @@ export class Pool extends EventEmitter {
   }
 
   #lease(entry: PoolEntry, origin: Error | undefined): PoolConnection {
-    const lease: Lease = { entry, released: false, record: undefined };
+    const lease: Lease = { entry, record: undefined };
     entry.lease = lease;
     const conn = new PoolConnection(entry, this.#hooks, lease);
     // The release callback holds the lease, never the connection object, so an unreleased
@@ -229,7 +229,7 @@ export class Pool extends EventEmitter {
       entry.session.threadId,
       origin,
       () => {
-        if (this.#endLease(lease)) this.#release(entry);
+        this.#giveBack(lease);
       },
     );
     return conn;
@@ -240,11 +240,15 @@ export class Pool extends EventEmitter {
    * detector, a statement finishing) is the one that gives the entry back.
    */
   #endLease(lease: Lease): boolean {
-    if (lease.released) return false;
-    lease.released = true;
-    if (lease.entry.lease === lease) lease.entry.lease = undefined;
+    if (lease.entry.lease !== lease) return false;
+    lease.entry.lease = undefined;
     if (lease.record !== undefined) this.#corePool().leaks.closed(lease.record);
     return true;
+  }
+
+  /** Ends a checkout and gives its entry back, once (see #endLease). */
+  #giveBack(lease: Lease): void {
+    if (this.#endLease(lease)) this.#release(lease.entry);
   }
 
   /**
@@ -334,16 +338,16 @@ export class Pool extends EventEmitter {
     const { conn } = entry;
     // A lease, so that the events' object can give the entry back before the statement ends, as
     // mysql2's can; the statement's end then leaves it alone.
-    const lease: Lease = { entry, released: false, record: undefined };
+    const lease: Lease = { entry, record: undefined };
     entry.lease = lease;
     return conn.send(kind, sql, values).then(
       (value) => {
-        if (this.#endLease(lease)) this.#release(entry);
+        this.#giveBack(lease);
         return conn.decode(value);
       },
       (err: unknown) => {
         if ((err as { fatal?: unknown }).fatal === true || isReadOnlyError(err)) entry.dead = true;
-        if (this.#endLease(lease)) this.#release(entry);
+        this.#giveBack(lease);
         throw caller === undefined ? err : withCallerStack(err, caller.stack);
       },
     );

@@ -263,7 +263,7 @@ function encodeResult(
     );
     return { m, f: JSON.stringify(wire) };
   }
-  if (!Array.isArray(fields)) return { h: plainHeader(rows) };
+  if (!Array.isArray(fields)) return okHeader(rows);
   const [wire, json] = cachedFields(fields as Record<string, unknown>[]);
   const extra = fieldsExtra(json, conn);
   if (shape.kind === 'nest') {
