@@ -472,4 +472,28 @@ describe('session.cancelQueued()', () => {
       await pool.close();
     }
   });
+
+  it('cancels none of them when making an error throws', async () => {
+    const pool = makePool({ threads: 1 });
+    try {
+      const s = await pool.openSession();
+      const running = s.call('spin', [100]);
+      const queued = [s.call('record', ['a']), s.call('record', ['b']), s.call('record', ['c'])];
+      await sleep(30);
+      let made = 0;
+      const failure = new Error('cannot make it');
+      expect(() =>
+        s.cancelQueued(() => {
+          if (++made === 2) throw failure;
+          return new Error('dropped');
+        }),
+      ).toThrow(failure);
+      expect(await running).toBe(100);
+      expect(await Promise.all(queued)).toEqual([1, 2, 3]);
+      expect(await s.call('log')).toEqual(['a', 'b', 'c']);
+      await s.close();
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -185,6 +185,26 @@ describe('sessions with their own port use the lane while both sides are awake',
     await s.close();
   });
 
+  it("sends calls whose arguments hold a handle or a user's tagged-looking object by lane", async () => {
+    const s = await pool.openSession();
+    const held = (await s.call('counter', [1])) as RemoteHandle;
+    // Both are encoded before they are sent (the handle as a reference, the object wrapped):
+    // encoded arguments may take the lane; only a worker's raw results with that key may not.
+    const lookalike = (i: number) => ({ __unblock: 'S', d: [i] });
+    const n = 1000;
+    const answers: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      answers.push(await (i % 2 === 0 ? s.call('record', [held]) : s.call('echo', [lookalike(i)])));
+    }
+    expect(answers).toStrictEqual(
+      Array.from({ length: n }, (_, i) => (i % 2 === 0 ? i / 2 + 1 : lookalike(i))),
+    );
+    // Most go by lane once the code is warm; a loaded machine still sends some by port.
+    expect(posts.count).toBeLessThan(n);
+    await held.close();
+    await s.close();
+  });
+
   it('keeps errors faithful and notices before the answer of the call that sent them', async () => {
     const s = await pool.openSession();
     const seen: string[] = [];
