@@ -1,5 +1,6 @@
 import { AbortError } from './abort-error.js';
 import { unblockErrorClasses } from './errors.js';
+import { trimInternalFrames } from './internal-frames.js';
 
 // Structured clone keeps neither an error's class nor its own properties (`code`, `errno`, ...),
 // so errors travel as plain records and are rebuilt in their own class on the other side.
@@ -114,6 +115,11 @@ function framesOf(stack: string | undefined): string {
   return at === -1 ? '' : stack.slice(at + 1);
 }
 
+/** Frames of a caller's stack, from the user's call on (see hideInternalFrames). */
+function callerFramesOf(stack: string | undefined): string {
+  return framesOf(stack === undefined ? undefined : trimInternalFrames(stack));
+}
+
 /** The line of a rebuilt error's stack after which the worker thread's frames follow. */
 const WORKER_FRAMES = '    at <worker thread>';
 
@@ -139,7 +145,7 @@ function composeStack(header: string, callerFrames: string, workerFrames: string
  * ```
  */
 export function withCallerStack(err: unknown, callerStack: string | undefined): unknown {
-  const frames = framesOf(callerStack);
+  const frames = callerFramesOf(callerStack);
   if (frames === '' || !(err instanceof Error)) return err;
   const own = typeof err.stack === 'string' ? err.stack : '';
   const at = own.indexOf(`\n${WORKER_FRAMES}\n`);
@@ -180,7 +186,7 @@ export function decodeError(
   }
   const stack = composeStack(
     `${rec.name}: ${rec.message}`,
-    framesOf(callerStack),
+    callerFramesOf(callerStack),
     framesOf(rec.stack),
   );
   Object.defineProperty(err, 'stack', {

@@ -23,6 +23,7 @@ export {
 } from './errors.js';
 export type { ErrorCode } from './error-codes.js';
 export { registerErrorClass, withCallerStack } from './error-codec.js';
+export { hideInternalFrames } from './internal-frames.js';
 export { assertSendable, copyView, registerValueCodec } from './value-codec.js';
 export type { ValueCodec } from './value-codec.js';
 export { LeakDetector } from './leak-detector.js';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { trimInternalFrames } from './internal-frames.js';
 
 /**
  * Why a leak event was raised: a handle `collected` unclosed, held past the `threshold`,
@@ -59,8 +60,14 @@ export interface LeakDetectorOptions {
   name: string;
 }
 
-function originOf(record: TrackedHandle): string {
+/** The stack that took a handle, from the user's call on (see hideInternalFrames). */
+function stackOf(record: TrackedHandle): string | undefined {
   const stack = record.origin?.stack;
+  return stack === undefined ? undefined : trimInternalFrames(stack);
+}
+
+function originOf(record: TrackedHandle): string {
+  const stack = stackOf(record);
   if (stack === undefined) return '    (stack capture is off: set captureStacks)';
   return stack.slice(stack.indexOf('\n') + 1);
 }
@@ -210,7 +217,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     const event: LeakEvent = {
       kind: record.kind,
       reason,
-      stack: record.origin?.stack,
+      stack: stackOf(record),
       heldFor: performance.now() - record.since,
       threadId: record.threadId,
     };
