@@ -1,3 +1,6 @@
+/** The message of mysql2's error for a command on a closed connection. */
+export const closedStateMessage = "Can't add new command when connection is in closed state";
+
 /**
  * mysql2's error for a command on a closed connection.
  *
@@ -7,7 +10,7 @@
  * ```
  */
 export function closedStateError(): Error {
-  const err = new Error("Can't add new command when connection is in closed state") as Error & {
+  const err = new Error(closedStateMessage) as Error & {
     fatal: boolean;
   };
   err.fatal = true;

@@ -8,6 +8,7 @@ import { closedStateError, writeAfterEndError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
+import { failLikeQueued, failedBehind, nextCommand } from './queued-failure.js';
 import { assertBindable, hasNullPrototype, portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
@@ -243,9 +244,11 @@ export class Connection extends EventEmitter {
       this.#lost = true;
       this.#onLost?.();
     }
-    // Once end() or destroy() was called, finish() emits 'end' (after end() has resolved).
+    // Once end() or destroy() was called, finish() emits 'end' (after end() has resolved),
+    // unless the server closed the socket before the QUIT of end() started (it was queued
+    // behind a statement): mysql2 emits 'end' then, before end() resolves.
     if (event === 'end') {
-      if (this.#ending === undefined) this.#emitEnd();
+      if (this.#ending === undefined || data === false) this.#emitEnd();
     } else if (this.listenerCount('error') > 0) this.emit('error', data);
   }
 
@@ -307,7 +310,7 @@ export class Connection extends EventEmitter {
   /** @internal */
   call(op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
     if (this.#refusesCommands()) return Promise.reject(closedStateError());
-    return this.session.call(op, args, options);
+    return failLikeQueued(this.session, this.session.call(op, args, options));
   }
 
   /**
@@ -482,7 +485,11 @@ export class Connection extends EventEmitter {
     const poolClosed = this.#poolClosed;
     // Not `this`: a statement kept must not keep an unreleased PoolConnection from being
     // collected (and reported as a leak).
-    return new PreparedStatementInfo(handle, () => session.ended || poolClosed?.() === true);
+    return new PreparedStatementInfo(
+      handle,
+      session,
+      () => session.ended || poolClosed?.() === true,
+    );
   }
 
   /**
@@ -511,9 +518,11 @@ export class Connection extends EventEmitter {
    */
   end(): Promise<void> {
     const closedState = this.#isClosed() ? closedStateError() : undefined;
+    // mysql2's QUIT queued behind a command that lost the connection fails with its error.
+    const number = closedState === undefined ? nextCommand(this.session) : 0;
     const ending = this.closeSession();
     // Typed void, as mysql2's typings type it.
-    return closedState === undefined ? ending : ending.then(() => closedState as never);
+    return ending.then(() => (closedState ?? failedBehind(this.session, number)) as never);
   }
 
   /** @internal Ends the session once, whoever asks (end, destroy, a pool). */

@@ -1,5 +1,6 @@
-import type { RemoteHandle } from '@unblock/core';
+import type { RemoteHandle, Session } from '@unblock/core';
 import { closedStateError } from './closed-state-error.js';
+import { failLikeQueued } from './queued-failure.js';
 import { assertBindable, portableValues } from './raw-codec.js';
 import { fieldsFromJson, toResult } from './results.js';
 import type { FieldPacket, QueryResult } from './types.js';
@@ -53,9 +54,13 @@ export class PreparedStatementInfo {
   /** Whether the statement's connection refuses commands (ended, destroyed, its pool ended). */
   readonly #connectionClosed: () => boolean;
 
+  /** The statement's connection, whose failure a queued `execute()` shares (see failLikeQueued). */
+  readonly #session: Session;
+
   /** @internal */
-  constructor(handle: RemoteHandle, connectionClosed: () => boolean) {
+  constructor(handle: RemoteHandle, session: Session, connectionClosed: () => boolean) {
     this.#handle = handle as RemoteHandle<StatementMeta>;
+    this.#session = session;
     this.#connectionClosed = connectionClosed;
     const meta = this.#handle.meta;
     // In the order mysql2's PreparedStatementInfo sets them, which Object.keys(),
@@ -84,10 +89,8 @@ export class PreparedStatementInfo {
     if (this.#connectionClosed()) throw closedStateError();
     if (this.#closed) throw unknownStatementError(this.statement.id);
     assertBindable(parameters);
-    return toResult(await this.#handle.call('execute', [portableValues(parameters)])) as [
-      T,
-      FieldPacket[],
-    ];
+    const sent = this.#handle.call('execute', [portableValues(parameters)]);
+    return toResult(await failLikeQueued(this.#session, sent)) as [T, FieldPacket[]];
   }
 
   /**

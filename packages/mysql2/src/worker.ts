@@ -38,6 +38,8 @@ interface CbConnection {
   config: Record<string, unknown>;
   connection?: unknown;
   _handshakePacket?: { serverVersion?: string };
+  /** Set as its QUIT starts (end()): a socket that ends before was closed by the server. */
+  _closing?: boolean;
   /** The socket mysql2 reads from. */
   stream: { on(event: 'data', listener: () => void): unknown };
   query(options: string | object, values: unknown, cb: Callback): Command;
@@ -689,7 +691,8 @@ export default defineDriver({
       // Without a listener it would be thrown in the worker. mysql2/promise re-emits its connection's 'error' and 'end'; so does the caller's side.
       ctx.notify('error', err);
     });
-    c.on('end', () => ctx.notify('end'));
+    // Whether the connection's own QUIT closed it: the caller's side orders 'end' by that.
+    c.on('end', () => ctx.notify('end', c._closing === true));
     return conn;
   },
 

@@ -70,6 +70,72 @@ describe.skipIf(!dbAvailable)('server faults, as mysql2 reports them', () => {
     expect(ours.error.code).toBe('PROTOCOL_CONNECTION_LOST');
   });
 
+  it("commands queued behind a query whose connection is killed get that query's error, as mysql2 gives them", async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const conn = await m.createConnection(DB);
+      const stmt = await conn.prepare('SELECT ? AS n');
+      const running = conn.query('SELECT SLEEP(5)');
+      const queued = [
+        conn.query('SELECT 2'),
+        conn.execute('SELECT ?', [3]),
+        stmt.execute([4]),
+        conn.ping(),
+        conn.beginTransaction(),
+      ];
+      let endEmitted = false;
+      conn.on('end', () => (endEmitted = true));
+      const ending = conn.end() as Promise<unknown>;
+      // The server closed the socket before the QUIT started: 'end' comes first.
+      const endBeforeEnded = ending.then(() => endEmitted);
+      const settled = Promise.all([running, ...queued].map((p) => settle<unknown>(p)));
+      await sleep(200);
+      await side.query(`KILL ${conn.threadId}`);
+      const errors = (await settled).map((r) => (r as { error: unknown }).error);
+      const ended = await ending;
+      return {
+        errors: errors.map(errorView),
+        // mysql2 gives every queued command the very error object of the running one.
+        same: errors.map((err) => err === errors[0]),
+        // Its QUIT was queued too: end() resolves (never rejects) with that error.
+        ended: ended === errors[0],
+        endBeforeEnded: await endBeforeEnded,
+        after: errorView(((await settle(conn.query('SELECT 1'))) as { error: unknown }).error),
+      };
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours.errors.map((e) => e.code)).toEqual(Array(6).fill('PROTOCOL_CONNECTION_LOST'));
+    expect(ours.same).toEqual(Array(6).fill(true));
+    expect(ours.ended).toBe(true);
+    expect(ours.endBeforeEnded).toBe(true);
+    expect(ours.after.message).toBe("Can't add new command when connection is in closed state");
+  });
+
+  it("a pool connection's queued commands get the error too; one sent after it, the closed-state error", async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const pool = m.createPool({ ...DB, connectionLimit: 1 });
+      const conn = await pool.getConnection();
+      const running = settle(conn.query('SELECT SLEEP(5)'));
+      const queued = settle(conn.query('SELECT 2'));
+      await sleep(200);
+      await side.query(`KILL ${conn.threadId}`);
+      const first = await running;
+      const later = await settle(conn.query('SELECT 3'));
+      conn.release();
+      const [[row]] = (await pool.query('SELECT 4 AS n')) as [[{ n: number }], unknown];
+      await pool.end();
+      return [first, await queued, later]
+        .map((r) => errorView((r as { error: unknown }).error))
+        .concat(row);
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours.map((e) => (e as { code?: string }).code)).toEqual([
+      'PROTOCOL_CONNECTION_LOST',
+      'PROTOCOL_CONNECTION_LOST',
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('a statement larger than max_allowed_packet: the same error, and nothing hangs', async () => {
     const [[{ limit }]] = (await side.query(
       'SELECT @@max_allowed_packet AS `limit`',
