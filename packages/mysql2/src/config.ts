@@ -81,9 +81,12 @@ export interface SplitOptions {
 export function splitOptions(input: unknown, forPool = false): SplitOptions {
   let user: Record<string, unknown>;
   if (typeof input === 'string') user = ConnectionConfig.parseUrl(input);
-  else if (typeof input === 'object' && input !== null)
-    user = { ...(input as Record<string, unknown>) };
-  else throw new TypeError('options must be an object or a connection URI string');
+  else if (input === undefined || input === null) {
+    // mysql2's own TypeError: its ConnectionConfig reads `options.isServer` first.
+    throw new TypeError(`Cannot read properties of ${String(input)} (reading 'isServer')`);
+  }
+  // As mysql2 reads them: another primitive (a number, a boolean) has none of the options.
+  else user = { ...(input as Record<string, unknown>) };
   const connection: Record<string, unknown> = { ...user };
   for (const key of [...OWN_OPTIONS, ...CALLER_ONLY]) delete connection[key];
   for (const key of UNSUPPORTED) {

@@ -187,12 +187,8 @@ export class PoolCluster extends EventEmitter {
     this.canRetry = options.canRetry ?? true;
     this.#removeNodeErrorCount = options.removeNodeErrorCount || 5;
     this.#restoreNodeTimeout = options.restoreNodeTimeout || 0;
-    this.#defaultSelector = options.defaultSelector ?? 'RR';
-    if (!(this.#defaultSelector in SELECTORS)) {
-      throw new TypeError(
-        `options.defaultSelector must be one of ${Object.keys(SELECTORS).join(', ')}`,
-      );
-    }
+    // As in mysql2, checked (and upper-cased) by `of()`: `'order'` works, `'XYZ'` throws there.
+    this.#defaultSelector = options.defaultSelector || 'RR';
   }
 
   /**
@@ -210,7 +206,9 @@ export class PoolCluster extends EventEmitter {
       id = `CLUSTER::${++this.#lastId}`;
     }
     if (this.#nodes.has(id)) return;
-    this.#nodes.set(id, { id, errorCount: 0, pool: createPool(config ?? {}), offlineUntil: 0 });
+    // As mysql2 does, the node's pool is built from what was given: none throws mysql2's TypeError.
+    const pool = createPool(config as PoolOptions | string);
+    this.#nodes.set(id, { id, errorCount: 0, pool, offlineUntil: 0 });
   }
 
   /**

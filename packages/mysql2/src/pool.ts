@@ -535,7 +535,9 @@ export class Pool extends EventEmitter {
         (err: unknown) => {
           this.#count--;
           this.#serveNext();
-          throw err;
+          // mysql2 answers a connection that opens (or fails to) after end() with its own error;
+          // here the core pool, closing, may refuse the session first.
+          throw this.#closed ? poolError('Pool is closed.') : err;
         },
       );
   }

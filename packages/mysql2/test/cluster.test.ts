@@ -63,6 +63,32 @@ describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
     await Promise.all([cluster.end(), raw.end()]);
   });
 
+  it('takes defaultSelector as mysql2 does: in any case, and an unknown one fails at of()', async () => {
+    const [theirs, ours] = await both(async (make) => {
+      const ordered = make({ defaultSelector: 'order' });
+      ordered.add('A', { ...DB, dateStrings: true });
+      ordered.add('B', DB);
+      const picked = [];
+      for (let i = 0; i < 3; i++) picked.push(await nodeOf(() => ordered.of('*').query(SQL)));
+      await ordered.end();
+      const unknown = make({ defaultSelector: 'XYZ' });
+      unknown.add('A', DB);
+      let thrown = 'none';
+      try {
+        unknown.of('*');
+      } catch (err) {
+        thrown = (err as Error).message;
+      }
+      await unknown.end();
+      return { picked, thrown };
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours).toEqual({
+      picked: ['A', 'A', 'A'],
+      thrown: 'makeSelector[selector] is not a function',
+    });
+  });
+
   it('routes by pattern and selector', async () => {
     const [theirs, ours] = await both(async (make) => {
       const cluster = make();

@@ -9,6 +9,7 @@ import {
   dbAvailable,
   errorView,
   expectSameRows,
+  outcome,
   fieldView,
   resultView,
   sameError,
@@ -362,6 +363,32 @@ describe.skipIf(!dbAvailable)('differential: mysql2/promise vs @unblock/mysql2',
       { ...DB, database: 'no_such_db_xyz' },
     ])
       await sameError(DRIVERS, (driver) => driver.createConnection(options));
+  });
+
+  it('options mysql2 cannot build a config from throw at once, with its errors', async () => {
+    const cases: unknown[] = [
+      'not a uri',
+      'mysql://root@127.0.0.1:99999/test',
+      'mysql://root:%zz@127.0.0.1/test',
+      { ...DB, ssl: 'no-such-profile' },
+      { ...DB, charset: 'no_such_charset' },
+      undefined,
+      null,
+    ];
+    for (const options of cases) {
+      const [theirs, ours] = await Promise.all(
+        DRIVERS.map((driver) => outcome(() => driver.createConnection(options as string))),
+      );
+      expect(ours, JSON.stringify(options)).toEqual(theirs);
+      expect((ours as unknown[])[0]).toBe('threw');
+    }
+    for (const make of [
+      mysql.createPool,
+      (o: unknown) => mysql.createPoolCluster().add('N', o as string),
+    ])
+      expect(() => make(undefined as never)).toThrow(
+        "Cannot read properties of undefined (reading 'isServer')",
+      );
   });
 
   it('sync helpers run locally and match mysql2', async () => {

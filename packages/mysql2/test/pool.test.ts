@@ -128,6 +128,25 @@ describe.skipIf(!dbAvailable)('pool', () => {
     await noWait.end();
   });
 
+  it("end() while connections are opening: their calls reject with mysql2's 'Pool is closed.'", async () => {
+    const run = async (make: typeof rawMysql.createPool) => {
+      const pool = make({ ...DB, connectionLimit: 2 });
+      const calls: Promise<unknown>[] = [
+        pool.getConnection(),
+        pool.query('SELECT 1'),
+        pool.execute('SELECT 2'),
+      ];
+      const settling = Promise.all(calls.map((call) => settle(call)));
+      const ended = await settle(pool.end());
+      const errors = (await settling).map((r) => errorView((r as { error: unknown }).error));
+      return { ended: ended.ok, errors };
+    };
+    const theirs = await run(rawMysql.createPool);
+    const ours = await run(mysql.createPool as unknown as typeof rawMysql.createPool);
+    expect(ours).toEqual(theirs);
+    expect(ours.errors.map((e) => e.message)).toEqual(Array(3).fill('Pool is closed.'));
+  });
+
   it('a queued pool.query whose signal aborts never reaches the server', async () => {
     const pool = createPool({ ...DB, connectionLimit: 1 });
     const held = await pool.getConnection();
