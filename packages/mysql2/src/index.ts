@@ -1,4 +1,4 @@
-import { registerValueCodec } from '@unblock/core';
+import { hideInternalFrames, registerValueCodec } from '@unblock/core';
 import type { TypedParameter as Mysql2TypedParameter } from 'mysql2';
 import { createClient } from './client.js';
 import { Connection } from './connection.js';
@@ -21,6 +21,10 @@ const parserCache = mysql2 as unknown as {
   setMaxParserCache(n: number): void;
   clearParserCache(): void;
 };
+
+// Errors' stacks begin at the user's call, as mysql2/promise's do, not in this package's files
+// (built, or as source maps name them).
+hideInternalFrames(new URL('.', import.meta.url), new URL('../src/', import.meta.url));
 
 registerValueCodec<SqlFragment>({
   name: SQL_FRAGMENT_CODEC,

@@ -87,6 +87,39 @@ describe.skipIf(!dbAvailable)("the caller's stack (mysql2's trace)", () => {
     }
   });
 
+  it("a connection's, a pool connection's and a free pool's errors: the stack starts at the caller's frame", async () => {
+    const conn = await mysql.createConnection(DB);
+    const pool = mysql.createPool({ ...DB, connectionLimit: 1 });
+    try {
+      await pool.query('SELECT 1'); // the connection is open and free: sent at once
+      const pooled = await pool.getConnection();
+      // Fails when executed, not when prepared: the subquery returns two rows.
+      const statement = await conn.prepare('SELECT 1 WHERE ? > (SELECT 1 UNION SELECT 2)');
+      const calls: [string, () => Promise<unknown>][] = [
+        ['connectionQuery', () => queryThatFails(conn)],
+        ['connectionExecute', () => conn.execute('SELECT nope_caller_stack()')],
+        ['preparedExecute', () => statement.execute([1])],
+        ['poolConnectionQuery', () => queryThatFails(pooled)],
+      ];
+      for (const [name, call] of calls) {
+        // Named, so that the frame says which one it is.
+        const named = { [name]: () => call() }[name];
+        const err = await failure(named());
+        expect(err.stack!.split('\n')[0]).toBe(`Error: ${err.message}`);
+        // mysql2/promise's own stack starts there too: none of its frames (or ours) above it.
+        const first = callerFrames(err)[0];
+        expect(first, err.stack).toContain(FILE);
+      }
+      pooled.release();
+      // A free pool connection: sent at once, no wait.
+      const err = await failure(queryThatFails(pool));
+      expect(callerFrames(err)[0], err.stack).toContain('queryThatFails');
+    } finally {
+      await conn.end();
+      await pool.end();
+    }
+  });
+
   it('trace: false captures no stack (createConnection and pools, waiting or not)', async () => {
     const conn = await mysql.createConnection({ ...DB, trace: false });
     const pool = mysql.createPool({ ...DB, connectionLimit: 1, trace: false });
