@@ -1,4 +1,5 @@
 import { availableParallelism, getPriority } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   MessageChannel,
   type MessagePort,
@@ -11,6 +12,7 @@ import { CallStats, type DurationSummary } from './call-stats.js';
 import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } from './errors.js';
 import { LeakDetector } from './leak-detector.js';
 import {
+  CONNECTION_TARGET,
   stateBytes,
   type FromWorker,
   type HostData,
@@ -47,14 +49,18 @@ export interface PoolOptions<O = unknown> {
   interrupt?: (token: unknown) => boolean | void;
   /** Capture the caller's stack on every call (for errors and leak reports). Default: on unless NODE_ENV is 'production'. */
   captureStacks?: boolean;
-  /** Warn about a lease held longer than this many milliseconds. Default: 0 (off). */
+  /** Warn about a lease held longer than this many milliseconds (at most 2147483647). Default: 0 (off). */
   leakDetectionThreshold?: number;
   /**
    * Handle kinds that count as leases for `leakDetectionThreshold` and close-time reports (an
    * adapter leaves out objects meant to live long, such as cached statements). Default: every kind.
    */
   leaseKinds?: readonly string[];
-  /** How long `close()` lets calls in flight finish before rejecting them. Default: 5000 ms. */
+  /**
+   * How long `close()` lets calls in flight finish (and calls aborted while running that their
+   * driver has not stopped yet) before it rejects them and terminates their workers, at most
+   * 2147483647. Default: 5000 ms.
+   */
   closeTimeout?: number;
   /**
    * How much lower than the pool creator's thread the worker threads run, as a nice increment
@@ -93,8 +99,15 @@ export interface PoolOptions<O = unknown> {
 export interface PoolStats {
   threads: number;
   sessions: number;
+  /** Calls in flight that have not started. */
   queued: number;
+  /** Calls running in a worker (one aborted that its driver has not stopped yet too). */
   running: number;
+  /**
+   * Calls that ended, by how: each counts once (a stateless call sent again to another worker
+   * counts by how it ended there). Calls refused when made (queue full, pool closed, an
+   * argument that cannot be sent, a signal already aborted) are not counted.
+   */
   completed: number;
   failed: number;
   aborted: number;
@@ -116,6 +129,12 @@ interface WorkerSlot {
 }
 
 let poolCount = 0;
+
+/** How often close() looks whether calls nobody awaits still run (ms). */
+const BUSY_POLL_MS = 5;
+
+/** The longest delay a Node timer keeps (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Where a session opens and how its calls behave: `threadId` picks the worker, `captureStacks`
@@ -150,19 +169,22 @@ function validatePoolOptions(options: PoolOptions): void {
   if (!(driver instanceof URL) && typeof driver !== 'string') {
     throw new TypeError('options.driver must be a URL or a string');
   }
-  const positiveInt = (value: unknown, name: string, min: number): void => {
+  const integer = (value: unknown, name: string, min: number, max: number): void => {
     if (value === undefined) return;
     if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity)) {
       throw new TypeError(`options.${name} must be an integer`);
     }
     if (value < min) throw new RangeError(`options.${name} must be at least ${min}`);
+    if (value > max) throw new RangeError(`options.${name} must be at most ${max}`);
   };
-  positiveInt(threads, 'threads', 1);
-  positiveInt(maxQueue, 'maxQueue', 1);
-  positiveInt(leakDetectionThreshold, 'leakDetectionThreshold', 0);
-  positiveInt(closeTimeout, 'closeTimeout', 0);
-  positiveInt(options.workerNice, 'workerNice', 0);
-  if ((options.workerNice ?? 0) > 19) throw new RangeError('options.workerNice must be at most 19');
+  // A pool of Infinity threads would start workers until the process died.
+  integer(threads, 'threads', 1, Number.MAX_SAFE_INTEGER);
+  integer(maxQueue, 'maxQueue', 1, Infinity);
+  // Timer delays: Node runs a longer one (Infinity too) after 1 ms, which would report every
+  // lease at once, or end close()'s grace period at once.
+  integer(leakDetectionThreshold, 'leakDetectionThreshold', 0, MAX_TIMER_MS);
+  integer(closeTimeout, 'closeTimeout', 0, MAX_TIMER_MS);
+  integer(options.workerNice, 'workerNice', 0, 19);
   if (interrupt !== undefined && typeof interrupt !== 'function') {
     throw new TypeError('options.interrupt must be a function');
   }
@@ -172,12 +194,42 @@ function validatePoolOptions(options: PoolOptions): void {
       throw new TypeError(`options.${name} must be a boolean`);
     }
   }
-  const { leaseKinds } = options;
-  if (
-    leaseKinds !== undefined &&
-    !(Array.isArray(leaseKinds) && leaseKinds.every((kind) => typeof kind === 'string'))
-  ) {
-    throw new TypeError('options.leaseKinds must be an array of strings');
+  const strings = (value: unknown, name: string): void => {
+    if (value === undefined) return;
+    if (!(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
+      throw new TypeError(`options.${name} must be an array of strings`);
+    }
+  };
+  strings(options.leaseKinds, 'leaseKinds');
+  strings(options.execArgv, 'execArgv');
+  if (options.name !== undefined && typeof options.name !== 'string') {
+    throw new TypeError('options.name must be a string');
+  }
+  validateResourceLimits(options.resourceLimits);
+}
+
+const RESOURCE_LIMITS = [
+  'maxYoungGenerationSizeMb',
+  'maxOldGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+] as const satisfies readonly (keyof ResourceLimits)[];
+
+/** Node takes any value here without a word: a wrong one leaves a worker that cannot start. */
+function validateResourceLimits(limits: unknown): void {
+  if (limits === undefined) return;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
+    throw new TypeError('options.resourceLimits must be an object');
+  }
+  for (const [key, value] of Object.entries(limits)) {
+    const name = `options.resourceLimits.${key}`;
+    if (!(RESOURCE_LIMITS as readonly string[]).includes(key)) {
+      throw new TypeError(`${name} is not a resource limit: ${RESOURCE_LIMITS.join(', ')}`);
+    }
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      throw new TypeError(`${name} must be a number of megabytes`);
+    }
+    if (value < 0 || value === Infinity) throw new RangeError(`${name} must be 0 or more, finite`);
   }
 }
 
@@ -212,6 +264,8 @@ export class Pool<O = unknown> {
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private destroyed = false;
+  /** What destroy() returns, from its first call on. */
+  private destroying: Promise<void> | undefined;
   private readonly startedAt = Date.now();
 
   constructor(private readonly options: PoolOptions<O>) {
@@ -235,6 +289,7 @@ export class Pool<O = unknown> {
       spinsForMany: this.threads < availableParallelism(),
       interrupt: options.interrupt,
       terminate: (threadId) => void this.slots.get(threadId)?.worker?.terminate(),
+      workerGone: (threadId) => this.workerGone(threadId),
       admit: () => {
         if (this.closing !== undefined || this.destroyed) return new PoolClosedError();
         if (this.outstanding >= maxQueue) return new QueueFullError(maxQueue);
@@ -289,6 +344,15 @@ export class Pool<O = unknown> {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * Its ports closing is the first sign of a worker's death; its exit event (with the exit code
+   * its calls reject with) may come milliseconds later. New sessions must not be sent to it
+   * meanwhile: they would fail (the least busy worker, it would get them all).
+   */
+  private workerGone(threadId: number): void {
+    this.slots.delete(threadId);
+  }
+
   private onWorkerExit(slot: WorkerSlot, code: number): void {
     this.slots.delete(slot.threadId);
     this.leaks.forgetThread(slot.threadId);
@@ -315,9 +379,15 @@ export class Pool<O = unknown> {
         return best!;
       }
       if (Date.now() > deadline) throw new WorkerInitError('No worker thread started within 10 s');
+      // Referenced: a worker that dies as it starts (out of memory, a driver module that exits)
+      // leaves nothing else to keep the process alive, and this open would never settle.
       await new Promise<void>((resolve) => {
-        this.slotWaiters.push(resolve);
-        setTimeout(resolve, 50).unref();
+        const timer = setTimeout(wake, 50);
+        function wake(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.slotWaiters.push(wake);
       });
     }
   }
@@ -352,13 +422,25 @@ export class Pool<O = unknown> {
     const { port, message, transfer } = this.sessionPort(slot, sessionId);
     message.options = encodeValue(options, {}, 'options');
     const reply = new Promise<FromWorker>((resolve) => {
-      port.once('message', (message) => resolve(message as FromWorker));
-      port.once('close', () =>
-        resolve({
-          k: 'openFailed',
-          error: encodeValue(new WorkerExitedError(undefined, 'while opening a session'), {}, 'e'),
-        }),
-      );
+      let answered = false;
+      port.once('message', (message) => {
+        answered = true;
+        resolve(message as FromWorker);
+      });
+      port.once('close', () => {
+        // Closed after an answer: by the worker, which had no session to open (openFailed).
+        if (answered) return;
+        this.workerGone(slot.threadId);
+        // The worker died: its exit event, which brings the exit code, follows shortly.
+        const exited = (code?: number): void => {
+          clearTimeout(fallback);
+          slot.worker?.off('exit', exited);
+          const error = new WorkerExitedError(code, 'while opening a session');
+          resolve({ k: 'openFailed', error: encodeValue(error, {}, 'e') });
+        };
+        const fallback = setTimeout(exited, 200);
+        slot.worker?.once('exit', exited);
+      });
     });
     slot.inbox.postMessage(message, transfer);
     const opened = await reply;
@@ -432,7 +514,7 @@ export class Pool<O = unknown> {
   async run(op: string, args: unknown[] = [], options?: CallOptions): Promise<unknown> {
     const session = await this.defaultSession();
     try {
-      return await session.call(op, args, options);
+      return await session.callTarget(CONNECTION_TARGET, op, args, options, true);
     } catch (err) {
       // Queued behind a call that ended its worker (a crash, or an abort that had to terminate
       // it): it never ran, and any worker can run it.
@@ -473,6 +555,11 @@ export class Pool<O = unknown> {
     return session;
   }
 
+  /** The open sessions of every worker. */
+  private sessions(): Session[] {
+    return [...this.slots.values()].flatMap((slot) => [...slot.sessions]);
+  }
+
   /** Thread ids of the workers that have reported in. */
   threadIds(): number[] {
     return [...this.slots.keys()];
@@ -489,16 +576,20 @@ export class Pool<O = unknown> {
   stats(): PoolStats {
     let sessions = 0;
     let running = 0;
+    let queued = 0;
     for (const slot of this.slots.values()) {
       for (const session of slot.sessions) {
         sessions++;
+        // Counted per session: one busy with a call nobody awaits any more (aborted, and not
+        // stopped yet) has as many queued as are in flight.
         if (session.busy) running++;
+        queued += session.queued;
       }
     }
     return {
       threads: this.slots.size,
       sessions,
-      queued: Math.max(0, this.outstanding - running),
+      queued,
       running,
       completed: this.stats_.completed,
       failed: this.stats_.failed,
@@ -520,27 +611,35 @@ export class Pool<O = unknown> {
    * ```
    */
   close(): Promise<void> {
-    this.closing ??= this.shutDown();
+    // After destroy(), there is nothing left to close gracefully: it resolves as destroy() does.
+    this.closing ??= this.destroying ?? this.shutDown();
     return this.closing;
   }
 
   private async shutDown(): Promise<void> {
+    const timeout = this.options.closeTimeout ?? 5_000;
+    const deadline = performance.now() + timeout;
     if (this.outstanding > 0) {
-      const timeout = this.options.closeTimeout ?? 5_000;
       await new Promise<void>((resolve) => {
         this.drained = resolve;
         setTimeout(resolve, timeout).unref();
       });
     }
+    // A call aborted while running that its driver has not stopped yet (a cancel that does not
+    // reach it) is awaited by nobody, yet its session's close would wait behind it: it gets
+    // what is left of the grace period too, and its session is then dropped with the rest.
+    while (!this.destroyed && this.sessions().some((s) => s.busy) && performance.now() < deadline)
+      await delay(BUSY_POLL_MS);
     await Promise.allSettled([...this.opening]);
     this.leaks.reportOpenAtClose();
-    const sessions = [...this.slots.values()].flatMap((slot) => [...slot.sessions]);
+    const sessions = this.sessions();
     for (const session of sessions) {
-      if (session.inFlight > 0)
+      if (session.inFlight > 0 || session.busy)
         session.fail(new PoolClosedError('The pool closed before the call finished'));
     }
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
-    await this.piscina.close({ force: true });
+    // Destroyed meanwhile: the workers are being terminated already.
+    await (this.destroying ?? this.piscina.close({ force: true }));
   }
 
   /**
@@ -552,8 +651,13 @@ export class Pool<O = unknown> {
    * await pool.destroy(new Error('shutting down'));
    * ```
    */
-  async destroy(error?: Error): Promise<void> {
-    if (this.destroyed) return;
+  destroy(error?: Error): Promise<void> {
+    // Called again, it resolves as the first call does: once the workers are gone.
+    this.destroying ??= this.tearDown(error);
+    return this.destroying;
+  }
+
+  private async tearDown(error: Error | undefined): Promise<void> {
     this.destroyed = true;
     const reason = error ?? new PoolClosedError('The pool was destroyed');
     for (const slot of this.slots.values()) {

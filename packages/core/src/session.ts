@@ -52,6 +52,8 @@ export interface SessionEnvironment {
   readonly interrupt: ((token: unknown) => boolean | void) | undefined;
   /** Terminates a worker to stop a call that cannot be interrupted. */
   terminate(threadId: number): void;
+  /** A port of this worker closed unbidden: the worker is gone, its exit event yet to come. */
+  workerGone(threadId: number): void;
   /** Throws when the pool cannot take one more call (closed, queue full); counts it otherwise. */
   admit(): Error | undefined;
   /** One admitted call ended. */
@@ -73,6 +75,8 @@ interface PendingCall {
   abortReason: { reason: unknown } | undefined;
   /** What the call rejects with instead of an AbortError (see `cancelQueued`). */
   cancelledWith?: Error;
+  /** Sent again to another worker should its worker exit before it starts (see `callTarget`). */
+  resendable: boolean;
 }
 
 type InterruptMode = 'caller' | 'worker' | 'terminate';
@@ -114,6 +118,11 @@ const spinBudget = {
   },
 };
 
+/** Whether an error says the call's worker exited before the call started. */
+function unstarted(error: unknown): boolean {
+  return error instanceof WorkerExitedError && error.started === false;
+}
+
 /**
  * A connection pinned to one worker thread, reached over its own MessagePort. Calls are
  * answered in order; calls made in the same tick travel as one message.
@@ -140,6 +149,8 @@ export class Session {
   private closedResolve: ((error?: unknown) => void) | undefined;
   /** The worker confirmed the close. */
   private closedByWorker = false;
+  /** Fails the session should its port close without the pool's exit handler doing so. */
+  private portGone: NodeJS.Timeout | undefined;
   private readonly interruptMode: InterruptMode;
   private readonly interruptToken: unknown;
   private readonly decodeCtx: DecodeContext;
@@ -200,12 +211,17 @@ export class Session {
     // A port closes when its worker dies; the pool's exit handler then fails the session with
     // the exit code. Should no exit event come, the session still fails instead of hanging.
     port.on('close', () => {
+      if (this.broken !== undefined || this.closedByWorker) return;
+      this.env.workerGone(this.threadId);
       if (this.closing === undefined) {
-        setTimeout(
+        // Referenced: the port no longer keeps the process alive, and piscina unrefs an idle
+        // worker, so without it a script awaiting a call that crashed its worker would exit
+        // (with unsettled promises) before the exit event could reject the call.
+        this.portGone = setTimeout(
           () => this.fail(new WorkerExitedError(undefined, 'its session port closed')),
           200,
-        ).unref();
-      } else if (!this.closedByWorker) {
+        );
+      } else {
         // Closing, and the worker is gone (terminated, or the pool destroyed) before it could
         // confirm: nothing is left to close, and close() must not wait for ever.
         this.fail(new WorkerExitedError(undefined, 'its session port closed'));
@@ -234,6 +250,12 @@ export class Session {
     return this.pending.size;
   }
 
+  /** @internal Calls in flight that have not started: all but the running one. */
+  get queued(): number {
+    const running = Math.abs(Atomics.load(this.state, Slot.running));
+    return this.pending.size - (this.pending.has(running) ? 1 : 0);
+  }
+
   /**
    * Calls a driver operation on this session's connection.
    *
@@ -246,8 +268,18 @@ export class Session {
     return this.callTarget(CONNECTION_TARGET, op, args, options);
   }
 
-  /** @internal Calls `op` on the connection (target 0) or on a handle. */
-  callTarget(target: number, op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+  /**
+   * @internal Calls `op` on the connection (target 0) or on a handle. `resendable`: the caller
+   * sends the call again elsewhere if it rejects with a `WorkerExitedError` that says it never
+   * started (`Pool.run`), so that rejection does not count as a failed call in `stats()`.
+   */
+  callTarget(
+    target: number,
+    op: string,
+    args: unknown[],
+    options?: CallOptions,
+    resendable = false,
+  ): Promise<unknown> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array of arguments');
     let origin: Error | undefined;
     if (this.captureStacks) {
@@ -286,6 +318,7 @@ export class Session {
         cleanup: undefined,
         rows: undefined,
         abortReason: undefined,
+        resendable,
       };
       // The port keeps the process alive only while answers are awaited.
       if (this.pending.size === 0) this.port.ref();
@@ -363,6 +396,7 @@ export class Session {
   fail(error: Error): void {
     if (this.broken !== undefined) return;
     this.broken = error;
+    clearTimeout(this.portGone);
     for (const entry of [...this.pending.values()])
       this.settle(entry, false, this.failure(entry, error));
     this.outbox = [];
@@ -798,7 +832,8 @@ export class Session {
       entry.resolve(value);
     } else {
       if (value instanceof AbortError) this.env.stats.aborted++;
-      else this.env.stats.failed++;
+      // Sent again: it counts once, by how it ends there.
+      else if (!(entry.resendable && unstarted(value))) this.env.stats.failed++;
       if (channels.error.hasSubscribers)
         channels.error.publish({ ...this.event(entry), error: value });
       entry.reject(value);

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
 import { SessionBrokenError, WorkerExitedError } from '@unblock/core';
-import { pool as makePool } from './helpers.js';
+import { echoDriver, pool as makePool } from './helpers.js';
 
 describe('crash recovery', () => {
   const pool = makePool();
@@ -57,6 +60,94 @@ describe('crash recovery', () => {
     expect(err).toMatchObject({ code: 'UNBLOCK_ERR_WORKER_EXITED', exitCode: 3, started: true });
     expect(await Promise.all(queued)).toEqual(['a', 'b']);
     await single.close();
+  });
+
+  it('counts a stateless call sent again after a crash once, by how it ended', async () => {
+    const single = makePool({ threads: 1 });
+    expect(await single.run('echo', ['warm'])).toBe('warm');
+    const crash = single.run('exit', [3]).catch((e: unknown) => e);
+    const queued = [single.run('echo', ['a']), single.run('echo', ['b'])];
+    expect(await Promise.all(queued)).toEqual(['a', 'b']);
+    expect(await crash).toBeInstanceOf(WorkerExitedError);
+    // Four calls made: three answered, one failed (the queued ones ran on the new worker).
+    const { completed, failed, aborted } = single.stats();
+    expect({ completed, failed, aborted }).toEqual({ completed: 3, failed: 1, aborted: 0 });
+    await single.close();
+  });
+
+  it('rejects the calls of a crashed worker in a script that has nothing else to keep it alive', () => {
+    // Piscina unrefs an idle worker, and a session's port stops holding the process once it
+    // closes: the rejection must still come before the process would run dry and exit. That
+    // race is lost or won by a few milliseconds, so the script crashes a worker five times.
+    const script = `
+      import { createPool } from '@unblock/core';
+      for (let round = 0; round < 5; round++) {
+        const pool = createPool({ driver: process.argv[1], threads: 2 });
+        const session = await pool.openSession();
+        const outcomes = await Promise.allSettled([session.call('exit', [7]), session.call('echo', [1])]);
+        console.log(outcomes.map((o) => o.reason?.code + ':' + o.reason?.exitCode).join(' '));
+        await pool.close();
+      }
+    `;
+    const child = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', script, fileURLToPath(echoDriver)],
+      { cwd: import.meta.dirname, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim().split('\n')).toEqual(
+      Array(5).fill('UNBLOCK_ERR_WORKER_EXITED:7 UNBLOCK_ERR_WORKER_EXITED:7'),
+    );
+    expect(child.status).toBe(0);
+  });
+
+  it('keeps a script alive while an open waits for a worker that keeps dying as it starts', () => {
+    // Nothing else holds the process: without the open's own timer it would exit at once with
+    // the open unsettled. The unreferenced timer destroys the pool only if the process is
+    // still alive a second later; the open then rejects.
+    const script = `
+      import { createPool } from '@unblock/core';
+      const pool = createPool({ driver: process.argv[1], threads: 1 });
+      setTimeout(() => void pool.destroy(), 1_000).unref();
+      const outcome = await pool.openSession().then(() => 'opened', (err) => err.code);
+      console.log(outcome);
+    `;
+    const driver = fileURLToPath(new URL('./fixtures/exit-at-load-driver.mjs', import.meta.url));
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, driver], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(child.stdout.trim()).toBe('UNBLOCK_ERR_POOL_CLOSED');
+    expect(child.status).toBe(0);
+  });
+
+  it('sends no new session to a worker that died, even before its exit event', async () => {
+    const fresh = makePool({ threads: 2 });
+    await (await fresh.openSession()).close();
+    await expect.poll(() => fresh.threadIds().length).toBe(2);
+    const victim = await fresh.openSession();
+    const threadId = fresh.threadIds().find((id) => id !== victim.threadId);
+    const bystanders = [
+      await fresh.openSession(undefined, { threadId }),
+      await fresh.openSession(undefined, { threadId }),
+    ];
+    // The victim's worker, with one session, is the least busy. Its port closes as it dies; the
+    // exit event comes milliseconds later. Sessions opened in between must go elsewhere.
+    const { port } = victim as unknown as { port: MessagePort };
+    const opens = new Promise<PromiseSettledResult<unknown>[]>((resolve) =>
+      port.once('close', () =>
+        resolve(Promise.allSettled(Array.from({ length: 4 }, () => fresh.openSession()))),
+      ),
+    );
+    const err = await victim.call('exit', [6]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNBLOCK_ERR_WORKER_EXITED', exitCode: 6 });
+    expect((await opens).map((open) => open.status)).toEqual(Array(4).fill('fulfilled'));
+    for (const s of bystanders) expect(await s.call('echo', ['unharmed'])).toBe('unharmed');
+    // A worker that dies while it opens a session: the open rejects with the exit code.
+    const opening = await fresh.openSession({ exitAtOpen: 5 }).catch((e: unknown) => e);
+    expect(opening).toMatchObject({ code: 'UNBLOCK_ERR_WORKER_EXITED', exitCode: 5 });
+    await fresh.close();
   });
 
   it('handles an uncaught exception in the worker', async () => {

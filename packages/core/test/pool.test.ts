@@ -6,13 +6,14 @@ import {
   PoolClosedError,
   QueueFullError,
   SessionClosedError,
+  createPool,
   type CallEvent,
   type ReceivedRows,
   type RemoteHandle,
   type Session,
 } from '@unblock/core';
 import { threadNiceValues } from '@unblock/core/testing';
-import { pool as makePool } from './helpers.js';
+import { cancellableDriver, pool as makePool } from './helpers.js';
 
 describe('pool lifecycle, backpressure and observability', () => {
   it('rejects calls past maxQueue with UNBLOCK_ERR_QUEUE_FULL and recovers', async () => {
@@ -73,6 +74,46 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(await running).toBeInstanceOf(PoolClosedError);
   });
 
+  it('stops waiting after closeTimeout for a call aborted while running that its driver does not stop', async () => {
+    const pool = createPool({ driver: cancellableDriver, threads: 1, closeTimeout: 50 });
+    const s = await pool.openSession();
+    const other = await pool.openSession();
+    // The driver's cancel does not reach `thingLater`: it runs on, and nobody awaits it.
+    const ac = new AbortController();
+    const aborted = s.call('thingLater', [60_000], { signal: ac.signal }).catch((e: unknown) => e);
+    await expect.poll(() => s.busy).toBe(true);
+    ac.abort();
+    expect(await aborted).toMatchObject({ name: 'AbortError', state: 'running' });
+    expect(s.busy).toBe(true);
+    let closed = false;
+    const closing = pool.close().then(() => (closed = true));
+    // Its session's close would wait behind that call for a minute.
+    await expect.poll(() => closed, { timeout: 4_000 }).toBe(true);
+    await closing;
+    expect(pool.stats()).toMatchObject({ sessions: 0, threads: 0, running: 0, queued: 0 });
+    expect(other.ended).toBe(true);
+  });
+
+  it('counts as queued the calls of a session behind a call aborted but still running', async () => {
+    const pool = createPool({ driver: cancellableDriver, threads: 1, closeTimeout: 10 });
+    const a = await pool.openSession();
+    const b = await pool.openSession();
+    const ac = new AbortController();
+    const abandoned = a
+      .call('thingLater', [60_000], { signal: ac.signal })
+      .catch((e: unknown) => e);
+    await expect.poll(() => a.busy).toBe(true);
+    ac.abort();
+    expect(await abandoned).toMatchObject({ name: 'AbortError', state: 'running' });
+    const calls = [b.call('sleep', [60_000]), a.call('record', [1]), a.call('record', [2])];
+    const settled = Promise.allSettled(calls);
+    await expect.poll(() => a.busy && b.busy).toBe(true);
+    // Running: the abandoned call and b's sleep; queued: both records, behind a's abandoned call.
+    expect(pool.stats()).toMatchObject({ running: 2, queued: 2 });
+    await pool.close();
+    await settled;
+  });
+
   it('destroys at once, rejecting work in flight with the given error', async () => {
     const pool = makePool();
     const s = await pool.openSession();
@@ -81,6 +122,21 @@ describe('pool lifecycle, backpressure and observability', () => {
     await pool.destroy(reason);
     expect(await running).toBe(reason);
     await pool.destroy();
+  });
+
+  it('resolves destroy() and close() called after destroy() once its workers are gone', async () => {
+    for (const again of ['destroy', 'close'] as const) {
+      const pool = makePool({ threads: 2 });
+      const s = await pool.openSession();
+      await expect.poll(() => pool.stats().threads).toBe(2);
+      const running = s.call('spin', [300]).catch((e: unknown) => e);
+      const first = pool.destroy();
+      await pool[again]();
+      // Idempotent: the second call has nothing more to do, but it does not resolve sooner.
+      expect(pool.stats().threads).toBe(0);
+      await first;
+      expect(await running).toBeInstanceOf(PoolClosedError);
+    }
   });
 
   it('settles every openSession() made before destroy(), and close() after it', async () => {
@@ -220,6 +276,38 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(() => makePool({ leaseKinds: [1] as never })).toThrow(TypeError);
     expect(() => makePool({ workerNice: 20 })).toThrow(/options.workerNice/);
     expect(() => makePool({ workerNice: -1 })).toThrow(RangeError);
+  });
+
+  it('refuses values no pool or timer can honour: Infinity threads, delays past 2^31 - 1 ms', () => {
+    // Node runs a timer set past 2^31 - 1 ms after 1 ms: close() would give no grace at all,
+    // and every lease would be reported at once.
+    for (const name of ['closeTimeout', 'leakDetectionThreshold'] as const) {
+      for (const value of [Infinity, 2 ** 31]) {
+        expect(() => makePool({ [name]: value })).toThrow(RangeError);
+        expect(() => makePool({ [name]: value })).toThrow(`options.${name}`);
+      }
+    }
+    // A pool of Infinity threads would start workers until the process died.
+    expect(() => makePool({ threads: Infinity })).toThrow(RangeError);
+    expect(() => makePool({ threads: Infinity })).toThrow('options.threads');
+  });
+
+  it('validates name, execArgv and resourceLimits too, naming the option', () => {
+    expect(() => makePool({ name: 7 as never })).toThrow(TypeError);
+    expect(() => makePool({ name: 7 as never })).toThrow('options.name');
+    expect(() => makePool({ execArgv: [1] as never })).toThrow('options.execArgv');
+    expect(() => makePool({ execArgv: null as never })).toThrow(TypeError);
+    // Node takes these without a word; the worker then cannot start, or runs without the limit.
+    const limits = (value: unknown) => () => makePool({ resourceLimits: value as never });
+    expect(limits({ maxOldGenerationSizeMb: -1 })).toThrow(RangeError);
+    expect(limits({ maxOldGenerationSizeMb: -1 })).toThrow(
+      'options.resourceLimits.maxOldGenerationSizeMb',
+    );
+    expect(limits({ stackSizeMb: Infinity })).toThrow(RangeError);
+    expect(limits({ maxOldGenerationSizeMb: '64' })).toThrow(TypeError);
+    expect(limits({ maxOldGenerationSizeMb: NaN })).toThrow(TypeError);
+    expect(limits({ maxOldGenSizeMb: 64 })).toThrow('options.resourceLimits.maxOldGenSizeMb');
+    expect(limits([64])).toThrow('options.resourceLimits');
   });
 
   it.runIf(process.platform === 'linux')(
