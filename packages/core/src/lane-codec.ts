@@ -135,8 +135,9 @@ export class LaneCodec {
       }
       return true;
     }
-    const proto = Object.getPrototypeOf(value) as object | null;
-    if (proto !== Object.prototype && proto !== null) return false;
+    // An object without a prototype would be read back with one: it goes by port, where
+    // encoding tags it (encoded values hold none).
+    if (Object.getPrototypeOf(value) !== Object.prototype) return false;
     const keys = Object.keys(value);
     if (!this.room(5)) return false;
     view.setUint8(this.pos, Tag.object);

@@ -125,6 +125,9 @@ export function encodeValue(value: unknown, ctx: EncodeContext, path: string): u
   }
 }
 
+/** How a key is defined that cannot be assigned. */
+const OWN_KEY = { writable: true, enumerable: true, configurable: true } as const;
+
 function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   switch (typeof value) {
     case 'string':
@@ -154,8 +157,15 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(obj))
-      out[key] = encodeAny((obj as Record<string, unknown>)[key], ctx);
+    for (const key of Object.keys(obj)) {
+      const item = encodeAny((obj as Record<string, unknown>)[key], ctx);
+      // Defined, not assigned: an own `__proto__` key (JSON.parse makes them) stays a key.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: item, ...OWN_KEY });
+      else out[key] = item;
+    }
+    // Structured clone would give it Object.prototype (querystring.parse() results, and values
+    // a driver treats apart from plain objects): tagged, and rebuilt without a prototype.
+    if (proto === null) return { [TAG]: 'N', d: out };
     // Data that happens to have the tag's key: wrapped, so that it is not read as a tagged value.
     return Object.hasOwn(obj, TAG) ? { [TAG]: 'O', d: out } : out;
   }
@@ -331,6 +341,13 @@ function decodeTag(tag: string, rec: Record<string, unknown>, ctx: DecodeContext
       const data = rec.d as Record<string, unknown>;
       for (const key of Object.keys(data)) data[key] = decodeValue(data[key], ctx);
       return data;
+    }
+    case 'N': {
+      // An object without a prototype: its keys as they were (`__proto__` among them).
+      const data = rec.d as Record<string, unknown>;
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const key of Object.keys(data)) out[key] = decodeValue(data[key], ctx);
+      return out;
     }
     case 'C': {
       const codec = codecs.get(rec.n as string);

@@ -105,6 +105,9 @@ describe('LaneCodec', () => {
       deep,
       () => 1,
       Symbol('s'),
+      // It would be read back with Object.prototype.
+      Object.assign(Object.create(null) as object, { a: 1 }),
+      [{ nested: Object.create(null) as object }],
     ];
     for (const value of refused) expect(codec.write(value)).toBe(-1);
   });
@@ -182,6 +185,21 @@ describe('sessions with their own port use the lane while both sides are awake',
     expect(echoed).toStrictEqual(lookalikes);
     expect(Buffer.isBuffer(bytes)).toBe(true);
     await held.close();
+    await s.close();
+  });
+
+  it('carries objects without a prototype so, both ways', async () => {
+    const s = await pool.openSession();
+    const bare = (i: number) => Object.assign(Object.create(null) as object, { i });
+    const n = 400;
+    const answers: unknown[] = [];
+    for (let i = 0; i < n; i++) answers.push(await s.call('echo', [[bare(i)]]));
+    expect(answers.every((a) => Object.getPrototypeOf((a as unknown[])[0]) === null)).toBe(true);
+    expect(answers.map((a) => ({ ...(a as object[])[0] }))).toEqual(
+      Array.from({ length: n }, (_, i) => ({ i })),
+    );
+    // The calls go by lane (encoded, they hold none); the answers, not encoded, go by port.
+    expect(posts.count).toBeLessThan(n);
     await s.close();
   });
 

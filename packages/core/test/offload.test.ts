@@ -79,6 +79,19 @@ describe('offload()', () => {
     await key[Symbol.asyncDispose]();
   });
 
+  it('gives back what the module returns without a prototype so (querystring.parse)', async () => {
+    const querystring = offload<typeof import('node:querystring')>('node:querystring', {
+      threads: 1,
+    });
+    try {
+      const parsed = await querystring.parse('a=1&b=2&b=3');
+      expect(Object.getPrototypeOf(parsed)).toBeNull();
+      expect({ ...parsed }).toEqual({ a: '1', b: ['2', '3'] });
+    } finally {
+      await querystring[Symbol.asyncDispose]();
+    }
+  });
+
   it('keeps error classes from the module', async () => {
     await expect(zlib.gunzipSync(Buffer.from('not gzip'))).rejects.toMatchObject({
       code: 'Z_DATA_ERROR',

@@ -79,6 +79,42 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('keeps objects without a prototype so, both ways, by port and by lane', async () => {
+    const s = await pool.openSession();
+    const bare = (entries: Record<string, unknown>): Record<string, unknown> =>
+      Object.assign(Object.create(null) as Record<string, unknown>, entries);
+    const value = () => {
+      const inner = bare({ b: 2n });
+      // An own `__proto__` key on an object without a prototype is just a key.
+      Object.defineProperty(inner, '__proto__', { value: 'kept', enumerable: true });
+      return { top: bare({ a: 1, inner }), list: [bare({ c: 'x' })], plain: { d: 1 } };
+    };
+    // Awaited one after another: most go by lane once the code is warm.
+    for (let i = 0; i < 50; i++) {
+      const back = (await s.call('echo', [value()])) as ReturnType<typeof value>;
+      expect(Object.getPrototypeOf(back.top)).toBeNull();
+      expect(Object.getPrototypeOf(back.top.inner)).toBeNull();
+      expect(Object.getPrototypeOf(back.list[0])).toBeNull();
+      expect(Object.getPrototypeOf(back.plain)).toBe(Object.prototype);
+      expect(Object.keys(back.top.inner as object)).toEqual(['b', '__proto__']);
+      expect({ ...back.top, inner: { ...(back.top.inner as object) } }).toEqual({
+        a: 1,
+        inner: { b: 2n, ['__proto__']: 'kept' },
+      });
+    }
+    // By port (a Buffer never takes the lane), and an own `__proto__` key of a plain object.
+    const plain = JSON.parse('{"__proto__": 1, "e": 2}') as object;
+    const [viaPort, withKey] = (await s.call('echo', [[value(), plain, Buffer.from('x')]])) as [
+      ReturnType<typeof value>,
+      object,
+    ];
+    expect(Object.getPrototypeOf(viaPort.top.inner)).toBeNull();
+    expect(Object.keys(viaPort.top.inner as object)).toEqual(['b', '__proto__']);
+    expect(Object.getPrototypeOf(withKey)).toBe(Object.prototype);
+    expect(Object.keys(withKey)).toEqual(['__proto__', 'e']);
+    await s.close();
+  });
+
   it('rebuilds errors with class, own properties and both stacks', async () => {
     const s = await pool.openSession();
     const err = (await s
