@@ -9,7 +9,7 @@ import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
 import { failLikeQueued, failedBehind, nextCommand } from './queued-failure.js';
-import { assertBindable, hasNullPrototype, portableValues } from './raw-codec.js';
+import { assertBindable, portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
 import type { FieldPacket, QueryOptions, QueryResult } from './types.js';
@@ -97,27 +97,6 @@ function changedUser(
     database: options.database || config.database,
     charsetNumber,
   };
-}
-
-/**
- * mysql2's `query()` formats its values before it sends anything, and its formatting throws for
- * some null-prototype objects (see hasNullPrototype), which cannot cross to the worker as they
- * are: when there is one, mysql2's format runs here, with query()'s arguments, to throw where it
- * throws.
- */
-function checkQueryValues(
-  formatter: LocalFormatter,
-  sql: string | QueryOptions,
-  values: unknown,
-): void {
-  if (typeof sql !== 'object') {
-    if (hasNullPrototype(values)) formatter.format(sql, values);
-    return;
-  }
-  const bound = values !== undefined ? values : sql.values;
-  if (!hasNullPrototype(bound)) return;
-  const named = Object.hasOwn(sql, 'namedPlaceholders') ? sql.namedPlaceholders : undefined;
-  formatter.format(sql.sql, bound, named);
 }
 
 /**
@@ -375,7 +354,6 @@ export class Connection extends EventEmitter {
         [wire, options] = splitQuery(sql, true);
       } else {
         [wire, options] = splitQuery(sql, true);
-        checkQueryValues(this.#formatter, sql, values);
       }
     } catch (err) {
       return Promise.reject(err);

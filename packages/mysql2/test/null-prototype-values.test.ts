@@ -1,8 +1,8 @@
 // Null-prototype objects (`Object.create(null)`) among the values: mysql2's query() formatting
 // throws for one it makes a string of ('Cannot convert object to primitive value'), and its
 // execute() refuses to bind one at the top level (Node's ERR_INVALID_ARG_TYPE); where they sit
-// deeper, both go on. Structured clone would hand the worker a plain object, so the drop-in
-// checks on the caller's thread. Each case runs on mysql2/promise and on the drop-in.
+// deeper, both go on. They reach the worker without a prototype (core keeps that), and mysql2
+// decides there. Each case runs on mysql2/promise and on the drop-in.
 import { describe, it } from 'vitest';
 import { DB, DRIVERS, dbAvailable, outcome, sameResult, withConnectionAndPool } from './helpers.js';
 
@@ -22,6 +22,18 @@ const CASES: [string, 'query' | 'execute', unknown, () => unknown][] = [
   ['query: one in a list', 'query', 'SELECT ? AS v', () => [[bare()]]],
   ['query: one in a Set', 'query', 'SELECT ? AS v', () => [new Set([bare()])]],
   ['query: one in a plain object', 'query', 'SELECT ? AS v', () => [{ x: bare() }]],
+  [
+    'query: one holding a toSqlString() value',
+    'query',
+    'SELECT ? AS v',
+    () => [bare({ a: { toSqlString: () => '1' } })],
+  ],
+  [
+    'query: SET ? of one holding a toSqlString() value',
+    'query',
+    'SELECT 1 FROM DUAL WHERE ? IS NOT NULL',
+    () => bare({ a: { toSqlString: () => '1' } }),
+  ],
   [
     'query: in an options object',
     'query',
