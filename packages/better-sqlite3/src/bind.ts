@@ -3,9 +3,17 @@ import { copyView } from '@unblock/core';
 
 // Values the driver refuses (booleans, Dates, class instances, functions...) must fail with the
 // driver's own TypeError, at the same parameter. Dates and booleans cross to the worker as they
-// are; what structured clone cannot carry (functions, symbols, class instances) is replaced by
-// an invalid Date, which the driver refuses with that same TypeError at that same position.
+// are; what structured clone cannot carry is replaced by a value the driver refuses with that
+// same TypeError at that same position: an object (a function, a class instance) by an invalid
+// Date, and a symbol by a boolean. Not one for both: given as a positional value to a statement
+// with named parameters, an object is refused as named parameters outside a plain object, a
+// primitive as a value SQLite cannot bind.
 const REFUSED = new Date(Number.NaN);
+
+/** What stands for `value`, which cannot cross, in the worker (see REFUSED). */
+function refused(value: unknown): unknown {
+  return typeof value === 'symbol' ? false : REFUSED;
+}
 
 function crosses(value: unknown, depth: number): boolean {
   const t = typeof value;
@@ -24,15 +32,15 @@ function crosses(value: unknown, depth: number): boolean {
 
 function fix(value: unknown): unknown {
   if (crosses(value, 1)) return value;
-  if (Array.isArray(value)) return value.map((item) => (crosses(item, 2) ? item : REFUSED));
+  if (Array.isArray(value)) return value.map((item) => (crosses(item, 2) ? item : refused(item)));
   const t = typeof value;
   if (t === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value as object))
-      out[key] = crosses(item, 2) ? item : REFUSED;
+      out[key] = crosses(item, 2) ? item : refused(item);
     return out;
   }
-  return REFUSED;
+  return refused(value);
 }
 
 function primitives(list: unknown[]): boolean {

@@ -510,6 +510,8 @@ export class Database {
   exec(sql: string): Promise<this> {
     // Not `async`: an argument error is thrown here, as the driver does, not a rejection.
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
+    // Refused before `verbose` hears of it, as the driver logs only what it runs.
+    if (this.#closed) return Promise.reject(notOpen());
     const busy = this.#iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, sql);
@@ -534,6 +536,7 @@ export class Database {
     if (typeof opts !== 'object')
       throw new TypeError('Expected second argument to be an options object');
     const simple = booleanOption(opts, 'simple');
+    if (this.#closed) return Promise.reject(notOpen());
     const busy = this.#iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
     this.#options.verbose?.call(this, `PRAGMA ${source}`);
@@ -798,9 +801,11 @@ export class Database {
    * db.loadExtension('./mod_spatialite');
    * ```
    */
-  loadExtension(path: string, entryPoint?: string): this {
+  loadExtension(...args: [path: string, entryPoint?: string]): this {
+    const [path, entryPoint] = args;
     if (typeof path !== 'string') throw new TypeError('Expected first argument to be a string');
-    if (entryPoint !== undefined && typeof entryPoint !== 'string') {
+    // As in the driver, a second argument given (an explicit `undefined` too) must be a string.
+    if (args.length > 1 && typeof entryPoint !== 'string') {
       throw new TypeError('Expected second argument to be a string');
     }
     this.#addSetup({ k: 'loadExtension', path, entryPoint });

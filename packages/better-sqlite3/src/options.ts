@@ -59,6 +59,7 @@ export interface DatabaseOptions {
 /** Options after validation. */
 export interface ParsedOptions {
   filenameGiven: string;
+  /** What the workers open: the trimmed filename, absolute unless anonymous or a URI. */
   filename: string;
   buffer: Buffer | undefined;
   anonymous: boolean;
@@ -129,9 +130,12 @@ export function parseDatabaseArguments(
     throw new TypeError('Expected the "verbose" option to be a function');
   }
   if (nativeBinding != null && typeof nativeBinding !== 'string') {
-    // The driver also takes an addon object; one cannot be sent to a worker thread.
+    // What the driver refuses, refused with its message; an addon object, which the driver
+    // takes, cannot be sent to a worker thread.
     throw new TypeError(
-      'Expected the "nativeBinding" option to be a string (an addon object cannot be sent to a worker thread)',
+      typeof nativeBinding === 'object'
+        ? 'Expected the "nativeBinding" option to be a string (an addon object cannot be sent to a worker thread)'
+        : 'Expected the "nativeBinding" option to be a string or addon object',
     );
   }
   if (typeof nativeBinding === 'string') {
@@ -161,14 +165,18 @@ export function parseDatabaseArguments(
     throw new TypeError('Expected sixth argument to be a 32-bit signed integer');
   return {
     filenameGiven,
-    filename,
+    // The driver opens the file here, relative to the working directory of now; the workers open
+    // it later (the readers once in WAL mode, a writer again after its worker exited), when the
+    // process may have changed directory. A URI is passed on as it is.
+    filename: anonymous || filename.startsWith('file:') ? filename : resolve(filename),
     buffer,
     anonymous,
     readonly,
     fileMustExist,
     timeout: timeout as number,
     verbose: (verbose ?? undefined) as ParsedOptions['verbose'],
-    nativeBinding: (nativeBinding ?? undefined) as string | undefined,
+    // Resolved here too, as the driver resolves it in its constructor.
+    nativeBinding: typeof nativeBinding === 'string' ? resolve(nativeBinding) : undefined,
     readers: readers as number,
     defaultQueryTimeout: defaultQueryTimeout as number | undefined,
     interrupt,

@@ -64,12 +64,12 @@ function busyStatement(): TypeError {
  * ```
  */
 export class Statement {
-  readonly database: Database;
-  readonly source: string;
   /** Whether the statement returns data. */
   readonly reader: boolean;
   /** Whether the statement leaves the database unchanged. */
   readonly readonly: boolean;
+  readonly source: string;
+  readonly database: Database;
   readonly #db: DatabaseInternals;
   #flags: number;
   #bound: unknown[] | undefined;
@@ -95,10 +95,11 @@ export class Statement {
   ) {
     if (token !== kCreate)
       throw new TypeError('Statements can only be constructed by the db.prepare() method');
-    this.database = database;
-    this.source = source;
+    // Declared in the driver's order, which Object.keys() and util.inspect() show.
     this.reader = reader;
     this.readonly = readonly;
+    this.source = source;
+    this.database = database;
     this.#db = database[kInternals];
     this.#flags = safeIntegers ? SAFE_INTEGERS : 0;
     this.#stopsReaders = STOPS_READERS.test(source);
@@ -107,10 +108,10 @@ export class Statement {
     // Fixed, as the driver's are: neither assigned, deleted nor redefined.
     const fixed = { writable: false, configurable: false };
     Object.defineProperties(this, {
-      database: fixed,
-      source: fixed,
       reader: fixed,
       readonly: fixed,
+      source: fixed,
+      database: fixed,
     });
   }
 
@@ -190,6 +191,8 @@ export class Statement {
       return Promise.reject(new TypeError('This statement already has bound parameters'));
     }
     if (this.#cursors > 0) return Promise.reject(busyStatement());
+    const closed = this.#db.closedError();
+    if (closed !== undefined) return Promise.reject(closed);
     const busy = this.#db.iteratingError(true);
     if (busy !== undefined) return Promise.reject(busy);
     const width = uniformWidth(paramsList);
@@ -235,7 +238,8 @@ export class Statement {
     // The driver binds in iterate(); the cursor opens at the first next(): the values are taken now.
     const args = this.#bound === undefined ? this.#args(params).map(copyOf) : this.#args(params);
     if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
-    this.#db.verbose?.call(this.database, this.source);
+    // Closed, the first next() rejects (see docs/api.md) and, as in the driver, nothing is logged.
+    if (this.#db.closedError() === undefined) this.#db.verbose?.call(this.database, this.source);
     const route = this.#route();
     const state: CursorState = {
       statement: (delta) => (this.#cursors += delta),
@@ -581,6 +585,11 @@ function rowsOf(result: unknown): unknown[] {
 
 /** The async iterator of `stmt.iterate()`: a worker-side cursor read in batches. */
 class StatementIterator<Row> implements AsyncIterableIterator<Row> {
+  /** The statement iterated, as the driver's iterators have it (their only own property). */
+  readonly statement: Statement;
+  readonly #args: unknown[];
+  readonly #flags: number;
+  readonly #route: typeof Route.read | typeof Route.write;
   #rows: unknown[] = [];
   #index = 0;
   #handle: RemoteHandle | undefined;
@@ -591,12 +600,17 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
   #finished = false;
 
   constructor(
-    private readonly stmt: Statement,
-    private readonly args: unknown[],
-    private readonly flags: number,
-    private readonly route: typeof Route.read | typeof Route.write,
+    statement: Statement,
+    args: unknown[],
+    flags: number,
+    route: typeof Route.read | typeof Route.write,
     state: CursorState,
   ) {
+    this.statement = statement;
+    Object.defineProperty(this, 'statement', { writable: false, configurable: false });
+    this.#args = args;
+    this.#flags = flags;
+    this.#route = route;
     this.#state = state;
     state.statement(1);
     state.db.iterators(1);
@@ -639,10 +653,10 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     let reply: CursorReply;
     if (!this.#started) {
       this.#started = true;
-      const { opened, reader } = await this.stmt.openCursor(
-        this.args,
-        this.flags,
-        this.route,
+      const { opened, reader } = await this.statement.openCursor(
+        this.#args,
+        this.#flags,
+        this.#route,
         FIRST_BATCH,
       );
       reply = opened;

@@ -128,6 +128,19 @@ function plainRow<T>(row: T): T {
 }
 
 /**
+ * An expanded row (`{ table: { column: value } }`) with plain objects at both levels (see
+ * plainRow): in expand mode, a blob column named `__proto__` becomes the prototype of its
+ * table's object, which would fail the copy to the caller's thread.
+ */
+function plainExpanded<T>(row: T): T {
+  const outer = plainRow(row);
+  if (typeof outer !== 'object' || outer === null) return outer;
+  const tables = outer as Record<string, unknown>;
+  for (const name of Object.keys(tables)) tables[name] = plainRow(tables[name]);
+  return outer;
+}
+
+/**
  * Row objects as a RowSet, so that a result larger than expected still travels in chunks. Their
  * own keys are the columns as better-sqlite3 made them (a duplicate name once, no `__proto__`),
  * in the order the rebuilt objects will have again.
@@ -266,7 +279,8 @@ function take(
 
 /** A batch of a cursor's rows, whether they were its last, and (first batch) its handle. */
 function batchOf(cursor: Cursor, rows: unknown[], d: boolean, h: HandleRef | undefined): unknown {
-  if (cursor.columns === undefined) return { r: rows, d, h };
+  if (cursor.columns === undefined)
+    return { r: cursor.mode === Mode.expand ? rows.map(plainExpanded) : rows, d, h };
   return rowSetIn(cursor.mode, cursor.columns, rows as unknown[][], { d, h });
 }
 
@@ -419,7 +433,8 @@ export default defineDriver<Connection, ConnectionOptions>({
       const stmt = prepareCall(entry, flags as number, mode);
       try {
         const row = stmt.get(...(params as unknown[]));
-        return mode === Mode.object ? plainRow(row) : row;
+        if (mode === Mode.object) return plainRow(row);
+        return mode === Mode.expand ? plainExpanded(row) : row;
       } finally {
         publish(conn, entry.journal);
       }
@@ -432,7 +447,8 @@ export default defineDriver<Connection, ConnectionOptions>({
       try {
         if (mode === Mode.expand || !entry.stmt.reader) {
           // Expanded rows are nested objects, and a non-reader throws the driver's TypeError.
-          return prepareCall(entry, flags as number, mode).all(...(params as unknown[]));
+          const rows = prepareCall(entry, flags as number, mode).all(...(params as unknown[]));
+          return mode === Mode.expand ? rows.map(plainExpanded) : rows;
         }
         if (mode === Mode.object && entry.fewRows) {
           const objects = prepareCall(entry, flags as number, Mode.object).all(

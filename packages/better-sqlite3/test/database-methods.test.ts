@@ -122,6 +122,29 @@ describe('loadExtension', () => {
     );
     await db.close();
   });
+
+  it('refuses an entry point given as undefined, as the driver does', async () => {
+    // The driver counts its arguments: a second one, even `undefined`, must be a string.
+    const raw = new Raw(':memory:');
+    const db = await Database.open(':memory:');
+    for (const args of [
+      [EXTENSION, undefined],
+      [EXTENSION, null],
+      [EXTENSION, 5],
+    ] as const) {
+      const expected = await outcome(() => raw.loadExtension(...args));
+      expect(expected).toEqual({
+        error: { name: 'TypeError', message: 'Expected second argument to be a string' },
+      });
+      expect(await outcome(() => db.loadExtension(...(args as unknown as [string])))).toEqual(
+        expected,
+      );
+    }
+    // Nothing was loaded, and no call fails for it.
+    expect(await (await db.prepare('select 1 as one')).get()).toEqual({ one: 1 });
+    raw.close();
+    await db.close();
+  });
 });
 
 describe('loadExtension failures', () => {

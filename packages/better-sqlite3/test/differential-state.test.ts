@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataCloneError } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
@@ -477,6 +480,85 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
       );
     }
     raw.close();
+    await drop.close();
+  });
+
+  it("shows a statement's and an iterator's own properties as the driver does", async () => {
+    // What Object.keys(), util.inspect() and JSON.stringify() show: the statement's fixed
+    // properties in the driver's order (its `busy` is a getter here, documented), and an
+    // iterator whose only own property is its statement, fixed, and nothing internal.
+    const raw = new Raw(':memory:');
+    const drop = new Database(':memory:');
+    const rawStmt = raw.prepare('select 1');
+    const dropStmt = await drop.prepare('select 1');
+    expect(Object.keys(dropStmt)).toEqual(Object.keys(rawStmt).filter((key) => key !== 'busy'));
+    const rawRows = rawStmt.iterate();
+    const dropRows = dropStmt.iterate();
+    expect(Object.keys(dropRows)).toEqual(Object.keys(rawRows));
+    expect(Object.getOwnPropertyNames(dropRows)).toEqual(Object.getOwnPropertyNames(rawRows));
+    expect(Object.getOwnPropertyDescriptor(dropRows, 'statement')).toEqual({
+      ...Object.getOwnPropertyDescriptor(rawRows, 'statement'),
+      value: dropStmt,
+    });
+    rawRows.return();
+    await dropRows.return?.();
+    raw.close();
+    await drop.close();
+  });
+
+  it('opens the file of the working directory it was made in, on the writer and the readers', async () => {
+    // The driver opens a relative path in its constructor; the workers open it later (the
+    // readers only once the database is in WAL mode), after the process may have moved.
+    const here = process.cwd();
+    const made = tmp.file('cwd-made');
+    const moved = tmp.file('cwd-moved');
+    mkdirSync(made);
+    mkdirSync(moved);
+    const elsewhere = new Raw(join(moved, 'drop.db'));
+    elsewhere.exec('create table t (x); insert into t values (99)');
+    elsewhere.close();
+    let raw: typeof Raw;
+    let drop: Database;
+    try {
+      process.chdir(made);
+      raw = new Raw('raw.db');
+      drop = new Database('drop.db', { readers: 1 });
+      process.chdir(moved);
+      for (const db of [raw, drop]) await db.exec('create table t (x); insert into t values (1)');
+      await drop.pragma('journal_mode = WAL');
+      await readersOpen(drop, 2);
+      const read = await drop.prepare('select x from t');
+      expect(read.readonly).toBe(true); // so it runs on the reader
+      expect(await read.pluck().all()).toEqual(raw.prepare('select x from t').pluck().all());
+    } finally {
+      process.chdir(here);
+    }
+    expect([existsSync(join(made, 'raw.db')), existsSync(join(made, 'drop.db'))]).toEqual([
+      true,
+      true,
+    ]);
+    raw.close();
+    await drop.close();
+  });
+
+  it('loads a relative nativeBinding from the working directory it was made in', async () => {
+    const addon = createRequire(import.meta.url).resolve(
+      'better-sqlite3/build/Release/better_sqlite3.node',
+    );
+    const here = process.cwd();
+    let drop: Database;
+    try {
+      process.chdir(dirname(addon));
+      // Without its .node extension, as the driver allows.
+      const nativeBinding = './better_sqlite3';
+      new Raw(':memory:', { nativeBinding }).close();
+      drop = new Database(':memory:', { nativeBinding });
+      process.chdir(tmp.dir);
+    } finally {
+      process.chdir(here);
+    }
+    await expect(drop.ready).resolves.toBe(drop);
+    expect(await (await drop.prepare('select 1 as one')).get()).toEqual({ one: 1 });
     await drop.close();
   });
 

@@ -214,6 +214,28 @@ describe.each(TARGETS)(
       }
     });
 
+    it('gives an expanded row whose blob column is named __proto__ its other columns, as plain objects', async () => {
+      // In expand mode, better-sqlite3 makes the blob the prototype of its table's object: the
+      // drop-in's objects have the same own keys and values (no copy keeps the prototype).
+      await db.exec(`create table if not exists protos (k, "__proto__"); delete from protos;
+        insert into protos values (1, x'01'), (2, x'02')`);
+      raw.exec(`create table if not exists protos (k, "__proto__"); delete from protos;
+        insert into protos values (1, x'01'), (2, x'02')`);
+      const sql = `select p.*, 3 as a, x'0102' as "__proto__" from protos p order by k`;
+      const own = (row: unknown): unknown =>
+        Object.fromEntries(Object.entries(row as object).map(([table, o]) => [table, { ...o }]));
+      const expected = (raw.prepare(sql).expand().all() as unknown[]).map(own);
+      expect(expected[0]).toStrictEqual({ protos: { k: 1 }, $: { a: 3 } });
+      const stmt = (await db.prepare(sql)).expand();
+      for (let i = 0; i < 3; i++) {
+        expect(await stmt.get()).toStrictEqual(expected[0]);
+        expect(await stmt.all()).toStrictEqual(expected);
+        const rows: unknown[] = [];
+        for await (const row of stmt.iterate()) rows.push(row);
+        expect(rows).toStrictEqual(expected);
+      }
+    });
+
     it('agrees on iterate() in every mode, across its batches', async () => {
       // Batches travel as row sets (rows rebuilt here) but expanded rows; 700 rows span the
       // first batch and the later ones.
@@ -524,6 +546,14 @@ describe.each(TARGETS)(
         { sql: 'select ?', method: 'get', params: [new Map()] },
         { sql: 'select ?', method: 'get', params: [() => 1] },
         { sql: 'select ?', method: 'get', params: [Symbol('s')] },
+        // A statement with named parameters refuses a positional object as named parameters
+        // outside a plain object, and a positional symbol as a value it cannot bind.
+        { sql: 'select ?1', method: 'get', params: [Symbol('s')] },
+        { sql: 'select ?1', method: 'get', params: [() => 1] },
+        { sql: 'select ?1', method: 'get', params: [new Map()] },
+        { sql: 'select ?, @x', method: 'get', params: [Symbol('s'), { x: 1 }] },
+        { sql: 'select ?, @x', method: 'get', params: [[Symbol('s')], { x: 1 }] },
+        { sql: 'select ?, @x', method: 'get', params: [1, { x: Symbol('s') }] },
         { sql: 'select ?', method: 'get', params: [[{ a: 1 }]] },
         { sql: 'select ?', method: 'get', params: [2n ** 70n] },
         { sql: 'select ?', method: 'get', params: [] },
@@ -615,6 +645,10 @@ describe.each(TARGETS)(
         // file, which differs: the first line of the message is compared.
         [':memory:', { nativeBinding: '/no/such/addon' }],
         ['/no/such/dir/x.db', { nativeBinding: '/no/such/addon.node' }],
+        // Neither a path nor an addon object: the driver's own message.
+        [':memory:', { nativeBinding: 5 }],
+        [':memory:', { nativeBinding: true }],
+        [':memory:', { nativeBinding: () => undefined }],
       ];
       const summary = (err: unknown): unknown[] => {
         const { name, message, code } = err as Error & { code?: unknown };
