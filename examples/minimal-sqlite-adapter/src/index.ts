@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import {
   createPool,
+  hideInternalFrames,
   PoolClosedError,
   registerErrorClass,
   withCallOptions,
@@ -33,6 +34,8 @@ export interface MinimalClientOptions {
 
 // Registered on both sides, so driver errors arrive as real SqliteErrors.
 registerErrorClass(Database.SqliteError, 'SqliteError');
+// Errors' stacks begin at the user's call, not in this file (built, or source-mapped).
+hideInternalFrames(new URL('.', import.meta.url), new URL('../src/', import.meta.url));
 
 interface Tx {
   session: Session;

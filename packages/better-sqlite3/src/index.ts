@@ -1,5 +1,10 @@
+import { hideInternalFrames } from '@unblock/core';
 import { Database as DatabaseClass } from './database.js';
 import type { DatabaseOptions } from './options.js';
+
+// Errors' stacks begin at the user's call, as the driver's do (its methods are native), not in
+// this package's files (built, or as source maps name them).
+hideInternalFrames(new URL('.', import.meta.url), new URL('../src/', import.meta.url));
 
 /**
  * The database class, callable with or without `new` like the driver's.

@@ -5,6 +5,7 @@ import { collect, count, rejection } from '../util.js';
 // The query calls below are made from this file, so a joined caller stack must name it.
 // Matched by name, as .js in dist or as .ts when a runner maps stacks through source maps.
 const thisFile = /conformance[/](?:dist|src)[/]cases[/]errors\.(?:js|ts)\b/;
+const suiteFile = /conformance[/](?:dist|src)[/][\w/-]+\.(?:js|ts)\b/;
 
 function expectDriverError(
   ctx: CaseContext,
@@ -79,6 +80,17 @@ export const errorsCases = defineCases('errors', [
     run: async (ctx) => {
       const err = await rejection(ctx.client.query('selec 1'));
       ctx.expect(err.stack).toMatch(thisFile);
+    },
+  },
+  {
+    id: 'errors.stack.first-frame',
+    title:
+      "err.stack's first frame is the caller's (this suite's), not the adapter's or core's, as the driver's errors begin",
+    run: async (ctx) => {
+      const err = await rejection(ctx.client.query('selec 1'));
+      const first = err.stack?.split('\n').find((line) => line.startsWith('    at '));
+      // This file, or the helper awaiting the call (when the adapter sent it after an await).
+      ctx.expect(first, err.stack).toMatch(suiteFile);
     },
   },
   {
