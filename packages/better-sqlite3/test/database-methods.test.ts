@@ -134,7 +134,12 @@ describe('loadExtension', () => {
     ] as const) {
       const expected = await outcome(() => raw.loadExtension(...args));
       expect(expected).toEqual({
-        error: { name: 'TypeError', message: 'Expected second argument to be a string' },
+        error: {
+          name: 'TypeError',
+          message: 'Expected second argument to be a string',
+          code: undefined,
+          native: true,
+        },
       });
       expect(await outcome(() => db.loadExtension(...(args as unknown as [string])))).toEqual(
         expected,

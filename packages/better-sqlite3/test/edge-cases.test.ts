@@ -39,6 +39,7 @@ describe('edge cases (differential)', () => {
         name: 'RangeError',
         message: 'The supplied SQL string contains more than one statement',
         code: undefined,
+        native: true,
       },
     });
     await db.exec('create table a (x); insert into a values (1)');

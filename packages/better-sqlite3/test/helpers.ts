@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { types } from 'node:util';
 import { expect } from 'vitest';
 import type Database from '@unblock/better-sqlite3';
 import { poolOf } from '@unblock/better-sqlite3/testing';
@@ -33,13 +34,18 @@ export async function readersOpen(db: Database, sessions: number): Promise<void>
 }
 
 /** What a call produced, in a form both drivers can be compared on. */
-export type Outcome = { ok: unknown } | { error: { name: string; message: string; code: unknown } };
+export type Outcome =
+  { ok: unknown } | { error: { name: string; message: string; code: unknown; native: boolean } };
 
 export async function outcome(fn: () => unknown): Promise<Outcome> {
   try {
     return { ok: await fn() };
   } catch (err) {
     const e = err as { name: string; message: string; code?: unknown };
-    return { error: { name: e.name, message: e.message, code: e.code } };
+    // Native or not, as util.types.isNativeError() and loggers tell (the driver's SqliteError is
+    // not; its TypeErrors are).
+    return {
+      error: { name: e.name, message: e.message, code: e.code, native: types.isNativeError(e) },
+    };
   }
 }

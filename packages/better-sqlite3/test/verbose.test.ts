@@ -44,7 +44,14 @@ describe('verbose differential: raw better-sqlite3 vs @unblock/better-sqlite3', 
     const expected = await calls(raw, rawLog);
     expect(expected[0]).toEqual([{ ok: raw }, ['create table t (x)']]);
     expect(expected.at(-1)).toEqual([
-      { error: { name: 'TypeError', message: 'The database connection is not open' } },
+      {
+        error: {
+          name: 'TypeError',
+          message: 'The database connection is not open',
+          code: undefined,
+          native: true,
+        },
+      },
       [],
     ]);
     const actual = await calls(drop, dropLog);

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { AbortError } from './abort-error.js';
 import { unblockErrorClasses } from './errors.js';
 import { trimInternalFrames } from './internal-frames.js';
@@ -48,6 +49,12 @@ export interface SerializedError {
   cause?: unknown;
   /** An AggregateError's `errors`. */
   errors?: unknown;
+  /**
+   * Whether it was a native error (made by a built-in error constructor, a class extending one
+   * included), which `util.types.isNativeError()` and `Object.prototype.toString` tell apart
+   * from an object that only inherits from `Error.prototype` (better-sqlite3's SqliteError).
+   */
+  native: boolean;
 }
 
 function classNameOf(err: Error): string {
@@ -89,6 +96,7 @@ export function encodeError(
     message: err.message,
     stack: err.stack,
     props,
+    native: types.isNativeError(err),
   };
   if (err.cause !== undefined) {
     try {
@@ -159,6 +167,20 @@ export function withCallerStack(err: unknown, callerStack: string | undefined): 
 }
 
 /**
+ * A native error (as `util.types.isNativeError()` sees it) of class `cls`, with no message and
+ * no stack of its own yet; `cls`'s constructor does not run (it may want arguments).
+ */
+function nativeInstanceOf(cls: ErrorClass): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return Reflect.construct(Error, [], cls) as Error;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * Rebuilds an error encoded by {@link encodeError} in its own class. The stack shows the
  * caller's call site first, then the frames of the worker thread.
  *
@@ -174,7 +196,7 @@ export function decodeError(
 ): Error {
   const rec = data as SerializedError;
   const cls = errorClasses.get(rec.cls) ?? Error;
-  const err = Object.create(cls.prototype) as Error;
+  const err = rec.native ? nativeInstanceOf(cls) : (Object.create(cls.prototype) as Error);
   Object.defineProperty(err, 'message', {
     value: rec.message,
     writable: true,

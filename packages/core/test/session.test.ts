@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { runInNewContext } from 'node:vm';
+import { types } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   assertSendable,
@@ -181,6 +182,22 @@ describe('sessions', () => {
     expect(local.stack!.startsWith('RangeError: local\n    at earlierCallSite')).toBe(true);
     expect(local.stack).not.toContain('<worker thread>');
     await quiet.close();
+  });
+
+  it('rebuilds native errors as native errors, and others not', async () => {
+    const s = await pool.openSession();
+    const failure = (op: string) =>
+      s.call(op, ['boom', {}]).catch((e: unknown) => e) as Promise<Error>;
+    for (const op of ['fail', 'failType', 'failCustom', 'failAggregate']) {
+      const err = await failure(op);
+      expect(types.isNativeError(err), op).toBe(true);
+      expect(Object.prototype.toString.call(err), op).toBe('[object Error]');
+    }
+    const err = await failure('failNotNative');
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ message: 'not native', code: 'E_NOT_NATIVE' });
+    expect(types.isNativeError(err)).toBe(false);
+    await s.close();
   });
 
   it('rebuilds registered driver error classes', async () => {
