@@ -284,11 +284,13 @@ describe('cancellation of an asynchronous driver', () => {
     const s = await pool.openSession();
     const before = (await s.call('releasedThings')) as number;
     for (let i = 0; i < 5; i++) {
-      await expect(s.call('thingLater', [30], { timeout: 5 })).rejects.toMatchObject({
-        name: 'AbortError',
-        state: 'running',
-      });
-      await sleep(40); // its answer, a handle nobody receives, has come
+      // Aborted once it runs (a 5 ms timeout found it still queued on a loaded machine).
+      const ac = new AbortController();
+      const call = s.call('thingLater', [150], { signal: ac.signal });
+      while (!s.busy) await sleep(1);
+      ac.abort();
+      await expect(call).rejects.toMatchObject({ name: 'AbortError', state: 'running' });
+      await sleep(200); // its answer, a handle nobody receives, has come
     }
     expect(await s.call('releasedThings')).toBe(before + 5);
     await s.close();

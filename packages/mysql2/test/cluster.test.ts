@@ -149,7 +149,9 @@ describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
     const [theirs, ours] = await both(async (make) => {
       const cluster = make({
         removeNodeErrorCount: 1,
-        restoreNodeTimeout: 300,
+        // Long enough for the steps before the second getConnection() on a loaded machine (at
+        // 300 ms, the node was back online in time for it once).
+        restoreNodeTimeout: 1500,
         defaultSelector: 'ORDER',
       });
       const events: string[] = [];
@@ -164,7 +166,7 @@ describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
         .getConnection()
         .catch((e: Error) => e);
       events.push(described(offline));
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      await new Promise((resolve) => setTimeout(resolve, 1550));
       const again = await cluster
         .of('BAD')
         .getConnection()
