@@ -633,8 +633,10 @@ export class Pool<O = unknown> {
     await Promise.allSettled([...this.opening]);
     this.leaks.reportOpenAtClose();
     const sessions = this.sessions();
+    // A thread still held by such a call answers no session's close: all of its sessions go.
+    const held = new Set(sessions.filter((s) => s.busy).map((s) => s.threadId));
     for (const session of sessions) {
-      if (session.inFlight > 0 || session.busy)
+      if (session.inFlight > 0 || held.has(session.threadId))
         session.fail(new PoolClosedError('The pool closed before the call finished'));
     }
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));

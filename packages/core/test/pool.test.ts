@@ -94,6 +94,25 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(other.ended).toBe(true);
   });
 
+  it('stops waiting after closeTimeout too when that call holds the thread of other sessions', async () => {
+    const pool = createPool({ driver: cancellableDriver, threads: 1, closeTimeout: 50 });
+    const s = await pool.openSession();
+    const other = await pool.openSession();
+    expect(other.threadId).toBe(s.threadId);
+    // Blocking: the driver's cancel cannot run, and the other session's close is not answered.
+    const ac = new AbortController();
+    const aborted = s.call('block', [20_000], { signal: ac.signal }).catch((e: unknown) => e);
+    await expect.poll(() => s.busy).toBe(true);
+    ac.abort();
+    expect(await aborted).toMatchObject({ name: 'AbortError', state: 'running' });
+    let closed = false;
+    const closing = pool.close().then(() => (closed = true));
+    await expect.poll(() => closed, { timeout: 4_000 }).toBe(true);
+    await closing;
+    expect(other.ended).toBe(true);
+    expect(pool.stats()).toMatchObject({ sessions: 0, threads: 0 });
+  });
+
   it('counts as queued the calls of a session behind a call aborted but still running', async () => {
     const pool = createPool({ driver: cancellableDriver, threads: 1, closeTimeout: 10 });
     const a = await pool.openSession();
