@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { AbortError } from './abort-error.js';
 import { unblockErrorClasses } from './errors.js';
 import { trimInternalFrames } from './internal-frames.js';
+import { trySetStackTraceLimit } from './stack-trace-limit.js';
 
 // Structured clone keeps neither an error's class nor its own properties (`code`, `errno`, ...),
 // so errors travel as plain records and are rebuilt in their own class on the other side.
@@ -171,12 +172,13 @@ export function withCallerStack(err: unknown, callerStack: string | undefined): 
  * no stack of its own yet; `cls`'s constructor does not run (it may want arguments).
  */
 function nativeInstanceOf(cls: ErrorClass): Error {
+  // Its own stack would be thrown away (the rebuilt one is set below): none is captured.
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  const set = trySetStackTraceLimit(0);
   try {
     return Reflect.construct(Error, [], cls) as Error;
   } finally {
-    Error.stackTraceLimit = limit;
+    if (set) Error.stackTraceLimit = limit;
   }
 }
 

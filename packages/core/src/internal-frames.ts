@@ -1,4 +1,5 @@
-import { sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // A caller's stack is captured where core is called, so it begins with the frames of the code
@@ -9,12 +10,35 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** Locations (file URLs and paths, each ending with a separator) whose frames are internal. */
 const internal: string[] = [];
 
+/** The script node was started with, as a real path; undefined without one (a REPL, `-e`). */
+function entryScript(): string | undefined {
+  const script = process.argv[1];
+  if (script === undefined) return undefined;
+  try {
+    return realpathSync(script);
+  } catch {
+    return undefined;
+  }
+}
+
+/** As a path that ends with a separator. */
+function directoryPath(directory: URL | string): string {
+  const given =
+    directory instanceof URL || directory.startsWith('file:')
+      ? fileURLToPath(directory)
+      : resolve(directory);
+  return given.endsWith(sep) ? given : given + sep;
+}
+
 /**
  * Declares the files under each directory internal: frames of them at the top of a caller's
  * stack are left out of the stacks core builds from it (errors from workers, errors given
  * frames by `withCallerStack`, leak reports), so those begin at the user's own call, as the
  * driver's do. Frames further down stay. Core's own files are internal already; an adapter
- * declares its own: its built files, and its sources as source maps name them.
+ * declares its own: its built files, and its sources as source maps name them. A relative path
+ * is taken from the working directory. Directories given together are ignored when one of them
+ * holds the script node was started with: bundled into an application, an adapter's
+ * `import.meta.url` names the application's directory, whose frames are the user's.
  *
  * @example
  * ```ts
@@ -23,12 +47,10 @@ const internal: string[] = [];
  * ```
  */
 export function hideInternalFrames(...directories: (URL | string)[]): void {
-  for (const directory of directories) {
-    const given =
-      directory instanceof URL || directory.startsWith('file:')
-        ? fileURLToPath(directory)
-        : directory;
-    const path = given.endsWith(sep) ? given : given + sep;
+  const paths = directories.map(directoryPath);
+  const entry = entryScript();
+  if (entry !== undefined && paths.some((path) => entry.startsWith(path))) return;
+  for (const path of paths) {
     // ES modules' frames name their file by URL, CommonJS ones' (and source-mapped) by path.
     for (const location of [path, pathToFileURL(path).href]) {
       if (!internal.includes(location)) internal.push(location);

@@ -24,6 +24,7 @@ import type { SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
 import { SharedLane } from './shared-lane.js';
 import { markSkip, takeSkipMark } from './skip-marks.js';
+import { trySetStackTraceLimit } from './stack-trace-limit.js';
 import { unpackRows, type PackedRows, type RowShape } from './row-set.js';
 import { decodeValue, encodeValue, type DecodeContext, type EncodeContext } from './value-codec.js';
 
@@ -285,10 +286,10 @@ export class Session {
     if (this.captureStacks) {
       // Adapters put a few frames of their own above the user's call: keep enough to reach it.
       const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = CALLER_STACK_FRAMES;
+      const set = trySetStackTraceLimit(CALLER_STACK_FRAMES);
       origin = {} as Error;
       Error.captureStackTrace(origin, this.callTarget);
-      Error.stackTraceLimit = limit;
+      if (set) Error.stackTraceLimit = limit;
     }
     if (this.broken !== undefined) return Promise.reject(new SessionBrokenError(this.broken));
     if (this.closing !== undefined) return Promise.reject(new SessionClosedError());

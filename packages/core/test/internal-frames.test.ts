@@ -1,3 +1,6 @@
+import { realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hideInternalFrames, type LeakEvent, type RemoteHandle, type Session } from '@unblock/core';
 import { hideInternalFrames as hideInSource, trimInternalFrames } from '../src/internal-frames.js';
@@ -60,6 +63,24 @@ describe('trimInternalFrames', () => {
   it('drops internal frames at the top only, keeping the header lines', () => {
     const stack = ['Error: two\nlines', internal, internal, user, internal].join('\n');
     expect(trimInternalFrames(stack)).toBe(['Error: two\nlines', user, internal].join('\n'));
+  });
+
+  it('takes a relative directory from the working directory, not as a part of any path', () => {
+    hideInSource('relative-internal');
+    const ours = `    at f (${join(process.cwd(), 'relative-internal', 'a.js')}:1:1)`;
+    const theirs = '    at g (/srv/app/relative-internal/routes.js:3:9)';
+    expect(trimInternalFrames(['Error: x', ours, user].join('\n'))).toBe(`Error: x\n${user}`);
+    const kept = ['Error: x', theirs, user].join('\n');
+    expect(trimInternalFrames(kept)).toBe(kept);
+  });
+
+  it('ignores directories given together with one that holds the entry script (a bundle)', () => {
+    const entry = realpathSync(process.argv[1]!);
+    const bundle = dirname(entry) + sep;
+    const sources = join(tmpdir(), 'bundled-app-src') + sep;
+    hideInSource(bundle, sources);
+    const stack = ['Error: x', `    at a (${entry}:1:1)`, `    at b (${sources}c.ts:2:2)`, user];
+    expect(trimInternalFrames(stack.join('\n'))).toBe(stack.join('\n'));
   });
 
   it('keeps a stack whose frames are all internal, or that has none', () => {

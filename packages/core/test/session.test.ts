@@ -200,6 +200,24 @@ describe('sessions', () => {
     await s.close();
   });
 
+  it('rebuilds errors where Error.stackTraceLimit is frozen', () => {
+    const script = `
+      Object.defineProperty(Error, 'stackTraceLimit', { value: 10, writable: false });
+      const { types } = require('node:util');
+      const { createPool } = require('@unblock/core');
+      const pool = createPool({ driver: ${JSON.stringify(echoDriver.href)}, threads: 1 });
+      pool.openSession().then((s) => s.call('failType')).catch((e) => {
+        console.log(e.constructor.name, e.message, types.isNativeError(e));
+        return pool.close();
+      });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('TypeError bad type true');
+  });
+
   it('rebuilds registered driver error classes', async () => {
     class FixtureError extends Error {}
     Object.defineProperty(FixtureError.prototype, 'name', { value: 'FixtureError' });
