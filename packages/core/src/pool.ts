@@ -514,12 +514,13 @@ export class Pool<O = unknown> {
   async run(op: string, args: unknown[] = [], options?: CallOptions): Promise<unknown> {
     const session = await this.defaultSession();
     try {
-      return await session.callTarget(CONNECTION_TARGET, op, args, options, true);
+      return await session.call(op, args, options);
     } catch (err) {
       // Queued behind a call that ended its worker (a crash, or an abort that had to terminate
       // it): it never ran, and any worker can run it.
       if (!(err instanceof WorkerExitedError && err.started === false)) throw err;
-      return (await this.defaultSession()).call(op, args, options);
+      const again = await this.defaultSession();
+      return again.callTarget(CONNECTION_TARGET, op, args, options, true);
     }
   }
 

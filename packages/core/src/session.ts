@@ -76,8 +76,8 @@ interface PendingCall {
   abortReason: { reason: unknown } | undefined;
   /** What the call rejects with instead of an AbortError (see `cancelQueued`). */
   cancelledWith?: Error;
-  /** Sent again to another worker should its worker exit before it starts (see `callTarget`). */
-  resendable: boolean;
+  /** A stateless call sent again after its first attempt failed unstarted (see `callTarget`). */
+  resent: boolean;
 }
 
 type InterruptMode = 'caller' | 'worker' | 'terminate';
@@ -118,11 +118,6 @@ const spinBudget = {
     setImmediate(() => (this.since = -1));
   },
 };
-
-/** Whether an error says the call's worker exited before the call started. */
-function unstarted(error: unknown): boolean {
-  return error instanceof WorkerExitedError && error.started === false;
-}
 
 /**
  * A connection pinned to one worker thread, reached over its own MessagePort. Calls are
@@ -270,16 +265,17 @@ export class Session {
   }
 
   /**
-   * @internal Calls `op` on the connection (target 0) or on a handle. `resendable`: the caller
-   * sends the call again elsewhere if it rejects with a `WorkerExitedError` that says it never
-   * started (`Pool.run`), so that rejection does not count as a failed call in `stats()`.
+   * @internal Calls `op` on the connection (target 0) or on a handle. `resent`: this is a
+   * stateless call sent again (`Pool.run`) after its first attempt failed without starting, which
+   * `stats()` counted as failed: it counts once, by how it ends here (when it is refused before
+   * it is sent, the first attempt's failure stands).
    */
   callTarget(
     target: number,
     op: string,
     args: unknown[],
     options?: CallOptions,
-    resendable = false,
+    resent = false,
   ): Promise<unknown> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array of arguments');
     let origin: Error | undefined;
@@ -319,7 +315,7 @@ export class Session {
         cleanup: undefined,
         rows: undefined,
         abortReason: undefined,
-        resendable,
+        resent,
       };
       // The port keeps the process alive only while answers are awaited.
       if (this.pending.size === 0) this.port.ref();
@@ -827,14 +823,16 @@ export class Session {
     if (this.pending.size === 0 && this.closing === undefined) this.port.unref();
     entry.cleanup?.();
     this.env.release();
+    // A call sent again was counted as failed already (see callTarget): so it stays, or moves.
+    const failed = !ok && !(value instanceof AbortError);
+    if (entry.resent && !failed) this.env.stats.failed--;
     if (ok) {
       this.env.stats.completed++;
       if (channels.end.hasSubscribers) channels.end.publish(this.event(entry));
       entry.resolve(value);
     } else {
-      if (value instanceof AbortError) this.env.stats.aborted++;
-      // Sent again: it counts once, by how it ends there.
-      else if (!(entry.resendable && unstarted(value))) this.env.stats.failed++;
+      if (!failed) this.env.stats.aborted++;
+      else if (!entry.resent) this.env.stats.failed++;
       if (channels.error.hasSubscribers)
         channels.error.publish({ ...this.event(entry), error: value });
       entry.reject(value);

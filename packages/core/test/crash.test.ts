@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
-import { SessionBrokenError, WorkerExitedError } from '@unblock/core';
+import { PoolClosedError, SessionBrokenError, WorkerExitedError } from '@unblock/core';
 import { echoDriver, pool as makePool } from './helpers.js';
 
 describe('crash recovery', () => {
@@ -72,6 +73,29 @@ describe('crash recovery', () => {
     // Four calls made: three answered, one failed (the queued ones ran on the new worker).
     const { completed, failed, aborted } = single.stats();
     expect({ completed, failed, aborted }).toEqual({ completed: 3, failed: 1, aborted: 0 });
+    await single.close();
+  });
+
+  it('counts such a call once too when sending it again is refused (the pool closed meanwhile)', async () => {
+    const single = makePool({ threads: 1 });
+    expect(await single.run('echo', ['warm'])).toBe('warm');
+    const crash = single.run('exit', [3]).catch((e: unknown) => e);
+    const queued = single.run('echo', ['a']).catch((e: unknown) => e);
+    // The queued call's first attempt fails unstarted: the pool closes before it is sent again.
+    const closeOnUnstarted = (event: unknown): void => {
+      const { error } = event as { error: unknown };
+      if (error instanceof WorkerExitedError && error.started === false) void single.close();
+    };
+    diagnostics.subscribe('unblock:call:error', closeOnUnstarted);
+    try {
+      expect(await crash).toBeInstanceOf(WorkerExitedError);
+      expect(await queued).toBeInstanceOf(PoolClosedError);
+    } finally {
+      diagnostics.unsubscribe('unblock:call:error', closeOnUnstarted);
+    }
+    // Three calls made: one answered, two failed.
+    const { completed, failed, aborted } = single.stats();
+    expect({ completed, failed, aborted }).toEqual({ completed: 1, failed: 2, aborted: 0 });
     await single.close();
   });
 
