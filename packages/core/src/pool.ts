@@ -13,6 +13,7 @@ import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } f
 import { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
+  EXIT_EVENT_WAIT_MS,
   stateBytes,
   type FromWorker,
   type HostData,
@@ -126,6 +127,8 @@ interface WorkerSlot {
   defaultSession: Promise<Session> | undefined;
   /** The port its sessions share, with `multiplexSessions`. */
   mux: PortMux | undefined;
+  /** How its worker exited, once it has. */
+  exitCode: number | undefined;
 }
 
 let poolCount = 0;
@@ -335,6 +338,7 @@ export class Pool<O = unknown> {
       sessions: new Set(),
       defaultSession: undefined,
       mux: undefined,
+      exitCode: undefined,
     };
     this.slots.set(threadId, slot);
     inbox.unref();
@@ -354,6 +358,7 @@ export class Pool<O = unknown> {
   }
 
   private onWorkerExit(slot: WorkerSlot, code: number): void {
+    slot.exitCode = code;
     this.slots.delete(slot.threadId);
     this.leaks.forgetThread(slot.threadId);
     const error = new WorkerExitedError(code);
@@ -431,14 +436,19 @@ export class Pool<O = unknown> {
         // Closed after an answer: by the worker, which had no session to open (openFailed).
         if (answered) return;
         this.workerGone(slot.threadId);
-        // The worker died: its exit event, which brings the exit code, follows shortly.
-        const exited = (code?: number): void => {
-          clearTimeout(fallback);
-          slot.worker?.off('exit', exited);
+        const fail = (code?: number): void => {
           const error = new WorkerExitedError(code, 'while opening a session');
           resolve({ k: 'openFailed', error: encodeValue(error, {}, 'e') });
         };
-        const fallback = setTimeout(exited, 200);
+        // The worker died: its exit event, which brings the exit code, came already (Node does
+        // not order the two) or follows shortly.
+        if (slot.exitCode !== undefined) return fail(slot.exitCode);
+        const exited = (code?: number): void => {
+          clearTimeout(fallback);
+          slot.worker?.off('exit', exited);
+          fail(code);
+        };
+        const fallback = setTimeout(exited, EXIT_EVENT_WAIT_MS);
         slot.worker?.once('exit', exited);
       });
     });

@@ -123,3 +123,10 @@ export interface HostData {
   /** The nice value each worker thread lowers itself to (see PoolOptions.workerNice). */
   nice: number | undefined;
 }
+
+/**
+ * How long a session or an open whose port closed waits for its worker's exit event, which
+ * brings the exit code, before failing without it (ms): the two come milliseconds apart, in
+ * either order, but 200 ms was seen to pass on a loaded machine.
+ */
+export const EXIT_EVENT_WAIT_MS = 2_000;

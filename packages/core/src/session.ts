@@ -12,6 +12,7 @@ import {
 import type { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
+  EXIT_EVENT_WAIT_MS,
   Outcome,
   Slot,
   type CallMessage,
@@ -215,7 +216,7 @@ export class Session {
         // (with unsettled promises) before the exit event could reject the call.
         this.portGone = setTimeout(
           () => this.fail(new WorkerExitedError(undefined, 'its session port closed')),
-          200,
+          EXIT_EVENT_WAIT_MS,
         );
       } else {
         // Closing, and the worker is gone (terminated, or the pool destroyed) before it could
