@@ -21,6 +21,9 @@ function entryScript(): string | undefined {
   }
 }
 
+/** Looked up once, as core loads: core and each adapter declare their directories then. */
+const entry = entryScript();
+
 /** As a path that ends with a separator. */
 function directoryPath(directory: URL | string): string {
   const given =
@@ -48,7 +51,6 @@ function directoryPath(directory: URL | string): string {
  */
 export function hideInternalFrames(...directories: (URL | string)[]): void {
   const paths = directories.map(directoryPath);
-  const entry = entryScript();
   if (entry !== undefined && paths.some((path) => entry.startsWith(path))) return;
   for (const path of paths) {
     // ES modules' frames name their file by URL, CommonJS ones' (and source-mapped) by path.

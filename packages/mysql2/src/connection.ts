@@ -19,7 +19,7 @@ const BaseConnection = mysql2.Connection as { prototype: object };
 
 /** mysql2's sync helpers run on a stand-in that has only `config`, so they behave as mysql2's own. */
 interface LocalFormatter {
-  format(sql: string, values?: unknown, namedPlaceholders?: boolean): string;
+  format(sql: string, values?: unknown): string;
   escape(value: unknown): string;
   escapeId(value: string | string[]): string;
 }
