@@ -72,6 +72,11 @@ function originOf(record: TrackedHandle): string {
   return stack.slice(stack.indexOf('\n') + 1);
 }
 
+/** `kind` with its article: "a cursor", "an instance" (offload()'s handles). */
+function article(kind: string, a: 'a' | 'A'): string {
+  return `${/^[aeiou]/i.test(kind) ? `${a}n` : a} ${kind}`;
+}
+
 /**
  * HikariCP's idea for every kind of remote handle: a handle collected without being closed
  * is reported with the stack that took it, and a lease held past `leakDetectionThreshold`
@@ -139,7 +144,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
       this.report(
         record,
         'returned',
-        `A ${record.kind} reported as a possible leak was returned after ${Math.round(performance.now() - record.since)} ms`,
+        `${article(record.kind, 'A')} reported as a possible leak was returned after ${Math.round(performance.now() - record.since)} ms`,
       );
     }
   }
@@ -173,7 +178,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
       this.report(
         record,
         'open-at-close',
-        `${this.options.name} closed with a ${record.kind} still open`,
+        `${this.options.name} closed with ${article(record.kind, 'a')} still open`,
       );
     }
     return count;
@@ -199,7 +204,11 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     record.closed = true;
     clearTimeout(record.timer);
     this.live.delete(record);
-    this.report(record, 'collected', `A ${record.kind} was garbage-collected without being closed`);
+    this.report(
+      record,
+      'collected',
+      `${article(record.kind, 'A')} was garbage-collected without being closed`,
+    );
     record.release();
   }
 
@@ -209,7 +218,7 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     this.report(
       record,
       'threshold',
-      `A ${record.kind} has been held for more than ${this.options.leakDetectionThreshold} ms (leakDetectionThreshold)`,
+      `${article(record.kind, 'A')} has been held for more than ${this.options.leakDetectionThreshold} ms (leakDetectionThreshold)`,
     );
   }
 

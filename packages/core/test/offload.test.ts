@@ -132,4 +132,22 @@ describe('offload() of a native addon', () => {
     await expect(addon.isRegistered('x' as never)).rejects.toBeInstanceOf(TypeError);
     await addon[Symbol.asyncDispose]();
   });
+
+  it('reports an instance still open at close in plain English ("an instance")', async () => {
+    const os = offload<typeof import('node:crypto')>('node:crypto', { threads: 1 });
+    const messages: string[] = [];
+    const onWarning = (warning: Error & { code?: string }): void => {
+      if (warning.code === 'UNBLOCK_WARN_LEAK') messages.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      await os.createHash('sha256');
+      await os[Symbol.asyncDispose]();
+      // Warnings are emitted on a later tick.
+      await expect.poll(() => messages.length).toBe(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(messages[0]).toMatch(/^pool \d+ closed with an instance still open/);
+  });
 });
