@@ -33,7 +33,10 @@ export type PortableFunction =
 /**
  * Makes a user function (a UDF, a `typeCast`) sendable to workers. A module reference is
  * imported there; a function is sent as source, so it must be self-contained: one that uses
- * variables from its closure fails, when called, with an error naming the variable.
+ * variables from its closure fails, when called, with an error naming the variable. Arrow
+ * functions, function expressions, async functions, generators and methods (an object's
+ * `f(a) { ... }`, a getter or setter taken from its descriptor) can be sent; a class, a bound
+ * function or a native one throws a TypeError here.
  *
  * @example
  * ```ts
@@ -48,6 +51,11 @@ export function toPortableFunction(fn: unknown, name: string): PortableFunction 
       throw new TypeError(
         `${name}: a native or bound function cannot be sent to a worker thread; pass { module, export } instead`,
       );
+    }
+    // A class's prototype, alone among functions', is read-only. It would arrive, and then
+    // fail at its first call: a class cannot be called without `new`.
+    if (Object.getOwnPropertyDescriptor(fn, 'prototype')?.writable === false) {
+      throw new TypeError(`${name}: a class cannot be called as a function; pass a function`);
     }
     return { kind: 'source', source, name };
   }

@@ -2,18 +2,37 @@ import type { PortableFunction } from '../portable-function.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
+/**
+ * The function an object literal's only member holds, a method, a getter or a setter, read from
+ * its descriptor (reading a getter's property would call it). Source text, not a function given
+ * by name: a sent function that used a free variable of that name would find it.
+ */
+const MEMBER = `((o, d = Object.getOwnPropertyDescriptor(o, Reflect.ownKeys(o)[0])) =>
+  d?.value ?? d?.get ?? d?.set)`;
+
 function compile(source: string, name: string): AnyFunction {
-  // Arrow functions, function expressions and classes compile as an expression; a method
-  // written in shorthand (`step(acc, x) { ... }`) only inside an object literal.
-  for (const text of [`(${source})`, `({ ${source} })[Object.keys({ ${source} })[0]]`]) {
+  // Arrow functions and function expressions compile as an expression; a method written in
+  // shorthand (`step(acc, x) { ... }`, `get x() { ... }`, `*rows() { ... }`) only inside an
+  // object literal.
+  for (const text of [`(${source})`, `${MEMBER}({ ${source} })`]) {
     try {
       const fn = new Function(`"use strict"; return ${text};`)() as unknown;
       if (typeof fn === 'function') return fn as AnyFunction;
     } catch (err) {
+      // A computed method name (`[key](a) { ... }`) is evaluated here.
+      if (err instanceof ReferenceError) throw closureError(name, err);
       if (!(err instanceof SyntaxError)) throw err;
     }
   }
   throw new TypeError(`${name}: its source could not be compiled in the worker thread`);
+}
+
+function closureError(name: string, err: ReferenceError): TypeError {
+  const variable = /^(\S+) is not defined/.exec(err.message)?.[1] ?? 'a variable';
+  return new TypeError(
+    `${name} uses ${variable} from its closure, which does not exist in the worker thread; make the function self-contained or pass { module, export }`,
+    { cause: err },
+  );
 }
 
 /**
@@ -40,14 +59,7 @@ export async function loadPortableFunction(spec: PortableFunction): Promise<AnyF
     try {
       return fn.apply(this, args);
     } catch (err) {
-      if (err instanceof ReferenceError) {
-        const variable = /^(\S+) is not defined/.exec(err.message)?.[1] ?? 'a variable';
-        throw new TypeError(
-          `${name} uses ${variable} from its closure, which does not exist in the worker thread; make the function self-contained or pass { module, export }`,
-          { cause: err },
-        );
-      }
-      throw err;
+      throw err instanceof ReferenceError ? closureError(name, err) : err;
     }
   };
 }
