@@ -25,7 +25,8 @@ export const ErrorCodes = {
     'A value cannot cross to a worker thread (a function, a symbol, or a class instance no codec knows).',
   UNBLOCK_ERR_INVALID_ARG: 'An argument or option has the wrong type or value.',
   UNBLOCK_ERR_UNKNOWN_OPERATION: 'The worker driver has no operation with this name.',
-  UNBLOCK_ERR_WORKER_INIT: 'The worker could not load its driver module or open its connection.',
+  UNBLOCK_ERR_WORKER_INIT:
+    'No worker could start, or the worker could not load its driver module or open its connection.',
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import {
 import { Piscina } from 'piscina';
 import type { CallOptions } from './call-options.js';
 import { CallStats, type DurationSummary } from './call-stats.js';
+import { closestName } from './closest-name.js';
 import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } from './errors.js';
 import { LeakDetector } from './leak-detector.js';
 import {
@@ -37,7 +38,7 @@ const hostModule = new URL('./worker/host.js', import.meta.url);
 export interface PoolOptions<O = unknown> {
   /** The worker module whose default export is made with `defineDriver()` (a file URL or path). */
   driver: URL | string;
-  /** Worker threads. Default: `os.availableParallelism()`. */
+  /** Worker threads, at most 256. Default: `os.availableParallelism()`. */
   threads?: number;
   /** Connection options of the per-worker sessions that {@link Pool.run} uses. */
   defaultOptions?: O;
@@ -59,8 +60,9 @@ export interface PoolOptions<O = unknown> {
   leaseKinds?: readonly string[];
   /**
    * How long `close()` lets calls in flight finish (and calls aborted while running that their
-   * driver has not stopped yet) before it rejects them and terminates their workers, at most
-   * 2147483647. Default: 5000 ms.
+   * driver has not stopped yet), sessions still opening open, and the driver close each
+   * connection, before it rejects what is left and terminates the workers, at most 2147483647.
+   * Default: 5000 ms.
    */
   closeTimeout?: number;
   /**
@@ -165,9 +167,44 @@ function workerNiceValue(increment: number): number | undefined {
   return Math.min(19, base + increment);
 }
 
+/** Every option {@link PoolOptions} has: any other key is a misspelling. */
+const POOL_OPTION_NAMES = Object.keys({
+  driver: true,
+  threads: true,
+  defaultOptions: true,
+  maxQueue: true,
+  interrupt: true,
+  captureStacks: true,
+  leakDetectionThreshold: true,
+  leaseKinds: true,
+  closeTimeout: true,
+  workerNice: true,
+  resourceLimits: true,
+  execArgv: true,
+  name: true,
+  multiplexSessions: true,
+} satisfies Record<keyof PoolOptions, true>);
+
+/**
+ * The most worker threads a pool starts. Neither Node nor piscina has a limit, and piscina starts
+ * every thread at once, synchronously, in the pool's constructor: `threads: 1e10` held the event
+ * loop for good while memory grew by about 200 MB a second, and 256 threads took 14 s and
+ * 1.5 GB here (about 6 MB and 50 ms each). Threads beyond the cores only help calls that wait
+ * (a blocking network driver); at this many, an asynchronous driver with `multiplexSessions`
+ * serves better. @unblock/better-sqlite3 asks for up to 65 (64 readers).
+ */
+const MAX_THREADS = 256;
+
 function validatePoolOptions(options: PoolOptions): void {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('options must be an object');
+  for (const key of Object.keys(options)) {
+    if (POOL_OPTION_NAMES.includes(key)) continue;
+    const hint = closestName(key, POOL_OPTION_NAMES);
+    throw new TypeError(
+      `options.${key} is not a pool option${hint === undefined ? '' : `; did you mean ${hint}?`}`,
+    );
+  }
   const { driver, threads, maxQueue, leakDetectionThreshold, closeTimeout, interrupt } = options;
   if (!(driver instanceof URL) && typeof driver !== 'string') {
     throw new TypeError('options.driver must be a URL or a string');
@@ -180,8 +217,7 @@ function validatePoolOptions(options: PoolOptions): void {
     if (value < min) throw new RangeError(`options.${name} must be at least ${min}`);
     if (value > max) throw new RangeError(`options.${name} must be at most ${max}`);
   };
-  // A pool of Infinity threads would start workers until the process died.
-  integer(threads, 'threads', 1, Number.MAX_SAFE_INTEGER);
+  integer(threads, 'threads', 1, MAX_THREADS);
   integer(maxQueue, 'maxQueue', 1, Infinity);
   // Timer delays: Node runs a longer one (Infinity too) after 1 ms, which would report every
   // lease at once, or end close()'s grace period at once.
@@ -270,6 +306,11 @@ export class Pool<O = unknown> {
   /** What destroy() returns, from its first call on. */
   private destroying: Promise<void> | undefined;
   private readonly startedAt = Date.now();
+  /** Workers whose exit is watched, and those of them that reported in. */
+  private readonly watched = new WeakSet<Worker>();
+  private readonly reportedIn = new WeakSet<Worker>();
+  /** Why the last worker that died before it reported in did (its error, or its exit code). */
+  private startFailure: Error | undefined;
 
   constructor(private readonly options: PoolOptions<O>) {
     validatePoolOptions(options as PoolOptions);
@@ -327,10 +368,34 @@ export class Pool<O = unknown> {
     this.piscina.on('error', () => {
       // Worker crashes are handled per worker (see addSlot); piscina's own report is redundant.
     });
+    this.watchWorkers();
+  }
+
+  /**
+   * Watches every worker piscina has started for a death before it reports in. Piscina replaces
+   * a worker of its first set that dies so, but once a replacement dies before it is ready too,
+   * it starts no other (its `workerFailsDuringBootstrap`): an open would wait for a worker that
+   * never comes. Called again as each watched worker exits, after piscina (whose listener came
+   * first) has started its replacement, if any.
+   */
+  private watchWorkers(): void {
+    for (const worker of this.piscina.threads) {
+      if (this.watched.has(worker)) continue;
+      this.watched.add(worker);
+      let error: Error | undefined;
+      worker.once('error', (err) => (error = err));
+      worker.once('exit', (code) => {
+        if (!this.reportedIn.has(worker))
+          this.startFailure = error ?? new WorkerExitedError(code, 'as it started');
+        this.watchWorkers();
+        for (const wake of this.slotWaiters.splice(0)) wake();
+      });
+    }
   }
 
   private addSlot({ threadId, inbox }: WorkerHello): void {
     const worker = this.piscina.threads.find((w) => w.threadId === threadId);
+    if (worker !== undefined) this.reportedIn.add(worker);
     const slot: WorkerSlot = {
       threadId,
       inbox,
@@ -383,6 +448,14 @@ export class Pool<O = unknown> {
         }
         return best!;
       }
+      // None left, and piscina starts no other after a start failure (see watchWorkers).
+      const failure = this.startFailure;
+      if (this.slots.size === 0 && failure !== undefined && this.piscina.threads.length === 0) {
+        throw new WorkerInitError(`No worker thread could start: ${failure.message}`, {
+          cause: failure,
+        });
+      }
+      // A worker that neither reports in nor dies (a driver module that never finishes loading).
       if (Date.now() > deadline) throw new WorkerInitError('No worker thread started within 10 s');
       // Referenced: a worker that dies as it starts (out of memory, a driver module that exits)
       // leaves nothing else to keep the process alive, and this open would never settle.
@@ -458,7 +531,11 @@ export class Pool<O = unknown> {
       port.close();
       const error = opened.k === 'openFailed' ? opened.error : undefined;
       const stack = origin.stack;
-      throw decodeValue(error, { callerStack: () => stack });
+      const err = decodeValue(error, { callerStack: () => stack });
+      // Its worker was terminated by destroy(), or by close() at the end of its grace period.
+      if (err instanceof WorkerExitedError && (this.destroyed || this.closing !== undefined))
+        throw new PoolClosedError('The pool closed before the session opened');
+      throw err;
     }
     origin = undefined;
     port.removeAllListeners('close');
@@ -612,9 +689,10 @@ export class Pool<O = unknown> {
   }
 
   /**
-   * Graceful close: refuses new calls, lets calls in flight finish (for up to `closeTimeout`
-   * ms, then rejects them), reports leases still open, closes every session and stops the
-   * workers. Idempotent.
+   * Graceful close: refuses new calls, lets calls in flight finish, reports leases still open,
+   * closes every session and stops the workers. What has not finished `closeTimeout` ms after
+   * the call (calls, opens, the driver's close of a connection) is rejected or dropped, and the
+   * workers are terminated. Idempotent.
    *
    * @example
    * ```ts
@@ -641,8 +719,29 @@ export class Pool<O = unknown> {
     // what is left of the grace period too, and its session is then dropped with the rest.
     while (!this.destroyed && this.sessions().some((s) => s.busy) && performance.now() < deadline)
       await delay(BUSY_POLL_MS);
-    await Promise.allSettled([...this.opening]);
     this.leaks.reportOpenAtClose();
+    // Sessions still opening, and the driver's close of each connection, get what is left of
+    // the grace period as well: a driver whose open or close never settles must not hold
+    // close() for ever. Past it, the workers are terminated with them, as destroy() would.
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      this.closeSessions().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) {
+      for (const session of this.sessions())
+        session.fail(new PoolClosedError('The pool closed (closeTimeout) before the session did'));
+    }
+    // Destroyed meanwhile: the workers are being terminated already.
+    await (this.destroying ?? this.piscina.close({ force: true }));
+  }
+
+  /** Waits for the sessions still opening, then closes every session. */
+  private async closeSessions(): Promise<void> {
+    await Promise.allSettled([...this.opening]);
     const sessions = this.sessions();
     // A thread still held by such a call answers no session's close: all of its sessions go.
     const held = new Set(sessions.filter((s) => s.busy).map((s) => s.threadId));
@@ -651,8 +750,6 @@ export class Pool<O = unknown> {
         session.fail(new PoolClosedError('The pool closed before the call finished'));
     }
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
-    // Destroyed meanwhile: the workers are being terminated already.
-    await (this.destroying ?? this.piscina.close({ force: true }));
   }
 
   /**

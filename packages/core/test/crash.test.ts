@@ -3,8 +3,13 @@ import { spawnSync } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
-import { PoolClosedError, SessionBrokenError, WorkerExitedError } from '@unblock/core';
-import { echoDriver, pool as makePool } from './helpers.js';
+import {
+  PoolClosedError,
+  SessionBrokenError,
+  WorkerExitedError,
+  WorkerInitError,
+} from '@unblock/core';
+import { echoDriver, pool as makePool, sleep } from './helpers.js';
 
 describe('crash recovery', () => {
   const pool = makePool();
@@ -125,16 +130,23 @@ describe('crash recovery', () => {
     expect(child.status).toBe(0);
   });
 
-  it('keeps a script alive while an open waits for a worker that keeps dying as it starts', () => {
+  it('rejects an open, with the exit code, once no worker is left to start (a driver module that exits), keeping a script alive until then', () => {
     // Nothing else holds the process: without the open's own timer it would exit at once with
-    // the open unsettled. The unreferenced timer destroys the pool only if the process is
-    // still alive a second later; the open then rejects.
+    // the open unsettled. Piscina replaces a first worker that dies as it starts, then starts
+    // no other: the open must reject then, not wait for a worker that never comes (it waited
+    // 10 s). The unreferenced timer destroys the pool if the open is still waiting at 5 s.
     const script = `
       import { createPool } from '@unblock/core';
       const pool = createPool({ driver: process.argv[1], threads: 1 });
-      setTimeout(() => void pool.destroy(), 1_000).unref();
-      const outcome = await pool.openSession().then(() => 'opened', (err) => err.code);
-      console.log(outcome);
+      setTimeout(() => void pool.destroy(), 5_000).unref();
+      const outcome = await pool.openSession().then(
+        () => 'opened',
+        (err) => err.code + ' ' + err.cause?.code + ':' + err.cause?.exitCode,
+      );
+      // The pool has given up: a later open does not wait either.
+      const again = await pool.openSession().then(() => 'opened', (err) => err.code);
+      console.log(outcome, again);
+      await pool.close();
     `;
     const driver = fileURLToPath(new URL('./fixtures/exit-at-load-driver.mjs', import.meta.url));
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, driver], {
@@ -142,8 +154,30 @@ describe('crash recovery', () => {
       encoding: 'utf8',
       timeout: 30_000,
     });
-    expect(child.stdout.trim()).toBe('UNBLOCK_ERR_POOL_CLOSED');
+    expect(child.stdout.trim()).toBe(
+      'UNBLOCK_ERR_WORKER_INIT UNBLOCK_ERR_WORKER_EXITED:3 UNBLOCK_ERR_WORKER_INIT',
+    );
     expect(child.status).toBe(0);
+  });
+
+  it('rejects an open with the error of workers that cannot start (out of memory at once)', async () => {
+    const starved = makePool({
+      threads: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 },
+      closeTimeout: 100,
+    });
+    // Before, the open waited 10 s for a worker that would never come, and said nothing of why.
+    const outcome = await Promise.race([
+      starved.openSession().then(
+        () => 'opened',
+        (err: unknown) => err,
+      ),
+      sleep(5_000).then(() => 'still waiting'),
+    ]);
+    expect(outcome).toBeInstanceOf(WorkerInitError);
+    expect((outcome as WorkerInitError).cause).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
+    expect((outcome as WorkerInitError).message).toMatch(/memory limit/);
+    await starved.destroy();
   });
 
   it('sends no new session to a worker that died, even before its exit event', async () => {

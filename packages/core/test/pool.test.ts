@@ -7,6 +7,7 @@ import {
   QueueFullError,
   SessionClosedError,
   createPool,
+  offload,
   type CallEvent,
   type ReceivedRows,
   type RemoteHandle,
@@ -131,6 +132,24 @@ describe('pool lifecycle, backpressure and observability', () => {
     expect(pool.stats()).toMatchObject({ running: 2, queued: 2 });
     await pool.close();
     await settled;
+  });
+
+  it('stops waiting after closeTimeout for a driver whose close or open does not settle', async () => {
+    const pool = makePool({ threads: 1, closeTimeout: 100 });
+    try {
+      // The driver's close of this connection takes a minute, and so does the next open.
+      await pool.openSession({ closeDelayMs: 60_000 });
+      const opening = pool.openSession({ openDelayMs: 60_000 }).catch((e: unknown) => e);
+      let closed = false;
+      const closing = pool.close().then(() => (closed = true));
+      // It waited for both without a limit.
+      await expect.poll(() => closed, { timeout: 4_000 }).toBe(true);
+      await closing;
+      expect(await opening).toBeInstanceOf(PoolClosedError);
+      expect(pool.stats()).toMatchObject({ sessions: 0, threads: 0 });
+    } finally {
+      await pool.destroy();
+    }
   });
 
   it('destroys at once, rejecting work in flight with the given error', async () => {
@@ -309,6 +328,29 @@ describe('pool lifecycle, backpressure and observability', () => {
     // A pool of Infinity threads would start workers until the process died.
     expect(() => makePool({ threads: Infinity })).toThrow(RangeError);
     expect(() => makePool({ threads: Infinity })).toThrow('options.threads');
+  });
+
+  it('refuses more threads than it can start (it tried, synchronously, in the constructor)', () => {
+    // 1e10 held the event loop for good while memory grew; 257 would take seconds and 1.5 GB.
+    for (const threads of [257, 1e10, Number.MAX_SAFE_INTEGER]) {
+      expect(() => makePool({ threads })).toThrow(RangeError);
+      expect(() => makePool({ threads })).toThrow('options.threads must be at most 256');
+    }
+  });
+
+  it('refuses a misspelled option with a TypeError naming it, and the option it resembles', () => {
+    expect(() => makePool({ thread: 2 } as never)).toThrow(TypeError);
+    expect(() => makePool({ thread: 2 } as never)).toThrow(
+      'options.thread is not a pool option; did you mean threads?',
+    );
+    expect(() => makePool({ closeTimout: 10 } as never)).toThrow('did you mean closeTimeout?');
+    expect(() => makePool({ maxqueue: 10 } as never)).toThrow('did you mean maxQueue?');
+    // Undefined too: a misspelled key is a mistake whatever its value.
+    expect(() => makePool({ leaseKind: undefined } as never)).toThrow('did you mean leaseKinds?');
+    expect(() => makePool({ frobnicate: true } as never)).toThrow(
+      /^options\.frobnicate is not a pool option$/,
+    );
+    expect(() => offload('node:os', { thread: 1 } as never)).toThrow('did you mean threads?');
   });
 
   it('validates name, execArgv and resourceLimits too, naming the option', () => {
