@@ -348,7 +348,6 @@ export class Pool<O = unknown> {
     const data: HostData = {
       poolKey: this.key,
       driver: options.driver instanceof URL ? options.driver.href : options.driver,
-      defaultOptions: options.defaultOptions,
       nice: workerNiceValue(options.workerNice ?? 5),
     };
     this.piscina = new Piscina({

@@ -106,20 +106,10 @@ export interface OpenSessionMessage {
   options: unknown;
 }
 
-/** A stateless call, run by piscina on any worker. */
-export interface TaskMessage {
-  op: string;
-  args: unknown[];
-}
-
-/** What the worker sends back for a task (piscina would drop an error's class and code). */
-export type TaskResult = { ok: true; value: unknown } | { ok: false; error: unknown };
-
 /** What the pool passes to every worker through piscina's workerData. */
 export interface HostData {
   poolKey: string;
   driver: string;
-  defaultOptions: unknown;
   /** The nice value each worker thread lowers itself to (see PoolOptions.workerNice). */
   nice: number | undefined;
 }

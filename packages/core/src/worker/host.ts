@@ -1,22 +1,16 @@
 // The module piscina loads in every worker thread. It loads the adapter's driver, tells the pool
-// where to reach this worker (piscina itself cannot route a task to a chosen worker), opens
-// sessions pinned to this worker, and answers piscina's stateless tasks.
+// where to reach this worker (piscina itself cannot route a task to a chosen worker), and opens
+// sessions pinned to this worker. Stateless calls (`Pool.run`) go through a session too: piscina
+// runs no task here, so this module exports no task handler.
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { WorkerInitError } from '../errors.js';
-import {
-  CONNECTION_TARGET,
-  type HostData,
-  type OpenSessionMessage,
-  type TaskMessage,
-  type TaskResult,
-  type WorkerHello,
-} from '../protocol.js';
+import type { HostData, OpenSessionMessage, WorkerHello } from '../protocol.js';
 import { PortMux } from '../port-mux.js';
 // Registers the codec that unpacks a RowBatch argument.
 import '../row-batch.js';
 import { decodeValue, encodeValue } from '../value-codec.js';
 import type { Driver } from './driver.js';
-import { argsDecodeContext, invoke, operationContext, resultEncodeContext } from './invoke.js';
+import { argsDecodeContext } from './invoke.js';
 import { SessionHost } from './session-host.js';
 import { lowerThreadPriority } from './thread-priority.js';
 
@@ -25,18 +19,6 @@ if (data.nice !== undefined) lowerThreadPriority(data.nice);
 
 const driver = await loadDriver(data.driver);
 const sessions = new Map<number, SessionHost>();
-let defaultConnection: Promise<unknown> | undefined;
-
-/** The connection stateless calls use; a failed open is tried again by the next call. */
-function openDefaultConnection(): Promise<unknown> {
-  defaultConnection ??= Promise.resolve()
-    .then(() => driver.open(data.defaultOptions, { notify: () => undefined }))
-    .catch((err: unknown) => {
-      defaultConnection = undefined;
-      throw err;
-    });
-  return defaultConnection;
-}
 
 function encodeErr(err: unknown): unknown {
   return encodeValue(err instanceof Error ? err : new Error(String(err)), {}, 'error');
@@ -50,7 +32,7 @@ async function loadDriver(specifier: string): Promise<Driver<unknown, unknown>> 
     }
     return mod.default;
   } catch (err) {
-    // The pool reports this on the first session or task; the worker stays up to say so.
+    // The pool reports this on the first session; the worker stays up to say so.
     return {
       open() {
         throw new WorkerInitError(
@@ -124,22 +106,3 @@ parentPort!.postMessage(
   { unblockHello: data.poolKey, threadId, inbox: inbox.port2 } satisfies WorkerHello,
   [inbox.port2],
 );
-
-/** Piscina's task handler: a stateless call on this worker's default connection. */
-export default async function runTask(task: TaskMessage): Promise<TaskResult> {
-  try {
-    const connection = await openDefaultConnection();
-    const args = decodeValue(task.args, argsDecodeContext) as unknown[];
-    const value = await invoke(
-      driver,
-      connection,
-      CONNECTION_TARGET,
-      task.op,
-      args,
-      operationContext(0),
-    );
-    return { ok: true, value: encodeValue(value, resultEncodeContext(undefined), 'result') };
-  } catch (err) {
-    return { ok: false, error: encodeErr(err) };
-  }
-}
