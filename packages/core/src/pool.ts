@@ -191,9 +191,15 @@ const POOL_OPTION_NAMES = Object.keys({
  * loop for good while memory grew by about 200 MB a second, and 256 threads took 14 s and
  * 1.5 GB here (about 6 MB and 50 ms each). Threads beyond the cores only help calls that wait
  * (a blocking network driver); at this many, an asynchronous driver with `multiplexSessions`
- * serves better. @unblock/better-sqlite3 asks for up to 65 (64 readers).
+ * serves better. @unblock/better-sqlite3 asks for up to 65 (64 readers). Adapters whose own
+ * option sets the thread count check it against this, to name their option in the error.
+ *
+ * @example
+ * ```ts
+ * if (workers > MAX_POOL_THREADS) throw new RangeError(`options.workers must be at most ${MAX_POOL_THREADS}`);
+ * ```
  */
-const MAX_THREADS = 256;
+export const MAX_POOL_THREADS = 256;
 
 function validatePoolOptions(options: PoolOptions): void {
   if (typeof options !== 'object' || options === null)
@@ -217,7 +223,7 @@ function validatePoolOptions(options: PoolOptions): void {
     if (value < min) throw new RangeError(`options.${name} must be at least ${min}`);
     if (value > max) throw new RangeError(`options.${name} must be at most ${max}`);
   };
-  integer(threads, 'threads', 1, MAX_THREADS);
+  integer(threads, 'threads', 1, MAX_POOL_THREADS);
   integer(maxQueue, 'maxQueue', 1, Infinity);
   // Timer delays: Node runs a longer one (Infinity too) after 1 ms, which would report every
   // lease at once, or end close()'s grace period at once.
