@@ -158,7 +158,8 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   const closeTimeout = own.closeTimeout ?? 5_000;
   if (!Number.isFinite(closeTimeout) || closeTimeout < 0)
     throw new RangeError('options.closeTimeout must be a non-negative number');
-  const pool = new Pool(options);
+  // The pool's end() also lets running statements finish for up to closeTimeout, not longer.
+  const pool = new Pool(options, closeTimeout);
   const tx = new AsyncLocalStorage<TxScope>();
   let closed = false;
   let closing: Promise<void> | undefined;

@@ -8,7 +8,7 @@ import { closedStateError, writeAfterEndError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
-import { failLikeQueued, failedBehind, nextCommand } from './queued-failure.js';
+import { failLikeQueued, quitStarted } from './queued-failure.js';
 import { assertBindable, portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
@@ -142,13 +142,13 @@ function followHeader(header: unknown, config: MysqlConfig): void {
   if (charsetNumber !== undefined) config.charsetNumber = charsetNumber;
 }
 
-/**
- * mysql2's `[ResultSetHeader, undefined]` for the OK packet of beginTransaction(), commit() or
- * rollback(), typed `void` as mysql2 declares those methods.
- */
-function okResult(value: unknown): void {
-  const result: unknown = toResult(value);
-  return result as void;
+/** A call refused before it was sent, settled as `onError` says (see {@link Connection.call}). */
+function rejected(
+  err: unknown,
+  onError: ((err: unknown) => unknown) | undefined,
+): Promise<unknown> {
+  const refused = Promise.reject(err);
+  return onError === undefined ? refused : refused.then(undefined, onError);
 }
 
 /**
@@ -231,6 +231,15 @@ export class Connection extends EventEmitter {
     } else if (this.listenerCount('error') > 0) this.emit('error', data);
   }
 
+  /**
+   * @internal Re-emits an event of the connection heard through another object of it (a
+   * PoolConnection hears its pool's), as {@link #onNotice} does.
+   */
+  relay(event: 'end' | 'error', data?: unknown): void {
+    if (event === 'end') this.#emitEnd();
+    else if (this.listenerCount('error') > 0) this.emit('error', data);
+  }
+
   /** 'end', once: mysql2 emits it when its socket closes, whoever closed it. */
   #emitEnd(): void {
     if (this.#endEmitted) return;
@@ -286,10 +295,20 @@ export class Connection extends EventEmitter {
     return this.#closed || this.session.ended || this.#poolClosed?.() === true;
   }
 
-  /** @internal */
-  call(op: string, args: unknown[], options?: CallOptions): Promise<unknown> {
-    if (this.#refusesCommands()) return Promise.reject(closedStateError());
-    return failLikeQueued(this.session, this.session.call(op, args, options));
+  /**
+   * @internal Sends a command; `onAnswer` maps its answer and `onError` its error (throwing or
+   * returning), in the one promise reaction the call has (see failLikeQueued).
+   */
+  call(
+    op: string,
+    args: unknown[],
+    options?: CallOptions,
+    onAnswer?: (value: unknown) => unknown,
+    onError?: (err: unknown) => unknown,
+  ): Promise<unknown> {
+    if (this.#refusesCommands()) return rejected(closedStateError(), onError);
+    const sent = this.session.call(op, args, options);
+    return failLikeQueued(this.session, sent, onAnswer, onError);
   }
 
   /**
@@ -331,7 +350,7 @@ export class Connection extends EventEmitter {
 
   /** @internal */
   run(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
-    return this.send(kind, sql, values).then(this.#toResult);
+    return this.send(kind, sql, values, this.#toResult);
   }
 
   /** @internal Turns what {@link send} resolved to into mysql2's `[rows, fields]`. */
@@ -339,8 +358,17 @@ export class Connection extends EventEmitter {
     return this.#toResult;
   }
 
-  /** @internal Sends a statement; resolves with what the worker answered (see {@link decode}). */
-  send(kind: 'query' | 'execute', sql: string | QueryOptions, values: unknown): Promise<unknown> {
+  /**
+   * @internal Sends a statement; resolves with what the worker answered (see {@link decode}),
+   * mapped by `onAnswer`, or settles as `onError` says (see {@link call}).
+   */
+  send(
+    kind: 'query' | 'execute',
+    sql: string | QueryOptions,
+    values: unknown,
+    onAnswer?: (value: unknown) => unknown,
+    onError?: (err: unknown) => unknown,
+  ): Promise<unknown> {
     let wire: unknown;
     let options: CallOptions | undefined;
     try {
@@ -356,7 +384,7 @@ export class Connection extends EventEmitter {
         [wire, options] = splitQuery(sql, true);
       }
     } catch (err) {
-      return Promise.reject(err);
+      return rejected(err, onError);
     }
     const acks = this.#fields.takeAcks();
     const args =
@@ -364,15 +392,17 @@ export class Connection extends EventEmitter {
         ? [kind, wire, portableValues(values)]
         : [kind, wire, portableValues(values), acks];
     const timeout = options?.timeout;
-    if (timeout === undefined) return this.call('query', args, options);
+    if (timeout === undefined) return this.call('query', args, options, onAnswer, onError);
     // mysql2's per-query timeout, run by core: the statement is killed on the server (mysql2
     // only stops waiting for it), and the rejection is mysql2's, with the caller's stack.
     // The session captures stacks as mysql2's `trace` says (its own setting, or its pool's).
     const caller = this.session.captureStacks
       ? captureCaller(Connection.prototype.send)
       : undefined;
-    return this.call('query', args, options).catch((err: unknown) => {
-      throw queryTimeoutError(err, timeout, caller);
+    return this.call('query', args, options, onAnswer, (err: unknown) => {
+      const error = queryTimeoutError(err, timeout, caller);
+      if (onError === undefined) throw error;
+      return onError(error);
     });
   }
 
@@ -415,17 +445,17 @@ export class Connection extends EventEmitter {
    * @example `await conn.beginTransaction();`
    */
   beginTransaction(): Promise<void> {
-    return this.call('beginTransaction', []).then(okResult);
+    return this.call('beginTransaction', [], undefined, toResult) as Promise<void>;
   }
 
   /** COMMIT; resolves as `beginTransaction()` does. @example `await conn.commit();` */
   commit(): Promise<void> {
-    return this.call('commit', []).then(okResult);
+    return this.call('commit', [], undefined, toResult) as Promise<void>;
   }
 
   /** ROLLBACK; resolves as `beginTransaction()` does. @example `await conn.rollback();` */
   rollback(): Promise<void> {
-    return this.call('rollback', []).then(okResult);
+    return this.call('rollback', [], undefined, toResult) as Promise<void>;
   }
 
   /**
@@ -495,12 +525,15 @@ export class Connection extends EventEmitter {
    * ```
    */
   end(): Promise<void> {
-    const closedState = this.#isClosed() ? closedStateError() : undefined;
-    // mysql2's QUIT queued behind a command that lost the connection fails with its error.
-    const number = closedState === undefined ? nextCommand(this.session) : 0;
-    const ending = this.closeSession();
+    // mysql2 resolves end() as its QUIT starts: at once on a closed connection (with the
+    // closed-state error), else when the commands before it are done (with the error of one
+    // that lost the connection). The socket closes after that, and 'end' follows.
+    const ended = this.#isClosed()
+      ? Promise.resolve(closedStateError())
+      : quitStarted(this.session);
+    void this.closeSession();
     // Typed void, as mysql2's typings type it.
-    return ending.then(() => (closedState ?? failedBehind(this.session, number)) as never);
+    return ended as Promise<never>;
   }
 
   /** @internal Ends the session once, whoever asks (end, destroy, a pool). */

@@ -58,6 +58,14 @@ export class PoolConnection extends Connection {
     this.#entry = entry;
     this.#hooks = hooks;
     this.#ownLease = lease;
+    // As mysql2/promise's: while it has 'error' or 'end' listeners, it hears its connection's
+    // (checked out or not), and the connection holds it.
+    this.on('newListener', (event) => {
+      if (event === 'end' || event === 'error') entry.hearers.add(this);
+    });
+    this.on('removeListener', () => {
+      if (this.listenerCount('end') + this.listenerCount('error') === 0) entry.hearers.delete(this);
+    });
   }
 
   static {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   AbortError,
+  MAX_POOL_THREADS,
   TimeoutError,
   currentCallOptions,
   withCallerStack,
@@ -17,6 +18,7 @@ import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
 import { PoolConnection, isEventPayload, type Lease, type PoolHooks } from './pool-connection.js';
 import { assertNoCallback } from './promise-only.js';
+import { quitStarted } from './queued-failure.js';
 import type { FieldPacket, PoolOptions, QueryOptions, QueryResult } from './types.js';
 import { captureStacksOf, defaultWorkers, workerPool } from './worker-pool.js';
 
@@ -38,6 +40,8 @@ export interface PoolEntry {
   lease: Lease | undefined;
   /** What the pool's events carry for this entry: made at its first event, then the same one. */
   eventPayload: PoolConnection | undefined;
+  /** The PoolConnections of this entry with 'error' or 'end' listeners: they hear its events. */
+  hearers: Set<PoolConnection>;
 }
 
 interface PoolFormatter {
@@ -124,20 +128,27 @@ export class Pool extends EventEmitter {
   /** Capture the caller's stack per call: see {@link captureStacksOf} (mysql2's `trace`). */
   readonly #captureStacks: boolean;
 
-  /** @internal Use {@link createPool}. */
-  constructor(options: PoolOptions | string) {
+  /**
+   * @internal Use {@link createPool}. `closeTimeout`: the default of the option of that name
+   * (none: `end()` waits for running statements, as mysql2's does).
+   */
+  constructor(options: PoolOptions | string, closeTimeout?: number) {
     super();
     this.#split = splitOptions(options, true);
     this.config = this.#split.poolConfig!;
-    const { workers, leakDetectionThreshold, closeTimeout, workerNice } = this.#split
-      .user as PoolOptions;
+    const own = this.#split.user as PoolOptions;
+    const { workers, leakDetectionThreshold, workerNice } = own;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
       throw new RangeError('options.workers must be a positive integer');
+    }
+    // Checked here, as the pool is made: core's own check names its option, once a thread starts.
+    if (workers !== undefined && workers > MAX_POOL_THREADS) {
+      throw new RangeError(`options.workers must be at most ${MAX_POOL_THREADS}`);
     }
     const limit = this.config.connectionLimit || Infinity;
     this.#workers = workers ?? Math.min(limit, defaultWorkers());
     this.#leakDetectionThreshold = leakDetectionThreshold;
-    this.#closeTimeout = closeTimeout;
+    this.#closeTimeout = own.closeTimeout ?? closeTimeout;
     this.#workerNice = workerNice;
     this.#captureStacks = captureStacksOf(this.#split.user, this.#split.config);
     this.#formatter = Object.create(BasePool.prototype, {
@@ -340,7 +351,10 @@ export class Pool extends EventEmitter {
     // mysql2's can; the statement's end then leaves it alone.
     const lease: Lease = { entry, record: undefined };
     entry.lease = lease;
-    return conn.send(kind, sql, values).then(
+    return conn.send(
+      kind,
+      sql,
+      values,
       (value) => {
         this.#giveBack(lease);
         return conn.decode(value);
@@ -520,7 +534,14 @@ export class Pool extends EventEmitter {
             dead: false,
             lease: undefined,
             eventPayload: undefined,
+            hearers: new Set(),
           };
+          entry.conn.on('end', () => {
+            for (const conn of entry.hearers) conn.relay('end');
+          });
+          entry.conn.on('error', (err: unknown) => {
+            for (const conn of entry.hearers) conn.relay('error', err);
+          });
           // The server closed it or it failed (mysql2's pool drops such a connection on its
           // 'end' or 'error'): an idle one goes now, one in use when it comes back.
           entry.conn.onLost = () => {
@@ -666,9 +687,19 @@ export class Pool extends EventEmitter {
       waiter.cleanup?.();
       waiter.reject(poolError('Pool is closed.'));
     }
+    const entries = [...this.#all];
     this.#free.length = 0;
     this.#all.clear();
+    // mysql2 ends each connection with a QUIT queued behind the statement it runs, and waits
+    // for those with no time limit; core's close() would reject them after its closeTimeout.
+    if (this.#closeTimeout === undefined)
+      await Promise.all(entries.map((entry) => quitStarted(entry.session)));
     await this.#core?.close();
+    // The sockets are closed: each connection's 'end' reaches the PoolConnections that listen,
+    // after end() has resolved, as in mysql2.
+    setTimeout(() => {
+      for (const entry of entries) for (const conn of entry.hearers) conn.relay('end');
+    }, 0);
   }
 
   /** mysql2's pool `escape`, run locally. @example `pool.escape('x')` */

@@ -90,7 +90,7 @@ export class PreparedStatementInfo {
     if (this.#closed) throw unknownStatementError(this.statement.id);
     assertBindable(parameters);
     const sent = this.#handle.call('execute', [portableValues(parameters)]);
-    return toResult(await failLikeQueued(this.#session, sent)) as [T, FieldPacket[]];
+    return (await failLikeQueued(this.#session, sent, toResult)) as [T, FieldPacket[]];
   }
 
   /**

@@ -1,26 +1,39 @@
 import type { Session } from '@unblock/core';
 import { closedStateMessage } from './closed-state-error.js';
 
-/** What one session's calls have seen of the fatal error that closed its connection. */
-interface SessionFailure {
+/** An `end()` waiting, as mysql2's QUIT does, for the commands sent before it to finish. */
+interface Quit {
+  /** Commands sent before it: it starts once that many have settled. */
+  after: number;
+  start(): void;
+}
+
+/**
+ * One session's commands as mysql2's command queue sees them: the fatal error that closed the
+ * connection, which the commands queued behind it share, and the `end()` calls waiting.
+ */
+interface CommandQueue {
   /** Calls sent so far (each call's number is the count when it was sent). */
   sent: number;
+  /** Calls settled so far (answered or rejected). */
+  settled: number;
   /** The first fatal error a call rejected with. */
   fatal: Error | undefined;
   /** The number of calls that were sent when that error reached this thread. */
   sentBeforeFatal: number;
+  quits: Quit[] | undefined;
 }
 
 /** Per session, not per object: a pool's connection is used through several objects. */
-const failures = new WeakMap<Session, SessionFailure>();
+const queues = new WeakMap<Session, CommandQueue>();
 
-function failureOf(session: Session): SessionFailure {
-  let failure = failures.get(session);
-  if (failure === undefined) {
-    failure = { sent: 0, fatal: undefined, sentBeforeFatal: 0 };
-    failures.set(session, failure);
+function queueOf(session: Session): CommandQueue {
+  let queue = queues.get(session);
+  if (queue === undefined) {
+    queue = { sent: 0, settled: 0, fatal: undefined, sentBeforeFatal: 0, quits: undefined };
+    queues.set(session, queue);
   }
-  return failure;
+  return queue;
 }
 
 function isFatal(err: unknown): err is Error {
@@ -32,61 +45,95 @@ function isClosedState(err: unknown): boolean {
 }
 
 /**
- * Numbers a command sent on the session (see {@link failLikeQueued}).
+ * Sends a command the way mysql2 queues one, and maps its answer (`onAnswer`) or its error
+ * (`onError`, which throws or returns) in the same promise reaction: no promise is added per
+ * call. `sent` is the call, just sent.
  *
- * @example
- * ```ts
- * const number = nextCommand(session);
- * ```
- */
-export function nextCommand(session: Session): number {
-  return ++failureOf(session).sent;
-}
-
-/**
- * The fatal error that closed the session's connection, when command `number` was sent before
- * that error reached this thread: mysql2 gives it to every command queued when it happened.
- *
- * @example
- * ```ts
- * const number = nextCommand(session);
- * await session.close();
- * return failedBehind(session, number); // what mysql2's end() resolves then
- * ```
- */
-export function failedBehind(session: Session, number: number): Error | undefined {
-  const failure = failures.get(session);
-  return failure !== undefined && number <= failure.sentBeforeFatal ? failure.fatal : undefined;
-}
-
-/**
- * Sends a command the way mysql2 queues one. When a command fails with a fatal error (the
- * server closed the connection mid-query), mysql2 fails every command queued behind it with
- * that same error. The worker runs a session's calls one after another instead, so those meet
- * mysql2's closed-state error when their turn comes: a command sent before the fatal error
- * reached this thread (as a rejection) gets the fatal error itself here; one sent after it
- * keeps the closed-state error, as in mysql2. `sent` is the call, just sent.
+ * When a command fails with a fatal error (the server closed the connection mid-query), mysql2
+ * fails every command queued behind it with that same error. The worker runs a session's calls
+ * one after another instead, so those meet mysql2's closed-state error when their turn comes: a
+ * command sent before the fatal error reached this thread (as a rejection) gets the fatal error
+ * itself here; one sent after it keeps the closed-state error, as in mysql2.
  *
  * @example
  * ```ts
  * const answer = failLikeQueued(session, session.call('ping', []));
  * ```
  */
-export function failLikeQueued<T>(session: Session, sent: Promise<T>): Promise<T> {
-  const number = nextCommand(session);
-  return sent.catch((err: unknown) => {
-    throw queuedError(session, number, err);
+export function failLikeQueued(
+  session: Session,
+  sent: Promise<unknown>,
+  onAnswer?: (value: unknown) => unknown,
+  onError?: (err: unknown) => unknown,
+): Promise<unknown> {
+  const queue = queueOf(session);
+  const number = ++queue.sent;
+  return sent.then(
+    (value) => {
+      // mysql2 calls a QUIT's callback as it starts, in the same tick as the command before it
+      // ends, but a statement's own callback one process.nextTick() later: end() comes first.
+      settle(queue);
+      return onAnswer === undefined ? value : onAnswer(value);
+    },
+    (err: unknown) => {
+      const error = queuedError(queue, number, err);
+      queue.settled++;
+      // A failing command's callback is called at once, before the QUIT behind it starts: the
+      // QUIT starts once this rejection has reached its reactions.
+      if (queue.quits !== undefined) queueMicrotask(() => startQuits(queue));
+      if (onError === undefined) throw error;
+      return onError(error);
+    },
+  );
+}
+
+function settle(queue: CommandQueue): void {
+  queue.settled++;
+  if (queue.quits !== undefined) startQuits(queue);
+}
+
+function startQuits(queue: CommandQueue): void {
+  const { quits, settled } = queue;
+  // Several rejections in one tick each queue a look: the first may have started them all.
+  if (quits === undefined) return;
+  const due = quits.filter((quit) => quit.after <= settled);
+  if (due.length === 0) return;
+  const left = quits.filter((quit) => quit.after > settled);
+  queue.quits = left.length === 0 ? undefined : left;
+  for (const quit of due) quit.start();
+}
+
+/**
+ * Resolves as mysql2's `end()` does, as its QUIT starts: once the commands sent before it have
+ * settled (at once when none is in flight), in the same tick as the last of them, with the
+ * fatal error that closed the connection while the QUIT waited (mysql2 fails its queued QUIT
+ * with it), else `undefined`. Closing the connection is up to the caller.
+ *
+ * @example
+ * ```ts
+ * const ended = quitStarted(session);
+ * void session.close();
+ * await ended;
+ * ```
+ */
+export function quitStarted(session: Session): Promise<Error | undefined> {
+  const queue = queueOf(session);
+  const fatalBefore = queue.fatal;
+  const failedBehind = (): Error | undefined =>
+    queue.fatal !== fatalBefore ? queue.fatal : undefined;
+  if (queue.settled >= queue.sent) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    (queue.quits ??= []).push({ after: queue.sent, start: () => resolve(failedBehind()) });
   });
 }
 
-function queuedError(session: Session, number: number, err: unknown): unknown {
-  const failure = failureOf(session);
-  if (failure.fatal === undefined) {
+function queuedError(queue: CommandQueue, number: number, err: unknown): unknown {
+  if (queue.fatal === undefined) {
     if (isFatal(err) && !isClosedState(err)) {
-      failure.fatal = err;
-      failure.sentBeforeFatal = failure.sent;
+      queue.fatal = err;
+      queue.sentBeforeFatal = queue.sent;
     }
     return err;
   }
-  return isClosedState(err) ? (failedBehind(session, number) ?? err) : err;
+  return isClosedState(err) && number <= queue.sentBeforeFatal ? queue.fatal : err;
 }

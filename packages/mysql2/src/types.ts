@@ -85,7 +85,10 @@ export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat'> &
     workers?: number;
     /** Warn (with the stack of `getConnection()`) about a connection held longer than this many ms. Default: 0 (off). */
     leakDetectionThreshold?: number;
-    /** How long `end()` lets calls already running in the workers finish before rejecting them (ms). Default: 5000. */
+    /**
+     * How long `end()` lets statements already running finish before rejecting them (ms).
+     * Default: no limit, as in mysql2 (`end()` waits for them); 5000 in `createClient()`.
+     */
     closeTimeout?: number;
     /**
      * How much lower than the caller's thread the worker threads run, as a nice increment (core's

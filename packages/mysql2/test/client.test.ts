@@ -107,6 +107,27 @@ describe.skipIf(!dbAvailable)('createClient()', () => {
     expect(Number(rows[0].n)).toBe(0);
   });
 
+  it('a transaction whose BEGIN fails gives its connection back, out of any transaction, and fn never runs', async () => {
+    await using client = await fresh({ connectionLimit: 1 });
+    const ac = new AbortController();
+    // Aborted as the transaction takes its connection: its BEGIN is refused.
+    client.pool.once('acquire', () => ac.abort(new Error('stop')));
+    let ran = false;
+    const tx = client.transaction(
+      async () => {
+        ran = true;
+        await client.query(`INSERT INTO ${T} VALUES (1)`);
+      },
+      { signal: ac.signal },
+    );
+    await expect(tx).rejects.toMatchObject({ name: 'AbortError' });
+    expect(ran).toBe(false);
+    // One connection: had the transaction kept it, this would wait for ever.
+    const { rows } = await client.query<{ n: number }>('SELECT @@in_transaction AS n');
+    expect(Number(rows[0].n)).toBe(0);
+    expect(client.pool.counts).toEqual({ all: 1, free: 1, queued: 0 });
+  });
+
   it('a per-query typeCast function runs in the worker (the drop-in pool, as in mysql2)', async () => {
     await using client = await fresh();
     const [rows] = await client.pool.query({

@@ -156,6 +156,51 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     });
   });
 
+  it("PoolConnections with listeners hear their connection's 'end' after pool.end() resolves, checked out or released", async () => {
+    await sameResult(DRIVERS, async (driver) => {
+      const pool = driver.createPool({ ...DB, connectionLimit: 3 });
+      const log: string[] = [];
+      const held = await pool.getConnection();
+      const released = await pool.getConnection();
+      released.release();
+      const quiet = await pool.getConnection();
+      held.on('end', () => log.push('held: end'));
+      released.on('end', () => log.push('released: end'));
+      const listener = (): number => log.push('removed: end');
+      quiet.on('end', listener);
+      quiet.off('end', listener);
+      await pool.end();
+      log.push('pool.end() resolved');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The sockets close in no set order.
+      return [log[0], log.slice(1).sort()];
+    });
+  });
+
+  it("PoolConnections with listeners hear the server closing their connection ('end', 'error'), checked out or released", async () => {
+    await sameResult(DRIVERS, async (driver) => {
+      const pool = driver.createPool({ ...DB, connectionLimit: 2 });
+      const side = await driver.createConnection(DB);
+      const log: string[] = [];
+      const held = await pool.getConnection();
+      const released = await pool.getConnection();
+      released.release();
+      for (const [name, conn] of [
+        ['held', held],
+        ['released', released],
+      ] as const) {
+        conn.on('end', () => log.push(`${name}: end`));
+        conn.on('error', (err: Error & { code?: string }) => log.push(`${name}: ${err.code}`));
+        await side.query(`KILL ${conn.threadId}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      held.release();
+      await side.end();
+      await pool.end();
+      return log;
+    });
+  });
+
   it("emits 'end' once when the connection is ended or destroyed by its owner", async () => {
     await sameResult(DRIVERS, async (driver) => {
       const counts: number[] = [];

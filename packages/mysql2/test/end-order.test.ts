@@ -3,8 +3,16 @@
 // goes on before any 'end' listener runs. When the server closes the connection, 'end' comes
 // with no end() call. Each case runs on mysql2/promise and on the drop-in.
 import rawMysql from 'mysql2/promise';
-import { describe, it } from 'vitest';
-import { DB, DRIVERS, type DriverConnection, dbAvailable, sameResult } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import {
+  DB,
+  DRIVERS,
+  type DriverConnection,
+  dbAvailable,
+  errorView,
+  sameResult,
+  settle,
+} from './helpers.js';
 
 const settleDown = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -78,6 +86,33 @@ describe.skipIf(!dbAvailable)("'end' after end() resolves, as in mysql2/promise"
     });
   });
 
+  it.each([
+    ['succeeds: end() settles first', 'SELECT SLEEP(0.05) AS s'],
+    ['fails: end() settles after it', 'SELECT SLEEP(0.05) AS s, (SELECT 1 UNION SELECT 2) AS x'],
+  ])('end() called while a statement runs that %s, in the same tick', async (_, sql) => {
+    // mysql2 starts its QUIT (and calls end()'s callback) as the statement before it ends, but
+    // calls a statement's own callback one process.nextTick() later, unless it failed.
+    await sameOrder(async (conn, log) => {
+      const note = (what: string) => () => {
+        log.push(what);
+        // Anything that waits for the event loop (a timer, I/O) comes after both.
+        setImmediate(() => log.push(`${what}: a turn of the event loop later`));
+      };
+      const ran = conn.query(sql).then(note('query resolved'), note('query rejected'));
+      const ended = conn.end().then(note('end() resolved'));
+      await Promise.all([ran, ended]);
+    });
+  });
+
+  it('end() with nothing in flight resolves before the event loop turns', async () => {
+    await sameOrder(async (conn, log) => {
+      await conn.query('SELECT 1');
+      setImmediate(() => log.push('setImmediate'));
+      await conn.end();
+      log.push('end() resolved');
+    });
+  });
+
   it("destroy(): 'end' comes later", async () => {
     await sameOrder(async (conn, log) => {
       conn.destroy();
@@ -86,4 +121,30 @@ describe.skipIf(!dbAvailable)("'end' after end() resolves, as in mysql2/promise"
       log.push('a microtask later');
     });
   });
+});
+
+describe.skipIf(!dbAvailable)('pool.end() while statements run, as in mysql2/promise', () => {
+  it('lets a statement longer than 5 s finish, and then resolves', async () => {
+    // mysql2 queues each connection's QUIT behind the statement it runs, with no time limit.
+    // Both sides at once: the statement takes over 5 s.
+    const [theirs, ours] = await Promise.all(
+      DRIVERS.map(async (driver) => {
+        const pool = driver.createPool({ ...DB, connectionLimit: 2 });
+        const conn = await pool.getConnection();
+        const running = [
+          pool.query('SELECT SLEEP(5.5) AS s'),
+          conn.execute('SELECT SLEEP(5.5) AS s'),
+        ].map((p) => settle(p.then(([rows]) => rows)));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const ended = await settle(pool.end());
+        const settled = await Promise.all(running);
+        return { ended, settled: settled.map((r) => (r.ok ? r : errorView(r.error))) };
+      }),
+    );
+    expect(ours).toEqual(theirs);
+    expect(ours.settled).toEqual([
+      { ok: true, value: [{ s: 0 }] },
+      { ok: true, value: [{ s: 0 }] },
+    ]);
+  }, 20_000);
 });

@@ -224,6 +224,14 @@ describe.skipIf(!dbAvailable)('pool', () => {
     await pool.end();
   });
 
+  it('refuses more workers than a pool can start as it is made, naming its own option', () => {
+    // Core's check would come at the first query, naming its own option (threads).
+    expect(() => createPool({ ...DB, workers: 257 })).toThrow(
+      new RangeError('options.workers must be at most 256'),
+    );
+    expect(() => createPool({ ...DB, workers: 0 })).toThrow(RangeError);
+  });
+
   it('require() works from CommonJS', () => {
     const script = `const m = require('@unblock/mysql2'); if (typeof m.createPool !== 'function' || typeof m.default.createConnection !== 'function' || m.escape('x') !== "'x'") process.exit(1); console.log('ok')`;
     const out = spawnSync(process.execPath, ['-e', script], {
