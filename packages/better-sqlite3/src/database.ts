@@ -369,7 +369,12 @@ export class Database {
       threads: 1 + readers,
       // Core calls the hook again every millisecond while the call runs: once the cursor is
       // closed, the interrupt goes through.
-      interrupt: interrupt && ((token) => this.#cursorOpenOn(token) || interrupt(token)),
+      interrupt:
+        interrupt &&
+        ((token) => {
+          this.#markWriterInterrupted(token);
+          return this.#cursorOpenOn(token) || interrupt(token);
+        }),
       // Cursors are the only handles: held across calls, so they are what leak reports watch.
       leaseKinds: ['cursor'],
       maxQueue: parsed.pool.maxQueue,
@@ -1085,6 +1090,18 @@ export class Database {
     const writer = this.#writer;
     if (writer !== undefined && this.#writerIterators > 0 && idOf(writer) === token) return true;
     return this.#readers.some((slot) => slot.cursors > 0 && idOf(slot.session) === token);
+  }
+
+  /**
+   * Tells a backup running on the writer that its call was stopped, when `token` names the
+   * writer: `sqlite3_interrupt()` stops statements, not the steps of a backup, which would
+   * otherwise keep the writer (a `progress` returning 0 asks for no pages, forever).
+   */
+  #markWriterInterrupted(token: unknown): void {
+    const info = this.#writer?.info as ConnectionInfo | undefined;
+    if (info !== undefined && info.interruptId === token) {
+      Atomics.store(this.#state, StateSlot.interrupted, 1);
+    }
   }
 
   /** Picks the session for a call: synchronously on the hot path, or once it can. */

@@ -68,5 +68,5 @@ export interface BackupProgress {
 /** The better-sqlite3 module's default export. */
 export interface NativeDatabaseConstructor {
   new (filename?: string | Buffer, options?: Record<string, unknown>): NativeDatabase;
-  SqliteError: abstract new (...args: never[]) => Error;
+  SqliteError: new (message: string, code: string) => Error;
 }

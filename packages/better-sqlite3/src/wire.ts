@@ -13,9 +13,11 @@ export const SAFE_INTEGERS = 4;
  * Slots of the writer's shared Int32Array, written by the worker after each call. `wal` is 1
  * while reader connections may serve reads: the database is in WAL mode and the writer's
  * locking mode is NORMAL (in EXCLUSIVE mode it keeps the file locked, and readers could not read).
+ * `interrupted` is set by the caller when it interrupts the writer's running call: a backup reads
+ * it between its steps, which `sqlite3_interrupt()` does not stop.
  */
-export const StateSlot = { inTransaction: 0, wal: 1 } as const;
-export const STATE_SLOTS = 2;
+export const StateSlot = { inTransaction: 0, wal: 1, interrupted: 2 } as const;
+export const STATE_SLOTS = 3;
 
 /**
  * SQL that may change the journal mode or the locking mode: after it runs, the writer reads both

@@ -11,7 +11,12 @@ import {
   type HandleRef,
   type OperationContext,
 } from '@unblock/core/worker';
-import type { NativeDatabase, NativeDatabaseConstructor, NativeStatement } from './native-types.js';
+import type {
+  BackupProgress,
+  NativeDatabase,
+  NativeDatabaseConstructor,
+  NativeStatement,
+} from './native-types.js';
 import {
   Mode,
   MODE_MASK,
@@ -606,10 +611,24 @@ export default defineDriver<Connection, ConnectionOptions>({
 
     async backup(conn, [destination, attached, progress]) {
       const handler =
-        progress === undefined ? undefined : await loadPortableFunction(progress as never);
+        progress === undefined
+          ? undefined
+          : ((await loadPortableFunction(progress as never)) as (
+              info: BackupProgress,
+            ) => number | undefined);
+      const { state } = conn;
+      // Set by the caller when it interrupts this call (an abort, a timeout): the driver's
+      // backup runs step by step and calls `progress` between steps, which an interrupt does
+      // not reach, so it is checked there. An undefined return keeps the driver's page count.
+      if (state !== undefined) Atomics.store(state, StateSlot.interrupted, 0);
       return conn.db.backup(destination as string, {
         attached: attached as string,
-        progress: handler as ((info: unknown) => number | undefined) | undefined,
+        progress: (info) => {
+          if (state !== undefined && Atomics.load(state, StateSlot.interrupted) === 1) {
+            throw new Database.SqliteError('interrupted', 'SQLITE_INTERRUPT');
+          }
+          return handler?.(info);
+        },
       });
     },
   },

@@ -57,6 +57,42 @@ describe('backup', () => {
     await db.close();
   });
 
+  it('an aborted backup stops between its steps, and the writer answers again', async () => {
+    // A progress returning 0 asks for no pages: the driver's backup then never ends, but its
+    // connection keeps answering. Ours runs on the writer, so the abort must end it there.
+    const raw = new Raw(tmp.file('endless-raw.db'));
+    raw.exec(FILL);
+    const rawBackup = outcome(() =>
+      raw.backup(tmp.file('endless-raw-copy.db'), { progress: () => 0 }),
+    );
+    await sleep(20);
+    expect(raw.prepare('insert into t (b) values (null)').run().changes).toBe(1);
+    raw.close();
+    expect(await rawBackup).toMatchObject({
+      error: { message: 'The database connection is not open' },
+    });
+
+    const db = await Database.open(tmp.file('endless.db'));
+    await db.exec(FILL);
+    const aborted = await outcome(() =>
+      withCallOptions({ timeout: 100 }, () =>
+        db.backup(tmp.file('endless-copy.db'), { progress: () => 0 }),
+      ),
+    );
+    expect(aborted).toMatchObject({ error: { name: 'AbortError', code: 'ABORT_ERR' } });
+    // Without the stop, this waits behind the endless backup until its timeout.
+    const insert = await outcome(() =>
+      withCallOptions({ timeout: 5000 }, async () =>
+        (await db.prepare('insert into t (b) values (null)')).run(),
+      ),
+    );
+    expect(insert).toEqual({ ok: { changes: 1, lastInsertRowid: 1001 } });
+    // The stop was for that call only: the next backup runs to its end.
+    const next = await db.backup(tmp.file('after-abort.db'), { progress: () => 50 });
+    expect(next.remainingPages).toBe(0);
+    await db.close();
+  });
+
   it('rejects (never throws) the driver argument errors, and the db stays usable', async () => {
     const raw = new Raw(':memory:');
     const db = await Database.open(':memory:');
