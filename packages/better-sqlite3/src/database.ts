@@ -26,6 +26,7 @@ import { toggleArgument } from './toggle-argument.js';
 import { createTransaction, type Transaction } from './transaction.js';
 import {
   currentScope,
+  lateFailure,
   lockScope,
   newScope,
   runDetached,
@@ -1031,12 +1032,34 @@ export class Database {
     onFailure?: (err: unknown) => unknown,
   ): Promise<unknown> {
     const result = target.session.call(op, args, this.#callOptions);
+    const scope =
+      target.reader === undefined && this.#gate !== undefined ? currentScope(this) : undefined;
     // Whether the call belongs to a transaction on the writer (read when it is sent: by the
     // time it fails, the transaction's scope may be over). Such a call is never sent again.
-    const inTransaction =
-      target.reader === undefined &&
-      (this.#state[StateSlot.inTransaction] === 1 ||
-        (this.#gate !== undefined && currentScope(this) !== undefined));
+    const inTransaction = scope !== undefined || this.#state[StateSlot.inTransaction] === 1;
+    if (scope !== undefined) {
+      // Kept until answered, for the transaction to wait for if fn did not (see lateFailure).
+      // Watched through core's promise, which has its handler anyway: a handler on `call`
+      // would hide its rejection from Node's unhandled-rejection report.
+      const call = this.#answer(result, target, op, args, inTransaction, map, onFailure);
+      scope.pending.add(call);
+      const answered = (): void => void scope.pending.delete(call);
+      result.then(answered, answered);
+      return call;
+    }
+    return this.#answer(result, target, op, args, inTransaction, map, onFailure);
+  }
+
+  /** What a call sent by #send resolves to: its answer mapped, or its failure (see #recover). */
+  #answer(
+    result: Promise<unknown>,
+    target: Target,
+    op: string,
+    args: unknown[],
+    inTransaction: boolean,
+    map: ((value: unknown) => unknown) | undefined,
+    onFailure: ((err: unknown) => unknown) | undefined,
+  ): Promise<unknown> {
     return result.then(map, (err: unknown) => {
       if (onFailure === undefined) return this.#recover(target, op, args, err, map, inTransaction);
       let recovered: Promise<unknown>;
@@ -1373,7 +1396,14 @@ export class Database {
     // As in the driver, BEGIN (or SAVEPOINT) is refused while an iterator is open on the writer.
     this.#assertNotIterating(true);
     const outer = currentScope(this);
-    if (outer !== undefined) return this.#runSavepoint(outer, fn, self, args);
+    if (outer !== undefined) {
+      // A call of the outer transaction like any other: waited for if its fn did not.
+      const nested: Promise<unknown> = this.#runSavepoint(outer, fn, self, args, () =>
+        outer.pending.delete(nested),
+      );
+      outer.pending.add(nested);
+      return nested;
+    }
     await this.ready;
     // The signal of withCallOptions() around the transaction: every call in it carries it too.
     const signal = currentCallOptions()?.signal;
@@ -1413,6 +1443,7 @@ export class Database {
       try {
         await runInScope(scope, () => this.#begin(scope, begin));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
+        await lateFailure(scope);
         if (signal?.aborted) throw new AbortError('running', signal.reason);
         // As in the driver, COMMIT (RELEASE) is refused while fn left an iterator open; thrown
         // inside the transaction, so it is rolled back rather than left open.
@@ -1470,6 +1501,7 @@ export class Database {
     fn: (...args: never[]) => unknown,
     self: unknown,
     args: unknown[],
+    ended?: () => void,
   ): Promise<unknown> {
     const unlock = outer === undefined ? () => undefined : await lockScope(outer);
     const scope = newScope(this, outer === undefined ? this.#writer : outer.writer);
@@ -1477,6 +1509,7 @@ export class Database {
       try {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
+        await lateFailure(scope);
         // As in the driver, COMMIT (RELEASE) is refused while fn left an iterator open; thrown
         // inside the transaction, so it is rolled back rather than left open.
         this.#assertNotIterating(true);
@@ -1489,6 +1522,7 @@ export class Database {
     } finally {
       scope.done = true;
       unlock();
+      ended?.();
     }
   }
 

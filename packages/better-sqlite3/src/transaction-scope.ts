@@ -14,6 +14,11 @@ export interface TxScope {
    * in that connection only: if its worker exits, calls of the scope must not reach another.
    */
   writer: Session | undefined;
+  /**
+   * Calls made in the scope that have not settled: when `fn` returns, those it did not await
+   * are waited for, and one that failed fails the transaction (see {@link lateFailure}).
+   */
+  readonly pending: Set<Promise<unknown>>;
 }
 
 const storage = new AsyncLocalStorage<TxScope>();
@@ -40,7 +45,32 @@ export function runInScope<R>(scope: TxScope, fn: () => R): R {
 
 /** A new scope for `db`, child of whatever scope is current. */
 export function newScope(db: object, writer?: Session): TxScope {
-  return { db, parent: storage.getStore(), tail: Promise.resolve(), done: false, writer };
+  return {
+    db,
+    parent: storage.getStore(),
+    tail: Promise.resolve(),
+    done: false,
+    writer,
+    pending: new Set(),
+  };
+}
+
+/**
+ * Waits for the calls of `scope` still in flight once its function returned (made without
+ * `await`, as a synchronous `fn` makes them) and throws the first failure among them. In the
+ * driver such a call runs inside `fn` and its error is thrown from it, rolling the transaction
+ * back; here `fn` never saw it, and COMMIT would keep the calls around it that succeeded.
+ * Calls that settled before `fn` returned are `fn`'s to handle, as a caught error is.
+ */
+export async function lateFailure(scope: TxScope): Promise<void> {
+  // Again until none is left: a call still waiting for its connection joins the set later.
+  while (scope.pending.size > 0) {
+    const late = [...scope.pending];
+    scope.pending.clear();
+    for (const outcome of await Promise.allSettled(late)) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+    }
+  }
 }
 
 /** Waits for the nested transactions before this one; resolves to the function that lets the next go. */

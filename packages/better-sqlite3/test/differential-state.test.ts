@@ -80,6 +80,99 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     await drop.close();
   });
 
+  it('fails and rolls back a transaction whose calls fn did not await when one of them fails', async () => {
+    // The driver runs each call inside fn: a failing one throws from fn, and the transaction
+    // rolls back. A synchronous fn here leaves its calls in flight when it returns.
+    const raw = new Raw(':memory:');
+    raw.exec('create table t (x unique)');
+    const rawInsert = raw.prepare('insert into t values (?)');
+    const rawCall = (): unknown =>
+      raw.transaction(() => {
+        rawInsert.run(1);
+        rawInsert.run(1);
+        rawInsert.run(2);
+        return 'done';
+      })();
+    const expected = await outcome(rawCall);
+    const rawRows = raw.prepare('select x from t').pluck().all();
+
+    const drop = await Database.open(':memory:');
+    await drop.exec('create table t (x unique)');
+    const insert = await drop.prepare('insert into t values (?)');
+    const calls: Promise<unknown>[] = [];
+    const actual = await outcome(() =>
+      drop.transaction(() => {
+        for (const x of [1, 1, 2]) calls.push(insert.run(x));
+        return 'done';
+      })(),
+    );
+    expect(expected).toMatchObject({ error: { code: 'SQLITE_CONSTRAINT_UNIQUE' } });
+    expect(actual).toEqual(expected);
+    expect(drop.inTransaction).toBe(false);
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual(rawRows);
+    expect((await Promise.allSettled(calls)).map((call) => call.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+
+    // An async fn that leaves a failing call behind: the same. One whose failure fn awaited
+    // and caught commits, as a caught error does in the driver.
+    let left: Promise<unknown> | undefined;
+    const lateFailure = await outcome(() =>
+      drop.transaction(async () => {
+        await insert.run(3);
+        left = insert.run(3);
+        left.catch(() => undefined);
+      })(),
+    );
+    expect(lateFailure).toEqual(expected);
+    const caught = await drop.transaction(async () => {
+      await insert.run(4);
+      return insert.run(4).then(
+        () => 'inserted',
+        (err: { code: string }) => err.code,
+      );
+    })();
+    expect(caught).toBe('SQLITE_CONSTRAINT_UNIQUE');
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual([4]);
+    // Nested: the savepoint is undone, the outer transaction goes on.
+    const nested = await drop.transaction(async () => {
+      await insert.run(5);
+      const inner = await outcome(() =>
+        drop.transaction(() => {
+          void insert.run(6).catch(() => undefined);
+          void insert.run(5).catch(() => undefined);
+        })(),
+      );
+      return inner;
+    })();
+    expect(nested).toEqual(expected);
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual([4, 5]);
+    // A nested transaction fn did not await is such a call: it runs before COMMIT, inside, and
+    // its failure fails the outer one, as its throw goes through the driver's outer fn.
+    const inner = (x: number): Promise<unknown> =>
+      drop.transaction(async () => {
+        await insert.run(x);
+        if (x === 7) throw new Error('inner');
+      })();
+    expect(
+      await drop.transaction(() => {
+        void inner(6);
+        return 'outer';
+      })(),
+    ).toBe('outer');
+    const failedInner = await outcome(() =>
+      drop.transaction(() => {
+        void insert.run(8);
+        inner(7).catch(() => undefined);
+      })(),
+    );
+    expect(failedInner).toMatchObject({ error: { message: 'inner' } });
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual([4, 5, 6]);
+    await drop.close();
+  });
+
   it('runs transaction functions made on a raw BEGIN from two async contexts one after the other', async () => {
     const drop = new Database(fresh('savepoints'));
     await drop.exec('create table t (x)');
