@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { closestName } from './closest-name.js';
 
 /**
  * Cancellation for one call: an AbortSignal, a timeout in milliseconds, or both.
@@ -15,6 +16,12 @@ export interface CallOptions {
 }
 
 const storage = new AsyncLocalStorage<CallOptions>();
+
+/** Every option {@link CallOptions} has. */
+const CALL_OPTION_NAMES = Object.keys({
+  signal: true,
+  timeout: true,
+} satisfies Record<keyof CallOptions, true>);
 
 /**
  * Runs `fn` so that every unblock call made inside its async context, however deep, carries
@@ -34,6 +41,15 @@ const storage = new AsyncLocalStorage<CallOptions>();
  */
 export function withCallOptions<T>(options: CallOptions, fn: () => T): T {
   validateCallOptions(options, 'options');
+  // A misspelled option would leave every call of the scope without the cancellation it asked
+  // for. Checked here only: adapters pass per-call option bags that hold options of their own.
+  for (const key of Object.keys(options)) {
+    if (CALL_OPTION_NAMES.includes(key)) continue;
+    const hint = closestName(key, CALL_OPTION_NAMES);
+    throw new TypeError(
+      `options.${key} is not a call option${hint === undefined ? '' : `; did you mean ${hint}?`}`,
+    );
+  }
   return storage.run(combineCallOptions(storage.getStore(), options), fn);
 }
 

@@ -6,6 +6,7 @@ import {
   WorkerExitedError,
   createPool,
   withCallOptions,
+  type CallOptions,
   type Session,
 } from '@unblock/core';
 import {
@@ -133,6 +134,11 @@ describe('cancellation of a blocking driver without an interrupt hook', () => {
     await first;
     expect(await s.call('log')).toEqual([]);
     expect(() => withCallOptions({ timeout: -1 }, () => 1)).toThrow(RangeError);
+    // A misspelling would leave the scope's calls without a timeout: refused, with a hint.
+    const misspelled = { timout: 100 } as unknown as CallOptions;
+    expect(() => withCallOptions(misspelled, () => 1)).toThrow(
+      new TypeError('options.timout is not a call option; did you mean timeout?'),
+    );
     await s.close();
   });
 });
