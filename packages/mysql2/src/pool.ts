@@ -690,10 +690,17 @@ export class Pool extends EventEmitter {
     const entries = [...this.#all];
     this.#free.length = 0;
     this.#all.clear();
-    // mysql2 ends each connection with a QUIT queued behind the statement it runs, and waits
-    // for those with no time limit; core's close() would reject them after its closeTimeout.
-    if (this.#closeTimeout === undefined)
-      await Promise.all(entries.map((entry) => quitStarted(entry.session)));
+    // mysql2 ends each connection with a QUIT queued behind the statement it runs, with no time
+    // limit (core's close() would reject those after its closeTimeout), and closes each one as
+    // its own QUIT starts: an idle one at once, freeing its locks for a statement still running
+    // on another.
+    if (this.#closeTimeout === undefined) {
+      await Promise.all(
+        entries.map((entry) =>
+          quitStarted(entry.session).then(() => entry.session.close().catch(() => undefined)),
+        ),
+      );
+    }
     await this.#core?.close();
     // The sockets are closed: each connection's 'end' reaches the PoolConnections that listen,
     // after end() has resolved, as in mysql2.

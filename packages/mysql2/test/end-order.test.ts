@@ -147,4 +147,26 @@ describe.skipIf(!dbAvailable)('pool.end() while statements run, as in mysql2/pro
       { ok: true, value: [{ s: 0 }] },
     ]);
   }, 20_000);
+
+  it('closes an idle connection at once, freeing its locks for a statement still running', async () => {
+    // mysql2 QUITs each connection as its own queue empties: A, idle, ends at once, the server
+    // frees its lock, and B's GET_LOCK gets it. Waiting for B before closing A would leave B to
+    // time out (here after 3 s; a metadata lock waits a year by default).
+    let n = 0;
+    await sameResult(DRIVERS, async (driver) => {
+      const lock = `unblock_end_lock_${process.pid}_${n++}`;
+      const pool = driver.createPool({ ...DB, connectionLimit: 2 });
+      const a = await pool.getConnection();
+      const b = await pool.getConnection();
+      await a.query('SELECT GET_LOCK(?, 0)', [lock]);
+      const waiting = settle(
+        b.query('SELECT GET_LOCK(?, 3) AS got', [lock]).then(([rows]) => rows),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const ended = await settle(pool.end());
+      const got = await waiting;
+      expect(got).toEqual({ ok: true, value: [{ got: 1 }] });
+      return { ended, got };
+    });
+  }, 20_000);
 });
