@@ -1036,7 +1036,9 @@ export class Database {
       target.reader === undefined && this.#gate !== undefined ? currentScope(this) : undefined;
     // Whether the call belongs to a transaction on the writer (read when it is sent: by the
     // time it fails, the transaction's scope may be over). Such a call is never sent again.
-    const inTransaction = scope !== undefined || this.#state[StateSlot.inTransaction] === 1;
+    const inTransaction =
+      scope !== undefined ||
+      (target.reader === undefined && this.#state[StateSlot.inTransaction] === 1);
     if (scope !== undefined) {
       // Kept until answered, for the transaction to wait for if fn did not (see lateFailure).
       // Watched through core's promise, which has its handler anyway: a handler on `call`
@@ -1127,11 +1129,29 @@ export class Database {
     }
   }
 
-  /** Picks the session for a call: synchronously on the hot path, or once it can. */
+  /**
+   * Picks the session for a call: synchronously on the hot path, or once it can. A call made in
+   * a transaction that must wait (for a setup step such as `db.function()`, or the writer) is
+   * sent only later: the transaction waits for it all the same (see lateFailure).
+   */
   #target(route: RouteCode): Target | Promise<Target> {
+    const target = this.#pickTarget(route);
+    if (target instanceof Promise && this.#gate !== undefined) {
+      const scope = currentScope(this);
+      if (scope !== undefined) {
+        scope.pending.add(target);
+        const sent = (): void => void scope.pending.delete(target);
+        target.then(sent, sent);
+      }
+    }
+    return target;
+  }
+
+  #pickTarget(route: RouteCode): Target | Promise<Target> {
     if (this.#closed) return Promise.reject(notOpen());
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
-    if (this.#setupPending !== undefined) return this.#setupPending.then(() => this.#target(route));
+    if (this.#setupPending !== undefined)
+      return this.#setupPending.then(() => this.#pickTarget(route));
     if (this.#setupFailure !== undefined) {
       const failure = this.#setupFailure;
       this.#setupFailure = undefined;
@@ -1149,7 +1169,7 @@ export class Database {
       const reader = this.#pickReader(outside && !this.#gateOverRaw);
       if (reader !== undefined) return (reader.target ??= { session: reader.session, reader });
     }
-    if (outside && route !== Route.meta) return this.#gate!.then(() => this.#target(route));
+    if (outside && route !== Route.meta) return this.#gate!.then(() => this.#pickTarget(route));
     const writer = this.#writer;
     if (writer !== undefined && !writer.ended) {
       // One Target per writer session, not one per call.
@@ -1158,7 +1178,7 @@ export class Database {
       return this.#writerTarget;
     }
     // Through #target again once open: a setup step added meanwhile holds the calls.
-    return this.#writerSession().then(() => this.#target(route));
+    return this.#writerSession().then(() => this.#pickTarget(route));
   }
 
   /** Whether reads may go to readers: WAL mode, and no call under way needs the writer alone. */

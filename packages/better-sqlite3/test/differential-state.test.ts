@@ -170,6 +170,17 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     );
     expect(failedInner).toMatchObject({ error: { message: 'inner' } });
     expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual([4, 5, 6]);
+    // A failing call that waits for a setup step (db.function()) before it is sent: still one
+    // of the transaction's calls, as in the driver (where it runs, and throws, inside fn).
+    const afterSetup = await outcome(() =>
+      drop.transaction(() => {
+        void insert.run(9).catch(() => undefined);
+        drop.function('identity', (x: unknown) => x);
+        void insert.run(9).catch(() => undefined);
+      })(),
+    );
+    expect(afterSetup).toEqual(expected);
+    expect(await (await drop.prepare('select x from t')).pluck().all()).toEqual([4, 5, 6]);
     await drop.close();
   });
 
