@@ -52,9 +52,11 @@ export function toPortableFunction(fn: unknown, name: string): PortableFunction 
         `${name}: a native or bound function cannot be sent to a worker thread; pass { module, export } instead`,
       );
     }
-    // A class's prototype, alone among functions', is read-only. It would arrive, and then
-    // fail at its first call: a class cannot be called without `new`.
-    if (Object.getOwnPropertyDescriptor(fn, 'prototype')?.writable === false) {
+    // A class would arrive, and then fail at its first call: it cannot be called without
+    // `new`. Its source text begins with the keyword, followed by a name or its body: a method
+    // named `class` is followed by its parameters (and a frozen function, whose prototype is
+    // read-only too, is no class).
+    if (/^class(\s*\{|\s+[^\s(])/.test(source)) {
       throw new TypeError(`${name}: a class cannot be called as a function; pass a function`);
     }
     return { kind: 'source', source, name };

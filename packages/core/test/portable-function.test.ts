@@ -62,6 +62,13 @@ describe('toPortableFunction and loadPortableFunction', () => {
     expect(await runThere(set, [1], {})).toBeUndefined();
   });
 
+  it("sends a frozen function (its prototype is read-only, as a class's is)", async () => {
+    const frozen = Object.freeze(function addOne(a: number) {
+      return a + 1;
+    });
+    expect(await runThere(frozen, [1])).toBe(2);
+  });
+
   it('refuses a class at once: it could only fail when called', () => {
     for (const cls of [class {}, class Named {}]) {
       expect(() => toPortableFunction(cls, 'udf')).toThrow(TypeError);
