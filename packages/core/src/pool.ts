@@ -60,9 +60,9 @@ export interface PoolOptions<O = unknown> {
   leaseKinds?: readonly string[];
   /**
    * How long `close()` lets calls in flight finish (and calls aborted while running that their
-   * driver has not stopped yet), sessions still opening open, and the driver close each
-   * connection, before it rejects what is left and terminates the workers, at most 2147483647.
-   * Default: 5000 ms.
+   * driver has not stopped yet) before it rejects them; then, as long again at most, sessions
+   * still opening open and the driver close each connection, before it drops what is left and
+   * terminates the workers. At most 2147483647. Default: 5000 ms.
    */
   closeTimeout?: number;
   /**
@@ -695,9 +695,9 @@ export class Pool<O = unknown> {
 
   /**
    * Graceful close: refuses new calls, lets calls in flight finish, reports leases still open,
-   * closes every session and stops the workers. What has not finished `closeTimeout` ms after
-   * the call (calls, opens, the driver's close of a connection) is rejected or dropped, and the
-   * workers are terminated. Idempotent.
+   * closes every session and stops the workers. Calls not finished `closeTimeout` ms after the
+   * call are rejected; opens and the driver's close of each connection not finished
+   * `closeTimeout` ms after that are dropped, and the workers are terminated. Idempotent.
    *
    * @example
    * ```ts
@@ -725,14 +725,15 @@ export class Pool<O = unknown> {
     while (!this.destroyed && this.sessions().some((s) => s.busy) && performance.now() < deadline)
       await delay(BUSY_POLL_MS);
     this.leaks.reportOpenAtClose();
-    // Sessions still opening, and the driver's close of each connection, get what is left of
-    // the grace period as well: a driver whose open or close never settles must not hold
-    // close() for ever. Past it, the workers are terminated with them, as destroy() would.
+    // Sessions still opening, and the driver's close of each connection, get a grace period of
+    // their own (calls that used all of theirs must not cut short the close of idle sessions),
+    // but a bounded one: a driver whose open or close never settles must not hold close() for
+    // ever. Past it, the workers are terminated with them, as destroy() would.
     let timer: NodeJS.Timeout | undefined;
     const inTime = await Promise.race([
       this.closeSessions().then(() => true),
       new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+        timer = setTimeout(() => resolve(false), timeout);
       }),
     ]);
     clearTimeout(timer);

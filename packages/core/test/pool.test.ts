@@ -152,6 +152,24 @@ describe('pool lifecycle, backpressure and observability', () => {
     }
   });
 
+  it("gives the driver's close of each session a grace period of its own, after the calls used theirs", async () => {
+    const pool = makePool({ threads: 2, closeTimeout: 200 });
+    try {
+      const busy = await pool.openSession();
+      // Its driver's close takes 50 ms, then fails: that failure is what its close reports.
+      const idle = await pool.openSession({ closeDelayMs: 50, failClose: true });
+      expect(idle.threadId).not.toBe(busy.threadId);
+      // Runs past the whole grace period (and is then terminated with its worker).
+      const running = busy.call('spin', [1_000]).catch((e: unknown) => e);
+      await pool.close();
+      // Cut short, it would have resolved, as a session the pool drops does.
+      await expect(idle.close()).rejects.toMatchObject({ code: 'E_CLOSE' });
+      expect(await running).toBeInstanceOf(PoolClosedError);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
   it('destroys at once, rejecting work in flight with the given error', async () => {
     const pool = makePool();
     const s = await pool.openSession();
