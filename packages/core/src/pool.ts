@@ -60,9 +60,9 @@ export interface PoolOptions<O = unknown> {
   leaseKinds?: readonly string[];
   /**
    * How long `close()` lets calls in flight finish (and calls aborted while running that their
-   * driver has not stopped yet) before it rejects them; then, as long again at most, sessions
-   * still opening open and the driver close each connection, before it drops what is left and
-   * terminates the workers. At most 2147483647. Default: 5000 ms.
+   * driver has not stopped yet) before it stops and rejects them; then, as long again at most,
+   * sessions still opening open and the driver close each connection, before it drops what is
+   * left and terminates the workers. At most 2147483647. Default: 5000 ms.
    */
   closeTimeout?: number;
   /**
@@ -749,11 +749,16 @@ export class Pool<O = unknown> {
   private async closeSessions(): Promise<void> {
     await Promise.allSettled([...this.opening]);
     const sessions = this.sessions();
-    // A thread still held by such a call answers no session's close: all of its sessions go.
-    const held = new Set(sessions.filter((s) => s.busy).map((s) => s.threadId));
+    // Calls still in flight are stopped as aborted calls are: with the driver's interrupt (or
+    // cancel) when it has one, so a long query ends now and its connection closes as usual
+    // (terminating a worker waits for the native call it runs), else by terminating the worker.
+    // A thread still held by a call aborted earlier that its driver has not stopped answers no
+    // session's close: all of its sessions go.
+    const closed = (): Error => new PoolClosedError('The pool closed before the call finished');
+    const held = new Set(sessions.filter((s) => s.busy && s.inFlight === 0).map((s) => s.threadId));
     for (const session of sessions) {
-      if (session.inFlight > 0 || held.has(session.threadId))
-        session.fail(new PoolClosedError('The pool closed before the call finished'));
+      if (session.inFlight > 0) session.cancelAll(closed);
+      else if (held.has(session.threadId)) session.fail(closed());
     }
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
   }

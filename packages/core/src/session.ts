@@ -428,15 +428,35 @@ export class Session {
    * ```
    */
   cancelQueued(makeError: () => Error): void {
+    this.cancelCalls(makeError, false);
+  }
+
+  /**
+   * Like `cancelQueued`, and the running call is stopped too, as an aborted one is (the
+   * driver's interrupt or cancel when it has one, else its worker is terminated): what is left
+   * when a grace period ends (`Pool.close()`'s, or an adapter's own).
+   *
+   * @example
+   * ```ts
+   * session.cancelAll(() => new PoolClosedError('The database closed before the call finished'));
+   * ```
+   */
+  cancelAll(makeError: () => Error): void {
+    this.cancelCalls(makeError, true);
+  }
+
+  private cancelCalls(makeError: () => Error, running: boolean): void {
     const { state } = this;
     const started = Math.max(
       Math.abs(Atomics.load(state, Slot.running)),
       Atomics.load(state, Slot.done),
     );
-    // One aborted already rejects as aborted; one that started goes on.
+    // One aborted already rejects as aborted; one that started goes on, unless `running`.
     const queued = [...this.pending.values()].filter(
       (entry) =>
-        !entry.settled && entry.abortReason === undefined && !(entry.sent && entry.id <= started),
+        !entry.settled &&
+        entry.abortReason === undefined &&
+        (running || !(entry.sent && entry.id <= started)),
     );
     // All made first: one that throws then leaves every call as it was.
     const errors = queued.map(() => makeError());

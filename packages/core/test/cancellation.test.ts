@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   AbortError,
+  PoolClosedError,
   SessionBrokenError,
   TimeoutError,
   WorkerExitedError,
@@ -193,6 +194,27 @@ describe('cancellation with an interrupt hook on the caller thread', () => {
     const log = (await s.call('log')) as string[];
     for (const tag of expected) expect(log).toContain(tag);
     await s.close();
+  });
+
+  it("stops, with the hook, a call still running when close()'s grace period ends", async () => {
+    // Terminating the worker instead waits for a native call to return (a SQLite query may
+    // run on for minutes), and the connection is never closed by its driver.
+    let interrupts = 0;
+    const closing = createPool({
+      driver: interruptibleDriver,
+      threads: 1,
+      closeTimeout: 100,
+      interrupt: (token) => {
+        interrupts++;
+        return raiseFlag(token);
+      },
+    });
+    const s = await closing.openSession();
+    const running = s.call('spin', [60_000, 'long']).catch((e: unknown) => e);
+    await sleep(20);
+    await closing.close();
+    expect(await running).toBeInstanceOf(PoolClosedError);
+    expect(interrupts).toBeGreaterThan(0);
   });
 });
 
