@@ -6,6 +6,7 @@ import {
   assertSendable,
   createPool,
   currentCallOptions,
+  PoolClosedError,
   SessionBrokenError,
   toPortableFunction,
   WorkerExitedError,
@@ -215,19 +216,26 @@ function unlessAborted(
   });
 }
 
-/** Waits for `promise` to settle, for at most `ms` milliseconds. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+/** What a reader call still running when close()'s grace period ends rejects with. */
+function closedBeforeCallFinished(): PoolClosedError {
+  return new PoolClosedError('The pool closed before the call finished');
+}
+
+/** Waits for `promise` to settle, for at most `ms` milliseconds; whether it did. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
+  const elapsed = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
     timer.unref();
   });
   try {
-    await Promise.race([promise.catch(() => undefined), elapsed]);
+    return await Promise.race([promise.then(settled, settled), elapsed]);
   } finally {
     clearTimeout(timer);
   }
 }
+
+const settled = (): true => true;
 
 /**
  * Whether a failed call never ran, so that it may be sent again: a broken session refused it up
@@ -877,10 +885,16 @@ export class Database {
       // The writer closes last. SQLite checkpoints a WAL database and deletes its -wal and -shm
       // files when the last connection to it closes, and only if that one can write: a reader
       // (read-only) closing last would leave them, with commits not yet in the main file. The
-      // readers finish their calls first, within the grace period of close; past it the pool
-      // closes what is left (its own grace period then starts: a reader call running on is
-      // rejected after twice closeTimeout at most).
-      await settledWithin(this.#closeReaders(), this.#options.pool.closeTimeout ?? 5_000);
+      // readers finish their calls first, within the grace period of close; past it, the reads
+      // still running are interrupted (or their workers terminated), and the readers closed,
+      // before the pool closes the writer.
+      const grace = this.#options.pool.closeTimeout ?? 5_000;
+      const readers = this.#readers.map((slot) => slot.session);
+      const readersClosed = this.#closeReaders();
+      if (!(await settledWithin(readersClosed, grace))) {
+        for (const session of readers) session.cancelAll(closedBeforeCallFinished);
+        await settledWithin(readersClosed, grace);
+      }
       await this.#pool.close();
       return this;
     })();

@@ -410,6 +410,10 @@ export default defineDriver<Connection, ConnectionOptions>({
 
   close(conn) {
     conn.cache.clear();
+    // An interrupt that stopped the last call leaves the connection marked interrupted until a
+    // statement starts, and the checkpoint SQLite runs as the last connection of a WAL database
+    // closes gives up on it: the -wal and -shm files would stay. A statement clears the mark.
+    if (conn.interruptId !== undefined) conn.db.prepare('SELECT 1').get();
     conn.db.close();
   },
 

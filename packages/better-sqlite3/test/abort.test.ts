@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withCallOptions } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
-import { readersOpen, tempDir } from './helpers.js';
+import { Raw, readersOpen, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -108,5 +109,42 @@ describe('cancellation by AbortSignal', () => {
     expect(err.cause).toBe(reason);
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(1);
     await db.close();
+  });
+});
+
+describe('close() with a statement still running', () => {
+  it('interrupts a read still running when the grace period ends, and the writer closes last', async () => {
+    const file = tmp.file('close-running-read.db');
+    const db = await Database.open(file, { readers: 1, closeTimeout: 200 });
+    await db.pragma('journal_mode = WAL');
+    await db.exec('create table t (x); insert into t values (1)');
+    await readersOpen(db, 2);
+    const read = rejection((await db.prepare(ENDLESS)).get());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await db.close();
+    // Stopped by the interrupt, not run to its end (it never ends): close() came back, and the
+    // reader closed before the writer, which then checkpointed the WAL and removed its files.
+    expect(await read).toMatchObject({ code: 'UNBLOCK_ERR_POOL_CLOSED' });
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const raw = new Raw(file, { readonly: true });
+    expect(raw.prepare('select count(*) from t').pluck().get()).toBe(1);
+    raw.close();
+  });
+
+  it('checkpoints on close after an aborted statement on the writer', async () => {
+    // The interrupt that stopped it left the connection marked interrupted, and the checkpoint
+    // of the last connection's close gave up: the -wal and -shm files stayed.
+    const file = tmp.file('close-after-abort.db');
+    const db = await Database.open(file, { readers: 0 });
+    await db.pragma('journal_mode = WAL');
+    await db.exec('create table t (x); insert into t values (1)');
+    const err = await rejection(
+      withCallOptions({ signal: abortAfter(50, new Error('stop')) }, async () =>
+        (await db.prepare(ENDLESS)).get(),
+      ),
+    );
+    expect(err).toMatchObject({ name: 'AbortError', state: 'running' });
+    await db.close();
+    expect(existsSync(`${file}-wal`)).toBe(false);
   });
 });
