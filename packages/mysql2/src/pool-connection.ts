@@ -59,12 +59,22 @@ export class PoolConnection extends Connection {
     this.#hooks = hooks;
     this.#ownLease = lease;
     // As mysql2/promise's: while it has 'error' or 'end' listeners, it hears its connection's
-    // (checked out or not), and the connection holds it.
+    // (checked out or not) through one listener per event on the connection's events, which
+    // therefore holds it (EventEmitter warns, as mysql2's connection does, past 10 of them).
+    const relays: { end?: () => void; error?: (err: unknown) => void } = {};
     this.on('newListener', (event) => {
-      if (event === 'end' || event === 'error') entry.hearers.add(this);
+      if (event === 'end' && relays.end === undefined) {
+        entry.events.on('end', (relays.end = () => this.relay('end')));
+      } else if (event === 'error' && relays.error === undefined) {
+        entry.events.on('error', (relays.error = (err) => this.relay('error', err)));
+      }
     });
-    this.on('removeListener', () => {
-      if (this.listenerCount('end') + this.listenerCount('error') === 0) entry.hearers.delete(this);
+    this.on('removeListener', (event: string | symbol) => {
+      if (event !== 'end' && event !== 'error') return;
+      const relay = relays[event];
+      if (relay === undefined || this.listenerCount(event) > 0) return;
+      entry.events.off(event, relay);
+      delete relays[event];
     });
   }
 

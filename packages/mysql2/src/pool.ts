@@ -40,8 +40,8 @@ export interface PoolEntry {
   lease: Lease | undefined;
   /** What the pool's events carry for this entry: made at its first event, then the same one. */
   eventPayload: PoolConnection | undefined;
-  /** The PoolConnections of this entry with 'error' or 'end' listeners: they hear its events. */
-  hearers: Set<PoolConnection>;
+  /** The connection's 'end' and 'error', as the PoolConnections that listen hear them. */
+  events: EventEmitter;
 }
 
 interface PoolFormatter {
@@ -534,13 +534,11 @@ export class Pool extends EventEmitter {
             dead: false,
             lease: undefined,
             eventPayload: undefined,
-            hearers: new Set(),
+            events: new EventEmitter(),
           };
-          entry.conn.on('end', () => {
-            for (const conn of entry.hearers) conn.relay('end');
-          });
+          entry.conn.on('end', () => entry.events.emit('end'));
           entry.conn.on('error', (err: unknown) => {
-            for (const conn of entry.hearers) conn.relay('error', err);
+            if (entry.events.listenerCount('error') > 0) entry.events.emit('error', err);
           });
           // The server closed it or it failed (mysql2's pool drops such a connection on its
           // 'end' or 'error'): an idle one goes now, one in use when it comes back.
@@ -705,7 +703,7 @@ export class Pool extends EventEmitter {
     // The sockets are closed: each connection's 'end' reaches the PoolConnections that listen,
     // after end() has resolved, as in mysql2.
     setTimeout(() => {
-      for (const entry of entries) for (const conn of entry.hearers) conn.relay('end');
+      for (const entry of entries) entry.events.emit('end');
     }, 0);
   }
 

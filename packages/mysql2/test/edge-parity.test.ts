@@ -177,6 +177,35 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     });
   });
 
+  it("warns, as mysql2/promise does, when more than 10 PoolConnections listen to one connection's 'end'", async () => {
+    const warned = await sameResult(DRIVERS, async (driver) => {
+      const pool = driver.createPool({ ...DB, connectionLimit: 1 });
+      const warnings: string[] = [];
+      const onWarning = (w: Error): number => warnings.push(w.name);
+      process.on('warning', onWarning);
+      try {
+        // Each checkout is a new object that keeps hearing the connection once released.
+        for (let i = 0; i < 11; i++) {
+          const conn = await pool.getConnection();
+          conn.on('end', () => undefined);
+          conn.release();
+        }
+        // One that stops listening is let go: no warning for it.
+        const quiet = await pool.getConnection();
+        const listener = (): undefined => undefined;
+        quiet.on('end', listener);
+        quiet.off('end', listener);
+        quiet.release();
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('warning', onWarning);
+        await pool.end();
+      }
+      return warnings;
+    });
+    expect(warned).toEqual(['MaxListenersExceededWarning']);
+  });
+
   it("PoolConnections with listeners hear the server closing their connection ('end', 'error'), checked out or released", async () => {
     await sameResult(DRIVERS, async (driver) => {
       const pool = driver.createPool({ ...DB, connectionLimit: 2 });
