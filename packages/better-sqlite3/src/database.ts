@@ -26,6 +26,8 @@ import { Statement, kCreate } from './statement.js';
 import { toggleArgument } from './toggle-argument.js';
 import { createTransaction, type Transaction } from './transaction.js';
 import {
+  callAnswered,
+  callMade,
   currentScope,
   lateFailure,
   lockScope,
@@ -1048,34 +1050,26 @@ export class Database {
     const result = target.session.call(op, args, this.#callOptions);
     const scope =
       target.reader === undefined && this.#gate !== undefined ? currentScope(this) : undefined;
-    // Whether the call belongs to a transaction on the writer (read when it is sent: by the
-    // time it fails, the transaction's scope may be over). Such a call is never sent again.
-    const inTransaction =
-      scope !== undefined ||
-      (target.reader === undefined && this.#state[StateSlot.inTransaction] === 1);
     if (scope !== undefined) {
-      // Kept until answered, for the transaction to wait for if fn did not (see lateFailure).
-      // Watched through core's promise, which has its handler anyway: a handler on `call`
-      // would hide its rejection from Node's unhandled-rejection report.
-      const call = this.#answer(result, target, op, args, inTransaction, map, onFailure);
-      scope.pending.add(call);
-      const answered = (): void => void scope.pending.delete(call);
-      result.then(answered, answered);
-      return call;
+      // A call of a transaction: never sent again (its transaction lives on that connection
+      // only), and counted until answered, for the transaction to wait for if fn did not (see
+      // lateFailure), in the call's one reaction.
+      callMade(scope);
+      return result.then(
+        (value) => {
+          callAnswered(scope);
+          return map === undefined ? value : map(value);
+        },
+        (err: unknown) => {
+          callAnswered(scope, { error: err });
+          if (onFailure === undefined) throw err;
+          return onFailure(err);
+        },
+      );
     }
-    return this.#answer(result, target, op, args, inTransaction, map, onFailure);
-  }
-
-  /** What a call sent by #send resolves to: its answer mapped, or its failure (see #recover). */
-  #answer(
-    result: Promise<unknown>,
-    target: Target,
-    op: string,
-    args: unknown[],
-    inTransaction: boolean,
-    map: ((value: unknown) => unknown) | undefined,
-    onFailure: ((err: unknown) => unknown) | undefined,
-  ): Promise<unknown> {
+    // Whether the call belongs to a transaction opened with raw SQL on the writer (read when it
+    // is sent: by the time it fails, the transaction may be over). Such a call is never sent again.
+    const inTransaction = target.reader === undefined && this.#state[StateSlot.inTransaction] === 1;
     return result.then(map, (err: unknown) => {
       if (onFailure === undefined) return this.#recover(target, op, args, err, map, inTransaction);
       let recovered: Promise<unknown>;
@@ -1153,9 +1147,11 @@ export class Database {
     if (target instanceof Promise && this.#gate !== undefined) {
       const scope = currentScope(this);
       if (scope !== undefined) {
-        scope.pending.add(target);
-        const sent = (): void => void scope.pending.delete(target);
-        target.then(sent, sent);
+        callMade(scope);
+        target.then(
+          () => callAnswered(scope),
+          (error: unknown) => callAnswered(scope, { error }),
+        );
       }
     }
     return target;
@@ -1432,11 +1428,8 @@ export class Database {
     const outer = currentScope(this);
     if (outer !== undefined) {
       // A call of the outer transaction like any other: waited for if its fn did not.
-      const nested: Promise<unknown> = this.#runSavepoint(outer, fn, self, args, () =>
-        outer.pending.delete(nested),
-      );
-      outer.pending.add(nested);
-      return nested;
+      callMade(outer);
+      return this.#runSavepoint(outer, fn, self, args, (failure) => callAnswered(outer, failure));
     }
     await this.ready;
     // The signal of withCallOptions() around the transaction: every call in it carries it too.
@@ -1535,10 +1528,11 @@ export class Database {
     fn: (...args: never[]) => unknown,
     self: unknown,
     args: unknown[],
-    ended?: () => void,
+    ended?: (failure?: { error: unknown }) => void,
   ): Promise<unknown> {
     const unlock = outer === undefined ? () => undefined : await lockScope(outer);
     const scope = newScope(this, outer === undefined ? this.#writer : outer.writer);
+    let failure: { error: unknown } | undefined;
     try {
       try {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
@@ -1550,13 +1544,14 @@ export class Database {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['release']));
         return result;
       } catch (err) {
+        failure = { error: err };
         await this.#undo('rollbackTo', scope.writer);
         throw err;
       }
     } finally {
       scope.done = true;
       unlock();
-      ended?.();
+      ended?.(failure);
     }
   }
 

@@ -15,10 +15,16 @@ export interface TxScope {
    */
   writer: Session | undefined;
   /**
-   * Calls made in the scope that have not settled: when `fn` returns, those it did not await
-   * are waited for, and one that failed fails the transaction (see {@link lateFailure}).
+   * Calls made in the scope not answered yet: when `fn` returns, those it did not await are
+   * waited for, and one that fails then fails the transaction (see {@link lateFailure}).
    */
-  readonly pending: Set<Promise<unknown>>;
+  unanswered: number;
+  /** Whether `fn` has returned: a call of the scope failing from then on fails the transaction. */
+  returned: boolean;
+  /** The first failure of a call of the scope after `fn` returned. */
+  lateError: { error: unknown } | undefined;
+  /** Called when `unanswered` drops to 0 while {@link lateFailure} waits. */
+  onAnswered: (() => void) | undefined;
 }
 
 const storage = new AsyncLocalStorage<TxScope>();
@@ -51,8 +57,22 @@ export function newScope(db: object, writer?: Session): TxScope {
     tail: Promise.resolve(),
     done: false,
     writer,
-    pending: new Set(),
+    unanswered: 0,
+    returned: false,
+    lateError: undefined,
+    onAnswered: undefined,
   };
+}
+
+/** Counts a call made in `scope` (see {@link callAnswered}). */
+export function callMade(scope: TxScope): void {
+  scope.unanswered++;
+}
+
+/** Counts the answer of a call made in `scope`: `failure` when it failed. */
+export function callAnswered(scope: TxScope, failure?: { error: unknown }): void {
+  if (failure !== undefined && scope.returned) scope.lateError ??= failure;
+  if (--scope.unanswered === 0) scope.onAnswered?.();
 }
 
 /**
@@ -60,17 +80,17 @@ export function newScope(db: object, writer?: Session): TxScope {
  * `await`, as a synchronous `fn` makes them) and throws the first failure among them. In the
  * driver such a call runs inside `fn` and its error is thrown from it, rolling the transaction
  * back; here `fn` never saw it, and COMMIT would keep the calls around it that succeeded.
- * Calls that settled before `fn` returned are `fn`'s to handle, as a caught error is.
+ * Calls that failed before `fn` returned are `fn`'s to handle, as a caught error is.
  */
 export async function lateFailure(scope: TxScope): Promise<void> {
-  // Again until none is left: a call still waiting for its connection joins the set later.
-  while (scope.pending.size > 0) {
-    const late = [...scope.pending];
-    scope.pending.clear();
-    for (const outcome of await Promise.allSettled(late)) {
-      if (outcome.status === 'rejected') throw outcome.reason;
-    }
+  scope.returned = true;
+  // Again until none is left: a call still waiting for its connection is counted again as it
+  // is sent, just after the wait that counted it ends.
+  while (scope.unanswered > 0) {
+    await new Promise<void>((resolve) => (scope.onAnswered = resolve));
   }
+  scope.onAnswered = undefined;
+  if (scope.lateError !== undefined) throw scope.lateError.error;
 }
 
 /** Waits for the nested transactions before this one; resolves to the function that lets the next go. */
