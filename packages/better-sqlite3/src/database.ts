@@ -1054,8 +1054,7 @@ export class Database {
       // A call of a transaction: never sent again (its transaction lives on that connection
       // only), and counted until answered, for the transaction to wait for if fn did not (see
       // lateFailure), in the call's one reaction.
-      callMade(scope);
-      return result.then(
+      const call = result.then(
         (value) => {
           callAnswered(scope);
           return map === undefined ? value : map(value);
@@ -1066,6 +1065,8 @@ export class Database {
           return onFailure(err);
         },
       );
+      callMade(scope, call);
+      return call;
     }
     // Whether the call belongs to a transaction opened with raw SQL on the writer (read when it
     // is sent: by the time it fails, the transaction may be over). Such a call is never sent again.
@@ -1147,7 +1148,7 @@ export class Database {
     if (target instanceof Promise && this.#gate !== undefined) {
       const scope = currentScope(this);
       if (scope !== undefined) {
-        callMade(scope);
+        callMade(scope, target);
         target.then(
           () => callAnswered(scope),
           (error: unknown) => callAnswered(scope, { error }),
@@ -1428,8 +1429,11 @@ export class Database {
     const outer = currentScope(this);
     if (outer !== undefined) {
       // A call of the outer transaction like any other: waited for if its fn did not.
-      callMade(outer);
-      return this.#runSavepoint(outer, fn, self, args, (failure) => callAnswered(outer, failure));
+      const nested = this.#runSavepoint(outer, fn, self, args, (failure) =>
+        callAnswered(outer, failure),
+      );
+      callMade(outer, nested);
+      return nested;
     }
     await this.ready;
     // The signal of withCallOptions() around the transaction: every call in it carries it too.

@@ -19,6 +19,11 @@ export interface TxScope {
    * waited for, and one that fails then fails the transaction (see {@link lateFailure}).
    */
   unanswered: number;
+  /**
+   * The promises of those calls (emptied whenever none is left): their failures reach the
+   * caller through the transaction, so they are not also reported as unhandled rejections.
+   */
+  readonly calls: Promise<unknown>[];
   /** Whether `fn` has returned: a call of the scope failing from then on fails the transaction. */
   returned: boolean;
   /** The first failure of a call of the scope after `fn` returned. */
@@ -58,22 +63,28 @@ export function newScope(db: object, writer?: Session): TxScope {
     done: false,
     writer,
     unanswered: 0,
+    calls: [],
     returned: false,
     lateError: undefined,
     onAnswered: undefined,
   };
 }
 
-/** Counts a call made in `scope` (see {@link callAnswered}). */
-export function callMade(scope: TxScope): void {
+/** Counts `call`, made in `scope` (see {@link callAnswered}). */
+export function callMade(scope: TxScope, call: Promise<unknown>): void {
   scope.unanswered++;
+  scope.calls.push(call);
 }
 
 /** Counts the answer of a call made in `scope`: `failure` when it failed. */
 export function callAnswered(scope: TxScope, failure?: { error: unknown }): void {
   if (failure !== undefined && scope.returned) scope.lateError ??= failure;
-  if (--scope.unanswered === 0) scope.onAnswered?.();
+  if (--scope.unanswered > 0) return;
+  scope.calls.length = 0;
+  scope.onAnswered?.();
 }
+
+const ignore = (): void => undefined;
 
 /**
  * Waits for the calls of `scope` still in flight once its function returned (made without
@@ -84,6 +95,8 @@ export function callAnswered(scope: TxScope, failure?: { error: unknown }): void
  */
 export async function lateFailure(scope: TxScope): Promise<void> {
   scope.returned = true;
+  // Their failures are the transaction's from now on (it rejects with the first).
+  for (const call of scope.calls) call.catch(ignore);
   // Again until none is left: a call still waiting for its connection is counted again as it
   // is sent, just after the wait that counted it ends.
   while (scope.unanswered > 0) {

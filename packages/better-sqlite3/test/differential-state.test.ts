@@ -100,12 +100,24 @@ describe('state differential: raw better-sqlite3 vs @unblock/better-sqlite3', ()
     await drop.exec('create table t (x unique)');
     const insert = await drop.prepare('insert into t values (?)');
     const calls: Promise<unknown>[] = [];
-    const actual = await outcome(() =>
-      drop.transaction(() => {
-        for (const x of [1, 1, 2]) calls.push(insert.run(x));
-        return 'done';
-      })(),
-    );
+    // The failure reaches the caller through the transaction, as the driver's throw does: not
+    // also as an unhandled rejection of the call nobody awaited (which would end the process).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): number => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    let actual: unknown;
+    try {
+      actual = await outcome(() =>
+        drop.transaction(() => {
+          for (const x of [1, 1, 2]) calls.push(insert.run(x));
+          return 'done';
+        })(),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
     expect(expected).toMatchObject({ error: { code: 'SQLITE_CONSTRAINT_UNIQUE' } });
     expect(actual).toEqual(expected);
     expect(drop.inTransaction).toBe(false);
