@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { closestName } from './closest-name.js';
+import { assertKnownKeys } from './known-keys.js';
 
 /**
  * Cancellation for one call: an AbortSignal, a timeout in milliseconds, or both.
@@ -43,13 +43,7 @@ export function withCallOptions<T>(options: CallOptions, fn: () => T): T {
   validateCallOptions(options, 'options');
   // A misspelled option would leave every call of the scope without the cancellation it asked
   // for. Checked here only: adapters pass per-call option bags that hold options of their own.
-  for (const key of Object.keys(options)) {
-    if (CALL_OPTION_NAMES.includes(key)) continue;
-    const hint = closestName(key, CALL_OPTION_NAMES);
-    throw new TypeError(
-      `options.${key} is not a call option${hint === undefined ? '' : `; did you mean ${hint}?`}`,
-    );
-  }
+  assertKnownKeys(options, CALL_OPTION_NAMES, 'call option');
   return storage.run(combineCallOptions(storage.getStore(), options), fn);
 }
 

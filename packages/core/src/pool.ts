@@ -9,8 +9,8 @@ import {
 import { Piscina } from 'piscina';
 import type { CallOptions } from './call-options.js';
 import { CallStats, type DurationSummary } from './call-stats.js';
-import { closestName } from './closest-name.js';
 import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } from './errors.js';
+import { assertKnownKeys } from './known-keys.js';
 import { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
@@ -204,13 +204,7 @@ export const MAX_POOL_THREADS = 256;
 function validatePoolOptions(options: PoolOptions): void {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('options must be an object');
-  for (const key of Object.keys(options)) {
-    if (POOL_OPTION_NAMES.includes(key)) continue;
-    const hint = closestName(key, POOL_OPTION_NAMES);
-    throw new TypeError(
-      `options.${key} is not a pool option${hint === undefined ? '' : `; did you mean ${hint}?`}`,
-    );
-  }
+  assertKnownKeys(options, POOL_OPTION_NAMES, 'pool option');
   const { driver, threads, maxQueue, leakDetectionThreshold, closeTimeout, interrupt } = options;
   if (!(driver instanceof URL) && typeof driver !== 'string') {
     throw new TypeError('options.driver must be a URL or a string');

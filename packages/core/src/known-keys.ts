@@ -16,7 +16,7 @@ function editDistance(a: string, b: string): number {
  * The name among `names` that `name` most likely misspells (two edits at most, case aside), for
  * a "did you mean" hint; undefined when none is that close.
  */
-export function closestName(name: string, names: readonly string[]): string | undefined {
+function closestName(name: string, names: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of names) {
@@ -27,4 +27,24 @@ export function closestName(name: string, names: readonly string[]): string | un
     }
   }
   return best;
+}
+
+/**
+ * Throws a TypeError for the first own key of `options` that is not among `names` (a misspelled
+ * option would otherwise be ignored, silently), naming the option it most likely misspells.
+ * `kind` says what the names are: `options.thread is not a pool option; did you mean threads?`.
+ *
+ * @example
+ * ```ts
+ * assertKnownKeys(options, ['signal', 'timeout'], 'call option');
+ * ```
+ */
+export function assertKnownKeys(options: object, names: readonly string[], kind: string): void {
+  for (const key of Object.keys(options)) {
+    if (names.includes(key)) continue;
+    const hint = closestName(key, names);
+    throw new TypeError(
+      `options.${key} is not a ${kind}${hint === undefined ? '' : `; did you mean ${hint}?`}`,
+    );
+  }
 }
