@@ -101,6 +101,41 @@ export type {
   ResultSetHeader,
   RowDataPacket,
 } from './types.js';
+// mysql2/promise's other types, for code that names them (`QueryError`, `TypeCast`, `SqlValue`,
+// ...): the same declarations, since the values they describe are mysql2's own.
+export type {
+  AuthPlugin,
+  AuthPluginDefinition,
+  ConnectTraceContext,
+  ConnectionConfig,
+  ConnectionState,
+  ErrorPacketParams,
+  ExecuteTraceContext,
+  ExecuteValues,
+  Field,
+  IntegerTypedParameterFactory,
+  JsonTypedParameterFactory,
+  OkPacketParams,
+  PoolConnectTraceContext,
+  Prepare,
+  PrepareStatementInfo,
+  Query,
+  QueryError,
+  QueryTraceContext,
+  QueryValues,
+  Raw,
+  SqlValue,
+  SslOptions,
+  Timezone,
+  TypeCast,
+  TypeCastField,
+  TypeCastGeometry,
+  TypeCastNext,
+  TypeCastType,
+  TypedParameterFactory,
+  TypedParameterInput,
+  TypedParameterValue,
+} from 'mysql2/promise';
 
 /**
  * The module as one object, like `require('mysql2/promise')`.
