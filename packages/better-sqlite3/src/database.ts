@@ -777,11 +777,12 @@ export class Database {
   table(name: string, definition: object | UserFunction): this {
     if (typeof name !== 'string') throw new TypeError('Expected first argument to be a string');
     if (!name) throw new TypeError('Virtual table module name cannot be an empty string');
-    if (typeof definition === 'object' && definition !== null && !('export' in definition)) {
-      const def = definition as Record<string, unknown>;
+    if (typeof definition === 'object' && definition !== null && !isUserFunction(definition)) {
       // Checked here, as the driver does at once, rather than by the workers after the call.
-      checkTableDefinition(def, name);
-      const { rows, columns, ...rest } = def;
+      const { rows, columns, options } = checkTableDefinition(
+        definition as Record<string, unknown>,
+        name,
+      );
       this.#addSetup({
         k: 'table',
         name,
@@ -790,8 +791,8 @@ export class Database {
         def: {
           columns,
           rows: toPortableFunction(rows, 'rows'),
-          length: (rows as () => unknown).length,
-          rest,
+          length: rows.length,
+          rest: options,
         },
       });
       return this;
@@ -1373,6 +1374,7 @@ export class Database {
   #addSetup(step: SetupStep): void {
     if (this.#closed) throw notOpen();
     if (refusedWhileIterating(step)) this.#assertNotIterating(false);
+    this.#dropSuperseded(step);
     this.#setup.push(step);
     if (this.#writer !== undefined && !this.#writer.ended) {
       // The next call waits for the writer's outcome, so a failure (a missing extension)
@@ -1382,6 +1384,29 @@ export class Database {
       // copies of the error would reject later, unrelated calls.
       this.#sendToReaders(step, true);
     } else this.#sendToReaders(step, false);
+  }
+
+  /**
+   * The steps are kept for the connections opened later, which replay them in order. A toggle
+   * that `step` overrides before any step depended on it is dropped, so that toggling in a loop
+   * (`unsafeMode()` around each bulk write) does not grow the list, and every opening, for good:
+   * `unsafeMode` changes nothing the other steps do, and `defaultSafeIntegers` only the default
+   * of the functions, aggregates and tables defined after it.
+   */
+  #dropSuperseded(step: SetupStep): void {
+    if (step.k !== 'unsafeMode' && step.k !== 'defaultSafeIntegers') return;
+    for (let i = this.#setup.length - 1; i >= 0; i--) {
+      const { k } = this.#setup[i]!;
+      if (k === step.k) {
+        this.#setup.splice(i, 1);
+        return;
+      }
+      if (
+        step.k === 'defaultSafeIntegers' &&
+        (k === 'function' || k === 'aggregate' || k === 'table')
+      )
+        return;
+    }
   }
 
   /** Makes calls made from now on wait until `done` settles (and what they waited for before). */

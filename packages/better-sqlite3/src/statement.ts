@@ -234,12 +234,18 @@ export class Statement {
    * ```
    */
   iterate<Row = unknown>(...params: unknown[]): AsyncIterableIterator<Row> {
-    if (this.#cursors > 0) throw busyStatement();
-    // The driver binds in iterate(); the cursor opens at the first next(): the values are taken now.
-    const args = this.#bound === undefined ? this.#args(params).map(copyOf) : this.#args(params);
+    // In the driver's order: the kind of statement, the open state, busy, then the values.
     if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
-    // Closed, the first next() rejects (see docs/api.md) and, as in the driver, nothing is logged.
-    if (this.#db.closedError() === undefined) this.#db.verbose?.call(this.database, this.source);
+    // Closed, the first next() rejects whatever the values (see docs/api.md), and, as in the
+    // driver, nothing is logged.
+    const open = this.#db.closedError() === undefined;
+    if (open && this.#cursors > 0) throw busyStatement();
+    // The driver binds in iterate(); the cursor opens at the first next(): the values are taken now.
+    let args: unknown[] = [];
+    if (open) {
+      args = this.#bound === undefined ? this.#args(params).map(copyOf) : this.#args(params);
+      this.#db.verbose?.call(this.database, this.source);
+    }
     const route = this.#route();
     const state: CursorState = {
       statement: (delta) => (this.#cursors += delta),
@@ -313,8 +319,9 @@ export class Statement {
    * ```
    */
   safeIntegers(...toggle: [on?: boolean]): this {
-    const on = toggleArgument(toggle);
+    // Busy before the argument, as in the driver.
     if (this.#cursors > 0) throw busyStatement();
+    const on = toggleArgument(toggle);
     this.#flags = on ? this.#flags | SAFE_INTEGERS : this.#flags & ~SAFE_INTEGERS;
     return this;
   }
@@ -344,8 +351,8 @@ export class Statement {
   #mode(name: string, mode: number, toggle: readonly unknown[]): this {
     if (!this.reader)
       throw new TypeError(`The ${name}() method is only for statements that return data`);
-    const on = toggleArgument(toggle);
     if (this.#cursors > 0) throw busyStatement();
+    const on = toggleArgument(toggle);
     const current = this.#flags & MODE_MASK;
     if (on) this.#flags = (this.#flags & ~MODE_MASK) | mode;
     else if (current === mode) this.#flags &= ~MODE_MASK;

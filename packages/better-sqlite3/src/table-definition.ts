@@ -22,16 +22,30 @@ function inferParameters(rows: { length: unknown }): string[] {
 }
 
 /**
+ * What the driver reads of a `db.table()` definition object, each property read once: other
+ * properties (helper methods, tags) are not its business, and need not cross to the workers.
+ */
+export interface CheckedTableDefinition {
+  rows: (...args: never[]) => unknown;
+  columns: string[];
+  /** The given `parameters`, `safeIntegers` and `directOnly` (when given). */
+  options: { parameters?: string[]; safeIntegers?: boolean; directOnly?: boolean };
+}
+
+/**
  * Checks a `db.table()` definition object as the driver does, in its order and with its
  * messages, so a bad one throws at the call instead of failing later in the workers.
  *
  * @example
  * ```ts
- * checkTableDefinition({ columns: ['value'], *rows() { yield [1]; } }, 'series'); // fine
+ * checkTableDefinition({ columns: ['value'], *rows() { yield [1]; } }, 'series'); // its parts
  * checkTableDefinition({ columns: [], *rows() {} }, 'series'); // RangeError: ... with zero columns
  * ```
  */
-export function checkTableDefinition(def: Record<string, unknown>, name: string): void {
+export function checkTableDefinition(
+  def: Record<string, unknown>,
+  name: string,
+): CheckedTableDefinition {
   const prefix = `Virtual table module "${name}" used a table definition`;
   if (!Object.hasOwn(def, 'rows')) throw new TypeError(`${prefix} without a "rows" property`);
   if (!Object.hasOwn(def, 'columns')) throw new TypeError(`${prefix} without a "columns" property`);
@@ -80,9 +94,15 @@ export function checkTableDefinition(def: Record<string, unknown>, name: string)
       );
     }
   }
-  for (const key of ['safeIntegers', 'directOnly']) {
-    if (Object.hasOwn(def, key) && typeof def[key] !== 'boolean') {
+  const options: CheckedTableDefinition['options'] = {};
+  if (Object.hasOwn(def, 'parameters')) options.parameters = params;
+  for (const key of ['safeIntegers', 'directOnly'] as const) {
+    if (!Object.hasOwn(def, key)) continue;
+    const value = def[key];
+    if (typeof value !== 'boolean') {
       throw new TypeError(`${prefix} with an invalid "${key}" property (should be a boolean)`);
     }
+    options[key] = value;
   }
+  return { rows: rows as CheckedTableDefinition['rows'], columns: names, options };
 }

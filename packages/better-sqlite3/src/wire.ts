@@ -76,9 +76,10 @@ export function refusedWhileIterating(step: SetupStep): boolean {
 
 /** An eponymous virtual table's definition, with its generator made portable. */
 export interface TableDefinitionSpec {
-  columns: unknown;
+  columns: string[];
   rows: PortableFunction;
   length: number;
+  /** The other properties the driver reads: `parameters`, `safeIntegers`, `directOnly`. */
   rest: Record<string, unknown>;
 }
 
