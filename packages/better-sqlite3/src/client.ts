@@ -176,7 +176,7 @@ export function createClient(options: ClientOptions): Client {
             ? db.prepare(sql)
             : withCallOptions(callOptions, () => db.prepare(sql)),
         ));
-      const it = stmt.iterate<Row>(...paramsOf(params));
+      const it = stmt.iterate(...paramsOf(params)) as AsyncIterableIterator<Row>;
       try {
         for (;;) {
           // An iterator left open when the client closed ends with the same error as any call.

@@ -22,7 +22,7 @@ import { SqliteError } from './errors.js';
 import { interruptHook } from './interrupt.js';
 import { checkedLength, checkTableDefinition } from './table-definition.js';
 import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
-import { Statement, kCreate } from './statement.js';
+import { Statement, kCreate, type StatementOf } from './statement.js';
 import { toggleArgument } from './toggle-argument.js';
 import { createTransaction, type Transaction } from './transaction.js';
 import {
@@ -493,25 +493,34 @@ export class Database {
 
   /**
    * Prepares a statement. Its `reader`, `readonly` and `source` are known once it resolves.
+   * The type parameters are @types/better-sqlite3's: the parameters (an array of them, or the
+   * one object of named ones) and the type of a row.
    *
    * @example
    * ```ts
    * const stmt = await db.prepare('select * from users where id = ?');
    * const user = await stmt.get(1);
+   * const byName = await db.prepare<{ name: string }, User>('select * from users where name = @name');
+   * const ann: User | undefined = await byName.get({ name: 'Ann' });
    * ```
    */
-  prepare(sql: string): Promise<Statement> {
+  prepare<BindParameters extends unknown[] | NonNullable<unknown> = unknown[], Result = unknown>(
+    sql: string,
+  ): Promise<StatementOf<NoInfer<BindParameters>, NoInfer<Result>>> {
     if (typeof sql !== 'string') throw new TypeError('Expected first argument to be a string');
     if (this.#closed) return Promise.reject(notOpen());
     const known = this.#knownStatement(sql);
-    if (known !== undefined) return Promise.resolve(known);
+    if (known !== undefined) return Promise.resolve(known as StatementOf<BindParameters, Result>);
     const safe = this.#safeIntegers;
     return this.#call(Route.meta, 'prepare', [sql]).then((meta) => {
       const [reader, readonly] = meta as [boolean, boolean];
       if (this.#prepared.size >= 512)
         this.#prepared.delete(this.#prepared.keys().next().value as string);
       this.#prepared.set(sql, [reader, readonly]);
-      return new Statement(kCreate, this, sql, reader, readonly, safe);
+      return new Statement(kCreate, this, sql, reader, readonly, safe) as StatementOf<
+        BindParameters,
+        Result
+      >;
     });
   }
 

@@ -53,17 +53,33 @@ function busyStatement(): TypeError {
 }
 
 /**
- * A prepared statement: better-sqlite3's Statement with `run`, `get`, `all` returning promises
- * and `iterate` returning an async iterator. Reads of a WAL file database run on reader
- * connections, in parallel.
+ * The Statement that `db.prepare<BindParameters, Result>()` resolves to, as in
+ * @types/better-sqlite3: parameters given as one object (named parameters) are its one argument.
  *
  * @example
  * ```ts
- * const stmt = await db.prepare('select id, name from users where id > ?');
+ * const stmt: StatementOf<{ id: number }, User> = await db.prepare('select * from users where id = @id');
+ * ```
+ */
+export type StatementOf<BindParameters, Result> = BindParameters extends unknown[]
+  ? Statement<BindParameters, Result>
+  : Statement<[BindParameters], Result>;
+
+/**
+ * A prepared statement: better-sqlite3's Statement with `run`, `get`, `all` returning promises
+ * and `iterate` returning an async iterator. Reads of a WAL file database run on reader
+ * connections, in parallel. Its type parameters are @types/better-sqlite3's: the parameters
+ * `run`, `get`, `all`, `iterate` and `bind` take, and the type of a row.
+ *
+ * @example
+ * ```ts
+ * const stmt = await db.prepare<[number], { id: number; name: string }>(
+ *   'select id, name from users where id > ?',
+ * );
  * for await (const user of stmt.iterate(10)) console.log(user.name);
  * ```
  */
-export class Statement {
+export class Statement<BindParameters extends unknown[] = unknown[], Result = unknown> {
   /** Whether the statement returns data. */
   readonly reader: boolean;
   /** Whether the statement leaves the database unchanged. */
@@ -138,7 +154,7 @@ export class Statement {
    * await (await db.prepare('insert into t values (?, ?)')).run(1, 'a');
    * ```
    */
-  run(...params: unknown[]): Promise<RunResult> {
+  run(...params: BindParameters): Promise<RunResult> {
     if (this.#cursors === 0) {
       const busy = this.#db.iteratingError(true);
       if (busy !== undefined) return Promise.reject(busy);
@@ -154,8 +170,8 @@ export class Statement {
    * const row = await stmt.get({ id: 1 });
    * ```
    */
-  get<Row = unknown>(...params: unknown[]): Promise<Row | undefined> {
-    return this.#exec('get', params, true) as Promise<Row | undefined>;
+  get(...params: BindParameters): Promise<Result | undefined> {
+    return this.#exec('get', params, true) as Promise<Result | undefined>;
   }
 
   /**
@@ -166,8 +182,8 @@ export class Statement {
    * const rows = await stmt.all(10);
    * ```
    */
-  all<Row = unknown>(...params: unknown[]): Promise<Row[]> {
-    return this.#exec('all', params, true, rowsOf) as Promise<Row[]>;
+  all(...params: BindParameters): Promise<Result[]> {
+    return this.#exec('all', params, true, rowsOf) as Promise<Result[]>;
   }
 
   /** @internal `all()` with the column names (for the client). */
@@ -233,7 +249,7 @@ export class Statement {
    * }
    * ```
    */
-  iterate<Row = unknown>(...params: unknown[]): AsyncIterableIterator<Row> {
+  iterate(...params: BindParameters): AsyncIterableIterator<Result> {
     // In the driver's order: the kind of statement, the open state, busy, then the values.
     if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
     // Closed, the first next() rejects whatever the values (see docs/api.md), and, as in the
@@ -254,7 +270,7 @@ export class Statement {
       reader: undefined,
       released: false,
     };
-    return new StatementIterator<Row>(this, args, this.#flags, route, state);
+    return new StatementIterator<Result>(this, args, this.#flags, route, state);
   }
 
   /**
@@ -336,7 +352,7 @@ export class Statement {
    * await byId.get();
    * ```
    */
-  bind(...params: unknown[]): this {
+  bind(...params: BindParameters): this {
     if (this.#bound !== undefined) {
       throw new TypeError('The bind() method can only be invoked once per statement object');
     }
