@@ -8,7 +8,13 @@ import { closedStateError, writeAfterEndError } from './closed-state-error.js';
 import { PreparedStatementInfo } from './prepared-statement.js';
 import { assertNoCallback } from './promise-only.js';
 import { queryTimeoutError } from './query-timeout.js';
-import { failLikeQueued, quitStarted } from './queued-failure.js';
+import {
+  closedByError,
+  connectionGone,
+  failLikeQueued,
+  markLost,
+  quitStarted,
+} from './queued-failure.js';
 import { assertBindable, portableValues } from './raw-codec.js';
 import { fieldRegistryOf, toResult, type FieldRegistry } from './results.js';
 import { splitQuery } from './split-query.js';
@@ -219,6 +225,7 @@ export class Connection extends EventEmitter {
   #onNotice(event: string, data: unknown): void {
     if (event !== 'error' && event !== 'end') return;
     const fatal = event === 'end' || (data as { fatal?: unknown } | undefined)?.fatal === true;
+    if (fatal) markLost(this.session, event === 'error' ? (data as Error) : undefined);
     if (fatal && !this.#lost) {
       this.#lost = true;
       this.#onLost?.();
@@ -309,6 +316,16 @@ export class Connection extends EventEmitter {
     if (this.#refusesCommands()) return rejected(closedStateError(), onError);
     const sent = this.session.call(op, args, options);
     return failLikeQueued(this.session, sent, onAnswer, onError);
+  }
+
+  /**
+   * @internal Opens the worker-side cursor of an iterator. On a connection mysql2 has closed, its
+   * streamed query (which has no callback) would never end, holding every later call of the
+   * connection behind it in the worker: it is refused here with mysql2's closed-state error.
+   */
+  openCursor(args: unknown[], options?: CallOptions): Promise<unknown> {
+    if (connectionGone(this.session)) return Promise.reject(closedStateError());
+    return this.call('cursor', args, options);
   }
 
   /**
@@ -433,9 +450,16 @@ export class Connection extends EventEmitter {
     await this.call('reset', []);
   }
 
-  /** Already connected when it came from `createConnection`; resolves at once. @example `await conn.connect();` */
+  /**
+   * Already connected: resolves at once, ended or destroyed too, as mysql2's does; rejects, as
+   * mysql2's does, with the error that closed the connection when one did (the server closed
+   * it, or a call failed with a fatal error).
+   *
+   * @example `await conn.connect();`
+   */
   async connect(): Promise<void> {
-    if (this.#closed) throw closedStateError();
+    const closedBy = closedByError(this.session);
+    if (closedBy !== undefined) throw closedBy;
   }
 
   /**

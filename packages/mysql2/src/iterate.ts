@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CallOptions, ReceivedRows, RemoteHandle } from '@unblock/core';
+import { missingSqlError } from './connection.js';
 import { portableValues } from './raw-codec.js';
 import { fieldsFromJson } from './results.js';
 import { nestRows } from './row-shape.js';
@@ -26,7 +27,8 @@ export interface IterateRowsOptions {
 
 /** What iterating needs from a connection. */
 export interface CursorSource {
-  call(op: string, args: unknown[], options?: CallOptions): Promise<unknown>;
+  /** Sends the `cursor` call (`[kind, sql, values, highWater]`), resolving its handle. */
+  openCursor(args: unknown[], options?: CallOptions): Promise<unknown>;
 }
 
 /**
@@ -50,6 +52,10 @@ export async function* iterateRows<Row>(
     const batchSize = options.batchSize ?? 256;
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new RangeError('options.batchSize must be a positive integer');
+    // Refused as query() and execute() refuse it: mysql2 would fail writing the command, and a
+    // failed write closes its connection.
+    if (sql === undefined || sql === null)
+      throw missingSqlError(sql, options.execute ? 'sql' : 'constructor');
     let wire: unknown = sql;
     let signal = options.signal;
     if (typeof sql === 'object' && sql !== null) {
@@ -59,8 +65,7 @@ export async function* iterateRows<Row>(
     }
     const callOptions = signal === undefined ? undefined : { signal };
     const kind = options.execute ? 'execute' : 'query';
-    const cursor = (await source.call(
-      'cursor',
+    const cursor = (await source.openCursor(
       [kind, wire, portableValues(values), batchSize * 4],
       callOptions,
     )) as RemoteHandle;

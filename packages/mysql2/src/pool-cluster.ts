@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { withCallerStack } from '@unblock/core';
+import { captureCaller } from './caller-stack.js';
 import { createPool, type Pool } from './pool.js';
 import type { PoolConnection } from './pool-connection.js';
 import { assertNoCallback } from './promise-only.js';
@@ -127,7 +129,8 @@ export class PoolNamespace {
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
     assertNoCallback(values);
-    return this.#run((conn) => conn.query<T>(sql, values));
+    const caller = this.#traced() ? captureCaller(PoolNamespace.prototype.query) : undefined;
+    return this.#run((conn) => conn.query<T>(sql, values), caller);
   }
 
   /**
@@ -143,15 +146,37 @@ export class PoolNamespace {
     values?: unknown,
   ): Promise<[T, FieldPacket[]]> {
     assertNoCallback(values);
-    return this.#run((conn) => conn.execute<T>(sql, values));
+    const caller = this.#traced() ? captureCaller(PoolNamespace.prototype.execute) : undefined;
+    return this.#run((conn) => conn.execute<T>(sql, values), caller);
   }
 
-  async #run<R>(statement: (conn: PoolConnection) => Promise<R>): Promise<R> {
-    const conn = await this.getConnection();
+  /**
+   * mysql2's namespace `trace`: whether a node it matches (offline ones included) captures the
+   * caller's stack, or it matches none.
+   */
+  #traced(): boolean {
+    const ids = this.cluster.findNodeIds(this.pattern, true);
+    return ids.length === 0 || ids.some((id) => this.cluster.nodePool(id).captureStacks);
+  }
+
+  /**
+   * Runs `statement` on a connection of one of the nodes. The statement is sent after the wait
+   * for a connection, where the stack no longer holds the caller's frames: an error gets those
+   * captured at the call (`caller`), as mysql2/promise's namespace gives them.
+   */
+  async #run<R>(
+    statement: (conn: PoolConnection) => Promise<R>,
+    caller: Error | undefined,
+  ): Promise<R> {
     try {
-      return await statement(conn);
-    } finally {
-      conn.release();
+      const conn = await this.getConnection();
+      try {
+        return await statement(conn);
+      } finally {
+        conn.release();
+      }
+    } catch (err) {
+      throw caller === undefined ? err : withCallerStack(err, caller.stack);
     }
   }
 }
@@ -324,11 +349,19 @@ export class PoolCluster extends EventEmitter {
     const expression = patternRegExp(pattern);
     const now = performance.now();
     const ids: string[] = [];
-    for (const node of this.#nodes.values()) {
-      if (!expression.test(node.id)) continue;
-      if (includeOffline || node.offlineUntil <= now) ids.push(node.id);
+    for (const [id, node] of this.#nodes) {
+      // String#match, as mysql2's: a global RegExp's test() would start each id where the
+      // last match left lastIndex, and miss nodes. (A number given as an id has no match():
+      // mysql2's TypeError, `id.match is not a function`, from then on.)
+      if (id.match(expression) === null) continue;
+      if (includeOffline || node.offlineUntil <= now) ids.push(id);
     }
     return ids;
+  }
+
+  /** @internal The pool of node `id`. */
+  nodePool(id: string): Pool {
+    return this.#nodes.get(id)!.pool;
   }
 
   /** @internal A connection of node `id`, counting its failures as mysql2 does. */

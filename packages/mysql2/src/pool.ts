@@ -128,6 +128,11 @@ export class Pool extends EventEmitter {
   /** Capture the caller's stack per call: see {@link captureStacksOf} (mysql2's `trace`). */
   readonly #captureStacks: boolean;
 
+  /** @internal Whether calls capture the caller's stack (mysql2's `trace`; see {@link captureStacksOf}). */
+  get captureStacks(): boolean {
+    return this.#captureStacks;
+  }
+
   /**
    * @internal Use {@link createPool}. `closeTimeout`: the default of the option of that name
    * (none: `end()` waits for running statements, as mysql2's does).

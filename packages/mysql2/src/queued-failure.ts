@@ -19,6 +19,13 @@ interface CommandQueue {
   settled: number;
   /** The first fatal error a call rejected with. */
   fatal: Error | undefined;
+  /** mysql2 reported the connection closed on its own ('end', or a fatal 'error' event). */
+  lost: boolean;
+  /**
+   * The first fatal error heard, from a call or the connection's 'error' event: what mysql2
+   * keeps as the error that closed its connection, and its `connect()` rejects with.
+   */
+  closedBy: Error | undefined;
   /** The number of calls that were sent when that error reached this thread. */
   sentBeforeFatal: number;
   quits: Quit[] | undefined;
@@ -30,7 +37,15 @@ const queues = new WeakMap<Session, CommandQueue>();
 function queueOf(session: Session): CommandQueue {
   let queue = queues.get(session);
   if (queue === undefined) {
-    queue = { sent: 0, settled: 0, fatal: undefined, sentBeforeFatal: 0, quits: undefined };
+    queue = {
+      sent: 0,
+      settled: 0,
+      fatal: undefined,
+      lost: false,
+      closedBy: undefined,
+      sentBeforeFatal: 0,
+      quits: undefined,
+    };
     queues.set(session, queue);
   }
   return queue;
@@ -131,9 +146,55 @@ function queuedError(queue: CommandQueue, number: number, err: unknown): unknown
   if (queue.fatal === undefined) {
     if (isFatal(err) && !isClosedState(err)) {
       queue.fatal = err;
+      queue.closedBy ??= err;
       queue.sentBeforeFatal = queue.sent;
     }
     return err;
   }
   return isClosedState(err) && number <= queue.sentBeforeFatal ? queue.fatal : err;
+}
+
+/**
+ * Marks the session's connection as closed by mysql2 on its own (the server closed it), as its
+ * 'end' event or its fatal 'error' event (`error`) says.
+ *
+ * @example
+ * ```ts
+ * session.onNotice((event, data) => markLost(session, event === 'error' ? (data as Error) : undefined));
+ * ```
+ */
+export function markLost(session: Session, error: Error | undefined): void {
+  const queue = queueOf(session);
+  queue.lost = true;
+  if (error !== undefined) queue.closedBy ??= error;
+}
+
+/**
+ * The error that closed the session's connection, as far as this thread has heard (see
+ * `closedBy`), or undefined.
+ *
+ * @example
+ * ```ts
+ * const err = closedByError(session);
+ * if (err !== undefined) throw err;
+ * ```
+ */
+export function closedByError(session: Session): Error | undefined {
+  return queueOf(session).closedBy;
+}
+
+/**
+ * Whether mysql2 has closed the session's connection as far as this thread has heard: the server
+ * closed it, or a call failed with a fatal error. mysql2 then refuses every command; it does so
+ * through the command's callback, or, for a command without one (a streamed query), as an
+ * 'error' event of the connection, which the command itself never hears.
+ *
+ * @example
+ * ```ts
+ * if (connectionGone(session)) throw closedStateError();
+ * ```
+ */
+export function connectionGone(session: Session): boolean {
+  const queue = queueOf(session);
+  return queue.lost || queue.closedBy !== undefined;
 }

@@ -1,7 +1,7 @@
 // The caller's stack on errors: captured where the call was made (mysql2's `trace`), also when
 // the statement is sent later, after a wait for a pool connection; and not at all with
 // `trace: false`.
-import mysql, { type Pool } from '@unblock/mysql2';
+import mysql, { type Pool, type PoolCluster } from '@unblock/mysql2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DB, dbAvailable, settle } from './helpers.js';
 
@@ -23,6 +23,14 @@ function queryOpeningAConnection(pool: Pool): Promise<unknown> {
 
 function queryThatFails(conn: { query(sql: string): Promise<unknown> }): Promise<unknown> {
   return conn.query('SELECT * FROM no_such_table_caller_stack');
+}
+
+function clusterQueryThatFails(cluster: PoolCluster): Promise<unknown> {
+  return cluster.of('*').query('SELECT * FROM no_such_table_caller_stack');
+}
+
+function clusterExecuteThatFails(cluster: PoolCluster): Promise<unknown> {
+  return cluster.of('NODE*').execute('SELECT * FROM no_such_table_caller_stack WHERE 1 = ?', [1]);
 }
 
 async function failure(p: Promise<unknown>): Promise<Error & { code?: string }> {
@@ -117,6 +125,25 @@ describe.skipIf(!dbAvailable)("the caller's stack (mysql2's trace)", () => {
     } finally {
       await conn.end();
       await pool.end();
+    }
+  });
+
+  it("cluster.of().query/execute (sent after the wait for a connection): the stack starts at the caller's frame", async () => {
+    const cluster = mysql.createPoolCluster();
+    cluster.add('NODE1', { ...DB, connectionLimit: 1 });
+    try {
+      for (const [call, name] of [
+        [clusterQueryThatFails, 'clusterQueryThatFails'],
+        [clusterExecuteThatFails, 'clusterExecuteThatFails'],
+      ] as const) {
+        const err = await failure(call(cluster));
+        expect(err.code).toBe('ER_NO_SUCH_TABLE');
+        expect(err.stack!.split('\n')[0]).toBe(`Error: ${err.message}`);
+        expect(callerFrames(err)[0], err.stack).toContain(name);
+        expect(err.stack).toContain('<worker thread>');
+      }
+    } finally {
+      await cluster.end();
     }
   });
 

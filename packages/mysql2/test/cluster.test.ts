@@ -18,7 +18,7 @@ interface Namespace {
 interface Cluster {
   add(id: string | object, config?: object): void;
   remove(pattern: string): void;
-  of(pattern?: string, selector?: string): Namespace;
+  of(pattern?: string | RegExp, selector?: string): Namespace;
   getConnection(pattern?: string, selector?: string): Promise<ClusterConnection>;
   query(sql: string, values?: unknown): Promise<unknown>;
   execute(sql: string, values?: unknown): Promise<unknown>;
@@ -124,6 +124,21 @@ describe.skipIf(!dbAvailable)('createPoolCluster, as mysql2/promise', () => {
       'POOL_NOEXIST: Pool does Not exist.',
       'B',
     ]);
+  });
+
+  it('a global RegExp pattern matches every node, every time', async () => {
+    const [theirs, ours] = await both(async (make) => {
+      const cluster = make();
+      cluster.add('NODE_A', { ...DB, dateStrings: true });
+      cluster.add('NODE_B', DB);
+      const seen: string[] = [];
+      const rr = cluster.of(/NODE/g, 'RR');
+      for (let i = 0; i < 4; i++) seen.push(await nodeOf(() => rr.query(SQL)));
+      await cluster.end();
+      return seen;
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours).toEqual(['A', 'B', 'A', 'B']);
   });
 
   it('retries a failing node, then removes it, with the same events', async () => {
