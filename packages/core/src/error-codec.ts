@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { AbortError } from './abort-error.js';
-import { unblockErrorClasses } from './errors.js';
+import { DataCloneError, unblockErrorClasses } from './errors.js';
 import { trimInternalFrames } from './internal-frames.js';
 import { trySetStackTraceLimit } from './stack-trace-limit.js';
 
@@ -20,6 +20,7 @@ for (const cls of [
   URIError,
   AggregateError,
   AbortError,
+  DOMException,
   ...Object.values(unblockErrorClasses),
 ]) {
   errorClasses.set(cls.name, cls);
@@ -69,6 +70,42 @@ function classNameOf(err: Error): string {
 }
 
 /**
+ * A property of a thrown object: its getter, or a Proxy's trap, may throw, and the error the
+ * caller is owed is the one thrown, not the getter's. Undefined then.
+ */
+function read(err: Error, key: string): unknown {
+  try {
+    return (err as unknown as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A message or a name as it can cross: a primitive as it is; anything else (a function, a
+ * symbol, an object) as the text a stack would print for it, since structured clone would
+ * refuse it (and the worker could not answer at all) or drop its class.
+ */
+function cloneableText(value: unknown): unknown {
+  const t = typeof value;
+  if (value === null || (t !== 'object' && t !== 'function' && t !== 'symbol')) return value;
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * The errors being encoded, outermost first: one met again inside itself (a `cause` or an
+ * AggregateError's `errors` that leads back to it) is a cycle, cut there as a value that cannot
+ * cross. Walked until the stack overflowed instead, it made a record so deeply nested that the
+ * receiving thread could not deserialize it: the message was dropped, and its calls never
+ * settled (or the worker died).
+ */
+const encoding = new Set<Error>();
+
+/**
  * Turns an error into a cloneable record: class name, name, message, stack, own primitive
  * properties (`code`, `errno`, `sqlState`, `fatal`, ...), cause, and an AggregateError's errors.
  *
@@ -81,9 +118,27 @@ export function encodeError(
   err: Error,
   encodeNested: (value: unknown, path: string) => unknown,
 ): SerializedError {
+  if (encoding.has(err)) throw new DataCloneError('cause', 'a cycle back to an error being sent');
+  encoding.add(err);
+  try {
+    return encodeErrorOnce(err, encodeNested);
+  } finally {
+    encoding.delete(err);
+  }
+}
+
+function encodeErrorOnce(
+  err: Error,
+  encodeNested: (value: unknown, path: string) => unknown,
+): SerializedError {
   const props: Record<string, unknown> = {};
   for (const key of Object.keys(err)) {
-    const v = (err as unknown as Record<string, unknown>)[key];
+    let v: unknown;
+    try {
+      v = (err as unknown as Record<string, unknown>)[key];
+    } catch {
+      continue; // A getter that throws: left out, as `read` explains.
+    }
     const t = typeof v;
     if (v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint') {
       props[key] = v;
@@ -91,28 +146,34 @@ export function encodeError(
       props[key] = undefined;
     }
   }
+  const stack = read(err, 'stack');
   const out: SerializedError = {
     cls: classNameOf(err),
-    name: err.name,
-    message: err.message,
-    stack: err.stack,
+    name: cloneableText(read(err, 'name')) as string,
+    message: cloneableText(read(err, 'message')) as string,
+    stack: typeof stack === 'string' ? stack : undefined,
     props,
     native: types.isNativeError(err),
   };
-  if (err.cause !== undefined) {
+  const cause = read(err, 'cause');
+  if (cause !== undefined) {
     try {
-      out.cause = encodeNested(err.cause, 'cause');
+      out.cause = encodeNested(cause, 'cause');
     } catch {
-      out.cause = String(err.cause);
+      out.cause = cloneableText(cause);
     }
   }
   // Not enumerable, so not among the props: the errors an AggregateError gathers.
-  if (err instanceof AggregateError && Array.isArray(err.errors)) {
-    try {
-      out.errors = encodeNested(err.errors, 'errors');
-    } catch {
-      out.errors = (err.errors as unknown[]).map((e) => String(e));
-    }
+  const errors = err instanceof AggregateError ? read(err, 'errors') : undefined;
+  // Each on its own: one that cannot cross (one that leads back here) leaves the others whole.
+  if (Array.isArray(errors)) {
+    out.errors = errors.map((item: unknown, i) => {
+      try {
+        return encodeNested(item, `errors[${i}]`);
+      } catch {
+        return cloneableText(item);
+      }
+    });
   }
   return out;
 }
@@ -198,14 +259,23 @@ export function decodeError(
 ): Error {
   const rec = data as SerializedError;
   const cls = errorClasses.get(rec.cls) ?? Error;
-  const err = rec.native ? nativeInstanceOf(cls) : (Object.create(cls.prototype) as Error);
+  // A DOMException (an AbortError or TimeoutError of Node's, a DataCloneError) keeps its name,
+  // message and `code` where only its constructor can put them: its getters throw on any other
+  // object.
+  const err =
+    cls === DOMException
+      ? new DOMException(String(rec.message), String(rec.name))
+      : rec.native
+        ? nativeInstanceOf(cls)
+        : (Object.create(cls.prototype) as Error);
   Object.defineProperty(err, 'message', {
     value: rec.message,
     writable: true,
     configurable: true,
     enumerable: false,
   });
-  if (rec.name !== err.name) {
+  // An own `name` (`this.name = ...` in a constructor) is among the props, enumerable as it was.
+  if (rec.name !== err.name && !Object.hasOwn(rec.props, 'name')) {
     Object.defineProperty(err, 'name', { value: rec.name, writable: true, configurable: true });
   }
   const stack = composeStack(
@@ -219,8 +289,15 @@ export function decodeError(
     configurable: true,
     enumerable: false,
   });
+  // Defined, not assigned: own data properties as they were, even where the class has an
+  // accessor or a read-only property of that name (assigning would throw).
   for (const [key, value] of Object.entries(rec.props)) {
-    (err as unknown as Record<string, unknown>)[key] = value;
+    Object.defineProperty(err, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   }
   for (const key of ['cause', 'errors'] as const) {
     if (!(key in rec)) continue;
