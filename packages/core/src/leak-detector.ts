@@ -231,13 +231,12 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
       threadId: record.threadId,
     };
     const code = reason === 'returned' ? 'UNBLOCK_WARN_LEAK_RETURNED' : 'UNBLOCK_WARN_LEAK';
-    process.emitWarning(
-      `${message} (${this.options.name}). It was taken at:\n${originOf(record)}`,
-      {
-        code,
-        type: 'UnblockLeakWarning',
-      },
-    );
+    // A report at close names the pool already: "pool 1 closed with ...".
+    const pool = reason === 'open-at-close' ? '' : ` (${this.options.name})`;
+    process.emitWarning(`${message}${pool}. It was taken at:\n${originOf(record)}`, {
+      code,
+      type: 'UnblockLeakWarning',
+    });
     this.emit('leak', event);
   }
 }

@@ -1,5 +1,6 @@
 import { DataCloneError } from './errors.js';
 import { createPool, type Pool, type PoolOptions } from './pool.js';
+import { workerSpecifier } from './portable-function.js';
 import { RemoteHandle } from './remote-handle.js';
 import { SAME_OBJECT } from './same-object.js';
 import { assertSendable } from './value-codec.js';
@@ -115,7 +116,7 @@ export function offload<T>(specifier: string | URL, options: OffloadOptions = {}
   const pool = createPool({
     ...options,
     driver: offloadDriver,
-    defaultOptions: { specifier: specifier instanceof URL ? specifier.href : specifier },
+    defaultOptions: { specifier: workerSpecifier(specifier) },
   });
   const proxy = new Proxy(new OffloadedObject(), {
     get(_target, key) {

@@ -1,3 +1,6 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 /**
  * A function that lives in a module, named so that a worker can import it.
  *
@@ -31,12 +34,28 @@ export type PortableFunction =
   | { kind: 'source'; source: string; name: string };
 
 /**
+ * A module specifier as a worker imports it: a URL as its href, and a relative path resolved
+ * here, from the working directory, as `new Worker('./file.js')` resolves its own (imported
+ * as it is, it would name a file beside core's worker module). Anything else as it is.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * workerSpecifier('./udfs.js'); // 'file:///app/udfs.js' when run from /app
+ * ```
+ */
+export function workerSpecifier(specifier: string | URL): string {
+  if (specifier instanceof URL) return specifier.href;
+  return /^\.\.?[\\/]/.test(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
+}
+
+/**
  * Makes a user function (a UDF, a `typeCast`) sendable to workers. A module reference is
- * imported there; a function is sent as source, so it must be self-contained: one that uses
- * variables from its closure fails, when called, with an error naming the variable. Arrow
- * functions, function expressions, async functions, generators and methods (an object's
- * `f(a) { ... }`, a getter or setter taken from its descriptor) can be sent; a class, a bound
- * function or a native one throws a TypeError here.
+ * imported there (a relative path from the working directory); a function is sent as source,
+ * so it must be self-contained: one that uses variables from its closure fails, when called,
+ * with an error naming the variable. Arrow functions, function expressions, async functions,
+ * generators and methods (an object's `f(a) { ... }`, a getter or setter taken from its
+ * descriptor) can be sent; a class, a bound function or a native one throws a TypeError here.
  *
  * @example
  * ```ts
@@ -63,9 +82,9 @@ export function toPortableFunction(fn: unknown, name: string): PortableFunction 
   }
   if (typeof fn === 'object' && fn !== null) {
     const ref = fn as Partial<FunctionReference>;
-    const mod = ref.module instanceof URL ? ref.module.href : ref.module;
-    if (typeof mod === 'string' && typeof ref.export === 'string') {
-      return { kind: 'module', module: mod, export: ref.export };
+    const mod = ref.module;
+    if ((typeof mod === 'string' || mod instanceof URL) && typeof ref.export === 'string') {
+      return { kind: 'module', module: workerSpecifier(mod), export: ref.export };
     }
   }
   throw new TypeError(`${name} must be a function or a { module, export } reference`);

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { scryptSync } from 'node:crypto';
+import { relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { offload, poolOf } from '@unblock/core';
 
 describe('offload()', () => {
@@ -116,6 +118,33 @@ describe('offload() of a module whose functions use this', () => {
   });
 });
 
+describe('offload() of a CommonJS module', () => {
+  it('calls its functions on module.exports, as require(x).fn() does', async () => {
+    const mod = offload<{ increment(): number }>(
+      new URL('./fixtures/offload-cjs.cjs', import.meta.url),
+      { threads: 1 },
+    );
+    try {
+      expect([await mod.increment(), await mod.increment()]).toEqual([1, 2]);
+    } finally {
+      await mod[Symbol.asyncDispose]();
+    }
+  });
+});
+
+describe('offload() of a relative path', () => {
+  it('resolves it from the working directory, as new Worker() does, not from core', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/offload-this.mjs', import.meta.url));
+    const specifier = `.${sep}${relative(process.cwd(), fixture)}`;
+    const mod = offload<{ helper(): string }>(specifier, { threads: 1 });
+    try {
+      expect(await mod.helper()).toBe('helper');
+    } finally {
+      await mod[Symbol.asyncDispose]();
+    }
+  });
+});
+
 describe('offload() of a native addon', () => {
   it('runs the project addon (@unblock/sqlite-interrupt) in a worker', async () => {
     const { createRequire } = await import('node:module');
@@ -131,6 +160,13 @@ describe('offload() of a native addon', () => {
     expect(await addon.isRegistered(12345)).toBe(false);
     await expect(addon.isRegistered('x' as never)).rejects.toBeInstanceOf(TypeError);
     await addon[Symbol.asyncDispose]();
+    // The same addon named by a file URL.
+    const byUrl = offload<{ registeredCount(): number }>(pathToFileURL(addonPath), { threads: 1 });
+    try {
+      expect(await byUrl.registeredCount()).toBe(0);
+    } finally {
+      await byUrl[Symbol.asyncDispose]();
+    }
   });
 
   it('reports an instance still open at close in plain English ("an instance")', async () => {
@@ -148,6 +184,8 @@ describe('offload() of a native addon', () => {
     } finally {
       process.off('warning', onWarning);
     }
-    expect(messages[0]).toMatch(/^pool \d+ closed with an instance still open/);
+    expect(messages[0]).toMatch(
+      /^pool \d+ closed with an instance still open\. It was taken at:\n/,
+    );
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { toPortableFunction } from '@unblock/core';
 import { pool as makePool } from './helpers.js';
 
@@ -74,6 +76,20 @@ describe('toPortableFunction and loadPortableFunction', () => {
       expect(() => toPortableFunction(cls, 'udf')).toThrow(TypeError);
       expect(() => toPortableFunction(cls, 'udf')).toThrow('udf: a class cannot be called');
     }
+  });
+
+  it('imports a module named by a relative path from the working directory, not from core', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/offload-this.mjs', import.meta.url));
+    const module = `.${sep}${relative(process.cwd(), fixture)}`;
+    expect(await runThere({ module, export: 'helper' }, [])).toBe('helper');
+  });
+
+  it("gives a ReferenceError the function throws itself as it is, not as a closure's", async () => {
+    const err = await runThere(() => {
+      throw new ReferenceError('not a closure variable');
+    }, []).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReferenceError);
+    expect((err as ReferenceError).message).toBe('not a closure variable');
   });
 
   it('names the closure variable a computed method name uses', async () => {

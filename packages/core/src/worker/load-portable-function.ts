@@ -20,16 +20,23 @@ function compile(source: string, name: string): AnyFunction {
       if (typeof fn === 'function') return fn as AnyFunction;
     } catch (err) {
       // A computed method name (`[key](a) { ... }`) is evaluated here.
-      if (err instanceof ReferenceError) throw closureError(name, err);
+      throwIfClosureError(name, err);
       if (!(err instanceof SyntaxError)) throw err;
     }
   }
   throw new TypeError(`${name}: its source could not be compiled in the worker thread`);
 }
 
-function closureError(name: string, err: ReferenceError): TypeError {
-  const variable = /^(\S+) is not defined/.exec(err.message)?.[1] ?? 'a variable';
-  return new TypeError(
+/**
+ * Throws, in place of `err`, the TypeError that names the variable a sent function took from
+ * its closure, when `err` is V8's "x is not defined". A ReferenceError of another kind (one the
+ * function throws itself) is left as it is, for the caller to get.
+ */
+function throwIfClosureError(name: string, err: unknown): void {
+  if (!(err instanceof ReferenceError)) return;
+  const variable = /^(\S+) is not defined$/.exec(err.message)?.[1];
+  if (variable === undefined) return;
+  throw new TypeError(
     `${name} uses ${variable} from its closure, which does not exist in the worker thread; make the function self-contained or pass { module, export }`,
     { cause: err },
   );
@@ -59,7 +66,8 @@ export async function loadPortableFunction(spec: PortableFunction): Promise<AnyF
     try {
       return fn.apply(this, args);
     } catch (err) {
-      throw err instanceof ReferenceError ? closureError(name, err) : err;
+      throwIfClosureError(name, err);
+      throw err;
     }
   };
 }

@@ -1,6 +1,7 @@
 // The driver behind offload(): the "connection" is the module itself, the one operation calls
 // one of its exports, and class instances a call returns stay in this worker as handles.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import { SAME_OBJECT } from '../same-object.js';
 import { defineDriver, type OperationContext } from './driver.js';
@@ -28,18 +29,24 @@ function keep(value: unknown, ctx: OperationContext): unknown {
 export default defineDriver({
   async open(options: { specifier: string }) {
     const { specifier } = options;
-    if (specifier.endsWith('.node')) return require(specifier) as Record<string, unknown>;
+    if (specifier.endsWith('.node')) {
+      // require() takes a path, not a URL (offload() turns a URL into its href).
+      const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : specifier;
+      return require(path) as Record<string, unknown>;
+    }
     return (await import(specifier)) as Record<string, unknown>;
   },
   operations: {
     call: async (mod, [name, args], ctx) => {
       // The module, or its default export when the name is one of its members: called on it,
-      // as `mod.fn()` is, so a function that uses `this` finds the rest of the module.
+      // as `mod.fn()` is, so a function that uses `this` finds the rest of the module. A
+      // CommonJS module's named exports are copies of its `module.exports` properties, and its
+      // default export is `module.exports` itself: a function of both is called on the latter,
+      // as `require(x).fn()` calls it (on the namespace, its writes to `this` would be lost).
       const own = mod[name as string];
+      const byDefault = mod.default as Record<string, unknown> | null | undefined;
       const holder =
-        own === undefined || own === null
-          ? (mod.default as Record<string, unknown> | undefined)
-          : mod;
+        own === undefined || own === null || own === byDefault?.[name as string] ? byDefault : mod;
       const fn = holder?.[name as string];
       if (typeof fn !== 'function')
         throw new TypeError(`The module has no function export "${String(name)}"`);
