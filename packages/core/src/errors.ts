@@ -158,12 +158,15 @@ export class HandleClosedError extends UnblockError {
  * ```
  */
 export class DataCloneError extends UnblockError {
-  /** Where the value sits, such as `args[1].name`, or `result.rows[0]` in a result. */
+  /**
+   * Where the value sits, such as `args[1].name`, or `result.rows[0]` in a result (`thrown`: what
+   * the operation threw).
+   */
   readonly path: string;
   constructor(path: string, what: string) {
     // What a worker sends back is encoded from these roots (a result, its rows or columns, an
     // error); a caller's values from `args` and the names of its options.
-    const result = /^(?:result|rows|column |error)/.test(path);
+    const result = /^(?:result|rows|column |error|thrown)/.test(path);
     super(
       'UNBLOCK_ERR_DATA_CLONE',
       result

@@ -4,6 +4,7 @@ import type { CallStats } from './call-stats.js';
 import { currentCallOptions, type CallOptions } from './call-options.js';
 import { channels, type CallEvent } from './diagnostics.js';
 import {
+  DataCloneError,
   SessionBrokenError,
   SessionClosedError,
   TimeoutError,
@@ -620,8 +621,37 @@ export class Session {
       this.awaitLaneAnswer(calls[0][0]);
       return;
     }
-    this.post({ k: 'calls', calls });
+    try {
+      this.post({ k: 'calls', calls });
+    } catch (err) {
+      this.postApart(calls, err);
+    }
     this.spinForAnswers();
+  }
+
+  /**
+   * The port refused a batch (structured clone threw on a value the encoding let through): each
+   * call goes alone, and the one the port still refuses rejects with a DataCloneError, rather
+   * than the exception leaving this microtask uncaught and every call of the batch unanswered.
+   */
+  private postApart(calls: CallMessage[], batchError: unknown): void {
+    for (const call of calls) {
+      let refused = batchError;
+      if (calls.length > 1) {
+        try {
+          this.post({ k: 'calls', calls: [call] });
+          continue;
+        } catch (err) {
+          refused = err;
+        }
+      }
+      const entry = this.pending.get(call[0]);
+      if (entry === undefined) continue;
+      entry.sent = false;
+      const error = new DataCloneError('args', 'a value the message port refused');
+      error.cause = refused;
+      this.settle(entry, false, error);
+    }
   }
 
   /**

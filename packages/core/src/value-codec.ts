@@ -114,11 +114,32 @@ class Unsendable {
  * ```
  */
 export function encodeValue(value: unknown, ctx: EncodeContext, path: string): unknown {
+  return encodeFrom(value, ctx, path, 0);
+}
+
+/**
+ * Levels of arrays, objects, Maps, Sets and errors a value may nest. Structured clone recurses
+ * on the stack of the thread that posts and of the thread that receives: a message some 3,000
+ * levels deep overflowed it, in `postMessage` (a throw no caller could catch) or on receipt
+ * (the message was dropped, and its calls never answered). Encoded values nest up to three
+ * times deeper than the value (a Map's entry is a tag, an array and a pair).
+ */
+const MAX_DEPTH = 500;
+
+/** Thrown inside the walk at MAX_DEPTH. */
+const TOO_DEEP = Symbol('too deep');
+
+/** {@link encodeValue} of a value found `depth` levels down (an error's cause). */
+function encodeFrom(value: unknown, ctx: EncodeContext, path: string, depth: number): unknown {
   try {
-    return encodeAny(value, ctx);
+    return encodeAny(value, ctx, depth);
   } catch (err) {
-    // The walk keeps no record of what it saw: a cycle ends it with a stack overflow.
-    if (err instanceof RangeError && err.message === 'Maximum call stack size exceeded')
+    // The walk keeps no record of what it saw: a cycle ends it at MAX_DEPTH (or, begun on a
+    // stack already deep, with an overflow).
+    if (
+      err === TOO_DEEP ||
+      (err instanceof RangeError && err.message === 'Maximum call stack size exceeded')
+    )
       throw new DataCloneError(path, 'a cyclic or too deeply nested value');
     if (!(err instanceof Unsendable)) throw err;
     throw new DataCloneError(pathTo(value, err.value, path) ?? path, err.what);
@@ -128,7 +149,7 @@ export function encodeValue(value: unknown, ctx: EncodeContext, path: string): u
 /** How a key is defined that cannot be assigned. */
 const OWN_KEY = { writable: true, enumerable: true, configurable: true } as const;
 
-function encodeAny(value: unknown, ctx: EncodeContext): unknown {
+function encodeAny(value: unknown, ctx: EncodeContext, depth: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -143,13 +164,15 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   }
   if (value === null) return null;
   const obj = value as object;
+  if (depth === MAX_DEPTH) throw TOO_DEEP;
+  const down = depth + 1;
   if (Array.isArray(obj)) {
     const out = new Array<unknown>(obj.length);
     for (let i = 0; i < obj.length; i++) {
       const item = obj[i] as unknown;
       out[i] =
         typeof item === 'object' || typeof item === 'function' || typeof item === 'symbol'
-          ? encodeAny(item, ctx)
+          ? encodeAny(item, ctx, down)
           : item;
     }
     return out;
@@ -158,7 +181,7 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
-      const item = encodeAny((obj as Record<string, unknown>)[key], ctx);
+      const item = encodeAny((obj as Record<string, unknown>)[key], ctx, down);
       // Defined, not assigned: an own `__proto__` key (JSON.parse makes them) stays a key.
       if (key === '__proto__') Object.defineProperty(out, key, { value: item, ...OWN_KEY });
       else out[key] = item;
@@ -179,7 +202,7 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
     return { [TAG]: 'B', d: bytes };
   }
   if (types.isNativeError(obj) || obj instanceof Error) {
-    return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeValue(v, ctx, p)) };
+    return { [TAG]: 'E', e: encodeError(obj as Error, (v, p) => encodeFrom(v, ctx, p, down)) };
   }
   if (ArrayBuffer.isView(obj) || types.isDate(obj) || types.isArrayBuffer(obj))
     return ctx.snapshot === true ? copyOf(obj) : obj;
@@ -190,9 +213,10 @@ function encodeAny(value: unknown, ctx: EncodeContext): unknown {
   // stays a Buffer), and a value that cannot cross is refused here, naming it, rather than by
   // postMessage, whose DataCloneError no caller could catch.
   if (obj instanceof Map) {
-    return { [TAG]: 'M', d: Array.from(obj, ([k, v]) => [encodeAny(k, ctx), encodeAny(v, ctx)]) };
+    const d = Array.from(obj, ([k, v]) => [encodeAny(k, ctx, down), encodeAny(v, ctx, down)]);
+    return { [TAG]: 'M', d };
   }
-  if (obj instanceof Set) return { [TAG]: 'S', d: Array.from(obj, (v) => encodeAny(v, ctx)) };
+  if (obj instanceof Set) return { [TAG]: 'S', d: Array.from(obj, (v) => encodeAny(v, ctx, down)) };
   for (const codec of codecs.values()) {
     if (codec.is(obj)) return { [TAG]: 'C', n: codec.name, d: codec.encode(obj) };
   }

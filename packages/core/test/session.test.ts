@@ -7,6 +7,8 @@ import {
   DataCloneError,
   UnknownOperationError,
   registerErrorClass,
+  registerValueCodec,
+  toPortableFunction,
   withCallerStack,
   type Session,
 } from '@unblock/core';
@@ -404,6 +406,76 @@ describe('sessions', () => {
       'Argument args is a cyclic or too deeply nested value, which cannot be sent to a worker thread',
     );
     expect(await s.call('echo', [7])).toBe(7);
+    await s.close();
+  });
+
+  it('refuses an argument nested too deep for structured clone, and the process goes on', async () => {
+    const s = await pool.openSession();
+    const nest = (levels: number): unknown => {
+      let value: unknown = 'bottom';
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    // Deep enough to overflow the stack of postMessage, which threw in the microtask that
+    // sends a tick's calls: an uncaught exception, the end of the process.
+    const refused = await s.call('echo', [nest(2_500)]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DataCloneError);
+    expect((refused as Error).message).toBe(
+      'Argument args is a cyclic or too deeply nested value, which cannot be sent to a worker thread',
+    );
+    expect(await s.call('echo', [nest(400)])).toEqual(nest(400));
+    await s.close();
+  });
+
+  it('answers a result nested too deep, or a thrown value that cannot cross, with a DataCloneError', async () => {
+    const s = await pool.openSession();
+    const deep = toPortableFunction(() => {
+      let value: unknown = 'bottom';
+      for (let i = 0; i < 5_000; i++) value = [value];
+      return value;
+    }, 'deep');
+    // The worker could post it; this thread could not read it back, and the call never settled.
+    const tooDeep = await s.call('portable', [deep, []]).catch((e: unknown) => e);
+    expect(tooDeep).toBeInstanceOf(DataCloneError);
+    expect((tooDeep as Error).message).toBe(
+      'Result value result is a cyclic or too deeply nested value, which cannot be sent back from a worker thread',
+    );
+    const throwsSymbol = toPortableFunction(() => {
+      throw Symbol('thrown');
+    }, 'throwsSymbol');
+    const thrown = await s.call('portable', [throwsSymbol, []]).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(DataCloneError);
+    expect((thrown as DataCloneError).path).toBe('thrown');
+    expect((thrown as Error).message).toBe(
+      'Result value thrown is a symbol, which cannot be sent back from a worker thread',
+    );
+    expect(await s.call('echo', [7])).toBe(7);
+    await s.close();
+  });
+
+  it('rejects the one call whose value the port refuses, and answers the others sent with it', async () => {
+    // A codec known to this thread only, whose encoding structured clone refuses.
+    class Unclonable {}
+    registerValueCodec<Unclonable>({
+      name: 'test-unclonable',
+      is: (value): value is Unclonable => value instanceof Unclonable,
+      encode: () => () => 'a function',
+      decode: () => new Unclonable(),
+    });
+    const s = await pool.openSession();
+    const [before, refused, after] = await Promise.allSettled([
+      s.call('echo', [1]),
+      s.call('echo', [new Unclonable()]),
+      s.call('echo', [3]),
+    ]);
+    expect(before).toEqual({ status: 'fulfilled', value: 1 });
+    expect(after).toEqual({ status: 'fulfilled', value: 3 });
+    expect(refused.status).toBe('rejected');
+    const error = (refused as PromiseRejectedResult).reason as DataCloneError;
+    expect(error).toBeInstanceOf(DataCloneError);
+    expect(error.path).toBe('args');
+    expect((error.cause as Error).name).toBe('DataCloneError');
+    expect(await s.call('echo', [4])).toBe(4);
     await s.close();
   });
 

@@ -407,7 +407,7 @@ export class SessionHost {
       encoded =
         value instanceof RowSet
           ? encodeRowSet(value, 0, value.rows.length, this.transfer)
-          : encodeValue(value, ctx, 'result');
+          : encodeValue(value, ctx, outcome === Outcome.ok ? 'result' : 'thrown');
     } catch (err) {
       outcome = Outcome.error;
       encoded = encodeValue(err, ctx, 'error');
