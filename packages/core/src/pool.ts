@@ -7,7 +7,8 @@ import {
   type Worker,
 } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { CallOptions } from './call-options.js';
+import { AbortError } from './abort-error.js';
+import { currentCallOptions, type CallOptions } from './call-options.js';
 import { CallStats, type DurationSummary } from './call-stats.js';
 import { PoolClosedError, QueueFullError, WorkerExitedError, WorkerInitError } from './errors.js';
 import { assertKnownKeys } from './known-keys.js';
@@ -22,6 +23,7 @@ import {
   type WorkerHello,
 } from './protocol.js';
 import { PortMux, type SessionPort } from './port-mux.js';
+import { waitQueued } from './queued-wait.js';
 import { Session, type SessionEnvironment } from './session.js';
 import { decodeValue, encodeValue } from './value-codec.js';
 
@@ -127,6 +129,8 @@ interface WorkerSlot {
   worker: Worker | undefined;
   sessions: Set<Session>;
   defaultSession: Promise<Session> | undefined;
+  /** Calls of `run()` given to this worker and not yet settled. */
+  runs: number;
   /** The port its sessions share, with `multiplexSessions`. */
   mux: PortMux | undefined;
   /** How its worker exited, once it has. */
@@ -401,6 +405,7 @@ export class Pool<O = unknown> {
       worker,
       sessions: new Set(),
       defaultSession: undefined,
+      runs: 0,
       mux: undefined,
       exitCode: undefined,
     };
@@ -598,48 +603,73 @@ export class Pool<O = unknown> {
    * ```
    */
   async run(op: string, args: unknown[] = [], options?: CallOptions): Promise<unknown> {
-    const session = await this.defaultSession();
-    try {
-      return await session.call(op, args, options);
-    } catch (err) {
-      // Queued behind a call that ended its worker (a crash, or an abort that had to terminate
-      // it): it never ran, and any worker can run it.
-      if (!(err instanceof WorkerExitedError && err.started === false)) throw err;
-      const again = await this.defaultSession();
-      return again.callTarget(CONNECTION_TARGET, op, args, options, true);
+    const since = performance.now();
+    const callOptions = currentCallOptions(options);
+    let resent = false;
+    for (;;) {
+      // Waiting for a worker or its connection, the call is queued: an abort or the end of its
+      // time rejects it at once.
+      let slot: WorkerSlot | undefined;
+      let session: Session | undefined;
+      const picked = this.runSlot();
+      try {
+        slot = await waitQueued(picked, callOptions, since);
+        session = await waitQueued(this.defaultSession(slot), callOptions, since);
+      } catch (err) {
+        // Given a worker after all, or now: the call is not its.
+        picked.then(
+          (given) => given.runs--,
+          () => undefined,
+        );
+        if (err instanceof AbortError) this.stats_.aborted++;
+        throw err;
+      }
+      if (session === undefined) {
+        // Its worker exited meanwhile: another one takes the call.
+        slot.runs--;
+        continue;
+      }
+      try {
+        return await session.callTarget(CONNECTION_TARGET, op, args, options, resent);
+      } catch (err) {
+        // Queued behind a call that ended its worker (a crash, or an abort that had to terminate
+        // it): it never ran, and any worker can run it.
+        if (resent || !(err instanceof WorkerExitedError && err.started === false)) throw err;
+        resent = true;
+      } finally {
+        slot.runs--;
+      }
     }
   }
 
-  private async defaultSession(): Promise<Session> {
+  /**
+   * The worker for a call of `run()`: the one with the fewest such calls unsettled, counted as
+   * each is given one, so that calls made together spread over the workers (their sessions'
+   * calls in flight are counted only once the calls are sent, at the end of the tick).
+   */
+  private async runSlot(): Promise<WorkerSlot> {
+    let best = await this.pickSlot(undefined);
+    for (const slot of this.slots.values()) if (slot.runs < best.runs) best = slot;
+    best.runs++;
+    return best;
+  }
+
+  /**
+   * The connection of `slot` for stateless calls, opened with `defaultOptions` when first used;
+   * undefined when it has ended (its worker exited).
+   */
+  private async defaultSession(slot: WorkerSlot): Promise<Session | undefined> {
     if (this.closing !== undefined || this.destroyed) throw new PoolClosedError();
-    const first = await this.pickSlot(undefined);
-    let best = first;
-    let bestLoad = Infinity;
-    for (const slot of this.slots.values()) {
-      const load =
-        slot.defaultSession === undefined
-          ? 0
-          : await slot.defaultSession.then(
-              (s) => s.inFlight,
-              () => Infinity,
-            );
-      if (load < bestLoad) {
-        best = slot;
-        bestLoad = load;
-      }
-    }
-    best.defaultSession ??= this.openSession(this.options.defaultOptions, {
-      threadId: best.threadId,
+    const opening = (slot.defaultSession ??= this.openSession(this.options.defaultOptions, {
+      threadId: slot.threadId,
     }).catch((err: unknown) => {
-      best.defaultSession = undefined;
+      slot.defaultSession = undefined;
       throw err;
-    });
-    const session = await best.defaultSession;
-    if (session.ended) {
-      best.defaultSession = undefined;
-      return this.defaultSession();
-    }
-    return session;
+    }));
+    const session = await opening;
+    if (!session.ended) return session;
+    if (slot.defaultSession === opening) slot.defaultSession = undefined;
+    return undefined;
   }
 
   /** The open sessions of every worker. */

@@ -30,6 +30,47 @@ describe('pool lifecycle, backpressure and observability', () => {
     await pool.close();
   });
 
+  it('spreads calls of run() made together over the workers, from a fresh pool too', async () => {
+    const pool = makePool({ threads: 2 });
+    try {
+      // Made in one tick: each must see the ones before it, not only the calls already sent.
+      const fresh = await Promise.all(Array.from({ length: 4 }, () => pool.run('threadId')));
+      expect(new Set(fresh).size).toBe(2);
+      const warm = await Promise.all(Array.from({ length: 6 }, () => pool.run('threadId')));
+      for (const id of new Set(warm)) expect(warm.filter((x) => x === id)).toHaveLength(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects a call of run() aborted while it waits for a worker at once, and counts it', async () => {
+    const pool = makePool({ threads: 1 });
+    try {
+      const order: string[] = [];
+      const controller = new AbortController();
+      // The worker is still starting: these calls wait for it and its connection.
+      const plain = pool.run('echo', [0]).then(() => order.push('answered'));
+      const aborted = pool
+        .run('echo', [1], { signal: controller.signal })
+        .catch((e: unknown) => (order.push('aborted'), e));
+      const timedOut = pool
+        .run('echo', [2], { timeout: 1 })
+        .catch((e: unknown) => (order.push('timed out'), e));
+      setTimeout(() => controller.abort(new Error('gone')), 1);
+      const [, abortError, timeoutError] = await Promise.all([plain, aborted, timedOut]);
+      // Rejected while waiting, not once the worker could take them.
+      expect(order.indexOf('answered')).toBe(2);
+      expect(abortError).toMatchObject({ name: 'AbortError', state: 'queued' });
+      expect((abortError as Error).cause).toEqual(new Error('gone'));
+      expect(timeoutError).toMatchObject({ name: 'AbortError', state: 'queued' });
+      expect((timeoutError as Error).cause).toMatchObject({ code: 'UNBLOCK_ERR_TIMEOUT' });
+      expect(pool.stats().aborted).toBe(2);
+      expect(await pool.run('echo', [3])).toBe(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('closes gracefully: work in flight finishes, later calls are refused, close is idempotent', async () => {
     const pool = makePool();
     const s = await pool.openSession();
