@@ -129,6 +129,21 @@ interface Conn {
    * `disableEval`; see shapeOf). `execute` is also a prepared statement's.
    */
   shapes: { query: WireShape; execute: WireShape };
+  /**
+   * Cursors whose query still streams. mysql2 runs a connection's commands one after another:
+   * a command sent behind a paused stream would wait for ever, and hold the cursor's next
+   * batches behind it in this session's queue (see drainCursors).
+   */
+  cursors: Set<Cursor>;
+}
+
+/**
+ * Lets the connection's streaming cursors read the rest of their rows (kept for their next
+ * batches), so a command sent while an iterator is open runs after the stream, as mysql2 runs a
+ * command sent behind `query().stream()`.
+ */
+function drainCursors(conn: Conn): void {
+  for (const cursor of conn.cursors) cursor.drain();
 }
 
 function wireField(f: Record<string, unknown>): WireField {
@@ -334,6 +349,16 @@ function callback<T>(
   });
 }
 
+/** {@link callback} for a command of `conn`, sent once its streaming cursors let it run. */
+function command<T>(
+  conn: Conn,
+  run: (cb: Callback) => void,
+  map: (rows: unknown, fields: unknown) => T,
+): Promise<T> {
+  if (conn.cursors.size > 0) drainCursors(conn);
+  return callback(run, map);
+}
+
 /**
  * Runs a query or execute. A result that grows past a chunk while mysql2 is still reading it
  * becomes a RowStream: its rows go to the caller while the rest is parsed, instead of after.
@@ -533,6 +558,8 @@ class Cursor {
   private error: Error | undefined;
   private waiter: (() => void) | undefined;
   private paused = false;
+  /** Another command waits behind the stream: no more pausing (see drainCursors). */
+  private draining = false;
   private sentFields = false;
 
   constructor(
@@ -568,7 +595,7 @@ class Cursor {
       if (!Array.isArray(row)) return; // an OK packet of a statement without rows
       if (typeof resultSet === 'number' && resultSet > 0) return;
       this.buffer.push(row as unknown[]);
-      if (this.buffer.length >= this.highWater && !this.paused) {
+      if (this.buffer.length >= this.highWater && !this.paused && !this.draining) {
         this.paused = true;
         conn.c.pause();
       }
@@ -577,12 +604,24 @@ class Cursor {
     query.on('error', (err) => {
       this.error = err as Error;
       this.done = true;
+      conn.cursors.delete(this);
       wake();
     });
     query.on('end', () => {
       this.done = true;
+      conn.cursors.delete(this);
       wake();
     });
+    conn.cursors.add(this);
+  }
+
+  /** Reads on to the end of the rows without pausing, keeping them (see drainCursors). */
+  drain(): void {
+    this.draining = true;
+    if (this.paused) {
+      this.paused = false;
+      this.conn.c.resume();
+    }
   }
 
   async next(count: number): Promise<RowSet> {
@@ -678,6 +717,7 @@ export default defineDriver({
       onData: undefined,
       defaults,
       shapes: { query: shapeOf(defaults, false), execute: shapeOf(defaults, true) },
+      cursors: new Set(),
     };
     // Row arrays for a plain SQL string, which reads both options from this config. mysql2's
     // parsers let `nestTables` win over `rowsAsArray`, so it must go too, or such a string would
@@ -710,6 +750,7 @@ export default defineDriver({
 
   operations: {
     query(conn: Conn, args: unknown[]) {
+      if (conn.cursors.size > 0) drainCursors(conn);
       const [kind, sql, values] = args;
       const acks = args[FIELD_ACKS_ARG] as number[] | undefined;
       if (acks !== undefined) for (const id of acks) conn.fieldsAcked.add(id);
@@ -719,22 +760,25 @@ export default defineDriver({
       );
     },
     ping: (conn: Conn) =>
-      callback(
+      command(
+        conn,
         (cb) => conn.c.ping(cb),
         () => true,
       ),
     reset: (conn: Conn) =>
-      callback(
+      command(
+        conn,
         (cb) => conn.c.reset(cb),
         () => undefined,
       ),
     // mysql2 runs these as plain queries (START TRANSACTION, COMMIT, ROLLBACK), and
     // mysql2/promise resolves their OK packet as `[ResultSetHeader, undefined]`: it crosses.
-    beginTransaction: (conn: Conn) => callback((cb) => conn.c.beginTransaction(cb), okHeader),
-    commit: (conn: Conn) => callback((cb) => conn.c.commit(cb), okHeader),
-    rollback: (conn: Conn) => callback((cb) => conn.c.rollback(cb), okHeader),
+    beginTransaction: (conn: Conn) => command(conn, (cb) => conn.c.beginTransaction(cb), okHeader),
+    commit: (conn: Conn) => command(conn, (cb) => conn.c.commit(cb), okHeader),
+    rollback: (conn: Conn) => command(conn, (cb) => conn.c.rollback(cb), okHeader),
     changeUser: (conn: Conn, [options]: unknown[]) =>
-      callback(
+      command(
+        conn,
         (cb) => conn.c.changeUser(options as object, cb),
         () => conn.c.threadId,
       ),
@@ -749,6 +793,7 @@ export default defineDriver({
       conn.c.destroy();
     },
     prepare(conn: Conn, [options]: unknown[], ctx: OperationContext) {
+      drainCursors(conn);
       const opts = typeof options === 'string' ? { sql: options } : (options as object);
       return new Promise((resolve, reject) => {
         conn.c.prepare(opts, (err, stmt) => {
@@ -769,6 +814,7 @@ export default defineDriver({
       });
     },
     cursor(conn: Conn, [kind, sql, values, highWater]: unknown[], ctx: OperationContext) {
+      drainCursors(conn);
       const { opts, shape } = commandOptions(conn, kind as 'query' | 'execute', sql);
       return withTypeCast(opts, () =>
         ctx.handle(
@@ -792,7 +838,8 @@ export default defineDriver({
       methods: {
         execute({ conn, stmt }: { conn: Conn; stmt: PreparedStatement }, [values]: unknown[]) {
           const shape = conn.shapes.execute;
-          return callback(
+          return command(
+            conn,
             (cb) =>
               conn.c.addCommand(
                 new Execute(

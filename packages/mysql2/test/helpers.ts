@@ -99,6 +99,20 @@ export async function settle<T>(
   }
 }
 
+/** How `p` settled (see {@link settle}), or `'hung'` when it has not within `ms`. */
+export async function settleWithin<T>(
+  p: Promise<T>,
+  ms: number,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown } | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
+  try {
+    return await Promise.race([settle(p), hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The mysql2/promise module, whose API the drop-in's default export has. */
 export type Driver = typeof rawMysql;
 

@@ -6,17 +6,14 @@ import { once } from 'node:events';
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB, dbAvailable, errorView, settle } from './helpers.js';
+import { DB, dbAvailable, errorView, settleWithin } from './helpers.js';
 
 type DropInConnection = Awaited<ReturnType<typeof mysql.createConnection>>;
 
 /** How `promise` settled, or `'hung'` when it has not within two seconds. */
 async function within<T>(promise: Promise<T>): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('hung'), 2000)));
-  const settled = await Promise.race([settle(promise), hung]);
-  clearTimeout(timer);
-  if (typeof settled === 'string') return settled;
+  const settled = await settleWithin(promise, 2000);
+  if (settled === 'hung') return settled;
   return settled.ok ? ['resolved', settled.value] : ['rejected', errorView(settled.error)];
 }
 
