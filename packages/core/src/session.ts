@@ -329,7 +329,7 @@ export class Session {
       if (channels.start.hasSubscribers) channels.start.publish(this.event(entry));
       if (!this.flushQueued) {
         this.flushQueued = true;
-        queueMicrotask(() => this.flush());
+        queueMicrotask(this.flushTick);
       }
     });
   }
@@ -607,6 +607,29 @@ export class Session {
     Atomics.store(this.state, Slot.interruptAck, id);
     Atomics.notify(this.state, Slot.interruptAck);
   }
+
+  /**
+   * Sends the calls made in this tick. One call to a worker that is awake, made when this turn's
+   * wait budget is spent, waits for the next turn instead (timers and I/O run first): it can then
+   * go by lane and be waited for, where sent now it would go by port, and its answer would wait
+   * for the worker to post it and this thread to wake (measured here, sequential point selects:
+   * about 3% of calls went so, at 50-150 µs each).
+   */
+  private readonly flushTick = (): void => {
+    if (
+      this.outbox.length === 1 &&
+      this.pending.size === 1 &&
+      this.lanes !== undefined &&
+      !spinBudget.available() &&
+      Atomics.load(this.state, Slot.awake) === 1
+    ) {
+      setImmediate(() => {
+        if (this.flushQueued) this.flush();
+      });
+      return;
+    }
+    this.flush();
+  };
 
   private flush(): void {
     this.flushQueued = false;
