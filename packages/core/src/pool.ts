@@ -630,7 +630,7 @@ export class Pool<O = unknown> {
         continue;
       }
       try {
-        return await session.callTarget(CONNECTION_TARGET, op, args, options, resent);
+        return await session.callTarget(CONNECTION_TARGET, op, args, options, resent, since);
       } catch (err) {
         // Queued behind a call that ended its worker (a crash, or an abort that had to terminate
         // it): it never ran, and any worker can run it.

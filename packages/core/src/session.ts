@@ -270,7 +270,8 @@ export class Session {
    * @internal Calls `op` on the connection (target 0) or on a handle. `resent`: this is a
    * stateless call sent again (`Pool.run`) after its first attempt failed without starting, which
    * `stats()` counted as failed: it counts once, by how it ends here (when it is refused before
-   * it is sent, the first attempt's failure stands).
+   * it is sent, the first attempt's failure stands). `since`: when the call was made, if before
+   * this (`Pool.run` waits for a worker first): its wait and its timeout count from then.
    */
   callTarget(
     target: number,
@@ -278,6 +279,7 @@ export class Session {
     args: unknown[],
     options?: CallOptions,
     resent = false,
+    since?: number,
   ): Promise<unknown> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array of arguments');
     let origin: Error | undefined;
@@ -313,7 +315,7 @@ export class Session {
         origin,
         sent: false,
         settled: false,
-        queuedAt: performance.now(),
+        queuedAt: since ?? performance.now(),
         cleanup: undefined,
         rows: undefined,
         abortReason: undefined,
@@ -323,7 +325,7 @@ export class Session {
       if (this.pending.size === 0) this.port.ref();
       this.pending.set(id, entry);
       const watched = signal !== undefined || callOptions?.timeout !== undefined;
-      if (watched) this.watch(entry, signal, callOptions?.timeout);
+      if (watched) this.watch(entry, signal, callOptions?.timeout, since);
       const terminable = watched && this.interruptMode === 'terminate';
       this.outbox.push(terminable ? [id, target, op, encoded, 1] : [id, target, op, encoded]);
       if (channels.start.hasSubscribers) channels.start.publish(this.event(entry));
@@ -476,13 +478,17 @@ export class Session {
     entry: PendingCall,
     signal: AbortSignal | undefined,
     timeout: number | undefined,
+    since: number | undefined,
   ): void {
     const onAbort = (): void => this.abort(entry, signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer =
       timeout === undefined
         ? undefined
-        : setTimeout(() => this.abort(entry, new TimeoutError(timeout)), timeout);
+        : setTimeout(
+            () => this.abort(entry, new TimeoutError(timeout)),
+            since === undefined ? timeout : Math.max(0, since + timeout - performance.now()),
+          );
     entry.cleanup = () => {
       signal?.removeEventListener('abort', onAbort);
       if (timer !== undefined) clearTimeout(timer);

@@ -71,6 +71,26 @@ describe('pool lifecycle, backpressure and observability', () => {
     }
   });
 
+  it("counts a run() call's timeout and wait from the call, not from when its worker took it", async () => {
+    // Each worker's connection takes 300 ms to open: a first call waits that long for it.
+    const slowOpen = { threads: 1, defaultOptions: { openDelayMs: 300 } };
+    const timed = makePool(slowOpen);
+    const waited = makePool(slowOpen);
+    try {
+      // The workers started, their stateless connections not opened yet.
+      await Promise.all([timed, waited].map(async (p) => (await p.openSession({})).close()));
+      const late = await timed.run('sleep', [350], { timeout: 400 }).catch((e: unknown) => e);
+      expect(late).toMatchObject({ name: 'AbortError', state: 'running' });
+      expect((late as Error).cause).toMatchObject({ code: 'UNBLOCK_ERR_TIMEOUT', timeout: 400 });
+      // Stopping it took its worker (the driver cannot interrupt): a new one serves the next.
+      expect(await timed.run('sleep', [50])).toBe(50);
+      expect(await waited.run('sleep', [10])).toBe(10);
+      expect(waited.stats().waitTime.max).toBeGreaterThanOrEqual(250);
+    } finally {
+      await Promise.all([timed.close(), waited.close()]);
+    }
+  });
+
   it('closes gracefully: work in flight finishes, later calls are refused, close is idempotent', async () => {
     const pool = makePool();
     const s = await pool.openSession();
