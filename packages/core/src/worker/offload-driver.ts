@@ -1,6 +1,6 @@
 // The driver behind offload(): the "connection" is the module itself, the one operation calls
 // one of its exports, and class instances a call returns stay in this worker as handles.
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import { SAME_OBJECT } from '../same-object.js';
@@ -19,6 +19,24 @@ function isInstance(value: unknown): value is object {
   return true;
 }
 
+/**
+ * The `module.exports` of a CommonJS module (or a builtin one) imported as `namespace`, else
+ * undefined. Its named exports are copies of `module.exports`'s properties: its functions are
+ * called on `module.exports`, as `require(x).fn()` calls them, so that one that keeps state on
+ * `this` sees it (on the namespace, its writes would be lost).
+ */
+function commonJsExports(
+  specifier: string,
+  namespace: Record<string, unknown>,
+): object | undefined {
+  const exports = namespace.default;
+  if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null)
+    return undefined;
+  if (isBuiltin(specifier)) return exports;
+  const loaded = Object.values(require.cache).some((module) => module?.exports === exports);
+  return loaded ? exports : undefined;
+}
+
 /** A class instance stays here as a handle; anything else goes back as data. */
 function keep(value: unknown, ctx: OperationContext): unknown {
   return isInstance(value)
@@ -34,19 +52,16 @@ export default defineDriver({
       const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : specifier;
       return require(path) as Record<string, unknown>;
     }
-    return (await import(specifier)) as Record<string, unknown>;
+    const namespace = (await import(specifier)) as Record<string, unknown>;
+    return (commonJsExports(specifier, namespace) as Record<string, unknown>) ?? namespace;
   },
   operations: {
     call: async (mod, [name, args], ctx) => {
-      // The module, or its default export when the name is one of its members: called on it,
-      // as `mod.fn()` is, so a function that uses `this` finds the rest of the module. A
-      // CommonJS module's named exports are copies of its `module.exports` properties, and its
-      // default export is `module.exports` itself: a function of both is called on the latter,
-      // as `require(x).fn()` calls it (on the namespace, its writes to `this` would be lost).
+      // The module (an ES module's namespace, a CommonJS module's exports), or its default
+      // export when the name is one of its members: called on it, as `mod.fn()` is, so a
+      // function that uses `this` finds the rest of the module.
       const own = mod[name as string];
-      const byDefault = mod.default as Record<string, unknown> | null | undefined;
-      const holder =
-        own === undefined || own === null || own === byDefault?.[name as string] ? byDefault : mod;
+      const holder = own === undefined || own === null ? (mod.default as typeof mod) : mod;
       const fn = holder?.[name as string];
       if (typeof fn !== 'function')
         throw new TypeError(`The module has no function export "${String(name)}"`);
