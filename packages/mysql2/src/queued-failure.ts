@@ -166,7 +166,8 @@ function queuedError(queue: CommandQueue, number: number, err: unknown): unknown
 export function markLost(session: Session, error: Error | undefined): void {
   const queue = queueOf(session);
   queue.lost = true;
-  if (error !== undefined) queue.closedBy ??= error;
+  // mysql2's refusal of a command sent after the close is not what closed it.
+  if (error !== undefined && !isClosedState(error)) queue.closedBy ??= error;
 }
 
 /**

@@ -576,6 +576,17 @@ class Cursor {
       this.waiter = undefined;
       w?.();
     };
+    const ended = (err?: unknown): void => {
+      if (err !== undefined && !this.done) this.error = err as Error;
+      this.done = true;
+      conn.cursors.delete(this);
+      conn.c.removeListener('error', ended);
+      wake();
+    };
+    // mysql2 tells a command without a callback (this streamed query) that the connection is
+    // gone by an 'error' of the connection, never of the query: when it is already closed (at
+    // once, inside query() below), or when it dies with the query queued or running.
+    conn.c.on('error', ended);
     const query = (
       kind === 'execute'
         ? conn.c.execute(opts, values, undefined as never)
@@ -601,18 +612,9 @@ class Cursor {
       }
       if (this.buffer.length >= this.highWater / 2) wake();
     });
-    query.on('error', (err) => {
-      this.error = err as Error;
-      this.done = true;
-      conn.cursors.delete(this);
-      wake();
-    });
-    query.on('end', () => {
-      this.done = true;
-      conn.cursors.delete(this);
-      wake();
-    });
-    conn.cursors.add(this);
+    query.on('error', ended);
+    query.on('end', () => ended());
+    if (!this.done) conn.cursors.add(this);
   }
 
   /** Reads on to the end of the rows without pausing, keeping them (see drainCursors). */

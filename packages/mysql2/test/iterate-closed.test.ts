@@ -75,6 +75,36 @@ describe.skipIf(!dbAvailable)('iterate() on a closed connection, and without SQL
     conn.destroy();
   });
 
+  it('rejects when the connection closes while the iterate() call is on its way, and later calls settle', async () => {
+    // Sent in the same tick as a call that closes the connection: this thread cannot know yet.
+    const conn = await mysql.createConnection(DB);
+    conn.on('error', () => undefined);
+    const fatal = within(conn.execute(undefined as unknown as string));
+    const iterated = within(rows(conn, 'SELECT 1 AS a'));
+    expect(await fatal).toMatchObject(['rejected', { code: 'ERR_INVALID_ARG_TYPE', fatal: true }]);
+    const closed = await within(conn.query('SELECT 1'));
+    expect(closed).toMatchObject(['rejected', { fatal: true }]);
+    expect(await iterated).toEqual(closed);
+    // What closed it is still the fatal error, not the refusal of the commands after it.
+    expect(await within(conn.connect())).toMatchObject([
+      'rejected',
+      { code: 'ERR_INVALID_ARG_TYPE' },
+    ]);
+    conn.destroy();
+
+    // Queued in the worker behind a statement whose connection the server kills.
+    const killed = await mysql.createConnection(DB);
+    killed.on('error', () => undefined);
+    const slow = within(killed.query('SELECT SLEEP(5)'));
+    const queued = within(rows(killed, 'SELECT 1 AS a'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await side.query(`KILL CONNECTION ${killed.threadId}`);
+    expect(await slow).toMatchObject(['rejected', { code: 'PROTOCOL_CONNECTION_LOST' }]);
+    expect(await queued).toMatchObject(['rejected', { fatal: true }]);
+    expect(await within(killed.query('SELECT 1'))).toMatchObject(['rejected', { fatal: true }]);
+    killed.destroy();
+  });
+
   it('null or undefined SQL rejects as query() and execute() do, and the connection stays usable', async () => {
     const conn = await mysql.createConnection(DB);
     try {
