@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { onMessagesPaced } from './paced-listener.js';
+import { sendApart } from './send-apart.js';
 
 /**
  * What a session and its host need of the port between them: a MessagePort, or one end of a
@@ -15,12 +16,23 @@ export interface SessionPort {
   postMessage(message: unknown, transfer?: readonly Transferable[]): void;
   /** Sends what is posted at once (a mux end; a MessagePort sends as it posts). */
   sendNow?(): void;
-  on(event: 'message' | 'close', listener: (message: unknown) => void): unknown;
+  /**
+   * 'refused' (a mux end): a message of its that the port refused to send (structured clone
+   * threw on it), as a {@link Refusal}; its owner answers for it. A MessagePort throws from
+   * `postMessage` instead.
+   */
+  on(event: 'message' | 'close' | 'refused', listener: (data: unknown) => void): unknown;
   once(event: 'message' | 'close', listener: (message: unknown) => void): unknown;
   removeAllListeners(event: 'message' | 'close'): unknown;
   ref(): void;
   unref(): void;
   close(): void;
+}
+
+/** What a mux end's 'refused' event carries: its message the port refused, and the error. */
+export interface Refusal {
+  message: unknown;
+  error: unknown;
 }
 
 /** One mux message: each session's messages, in the order they were sent. */
@@ -88,8 +100,27 @@ export class PortMux {
     const transfer = this.transfer;
     this.outbox = [];
     this.transfer = [];
-    this.port.postMessage(items, transfer);
+    try {
+      this.port.postMessage(items, transfer);
+    } catch (err) {
+      this.sendApart(items, err);
+    }
   };
+
+  /**
+   * The port refused a batch: each session's message goes alone (its memory copied, not
+   * moved), and the one the port still refuses goes back to its end as 'refused', rather than
+   * the exception leaving the send uncaught and every session's messages lost.
+   */
+  private sendApart(items: MuxMessage, batchError: unknown): void {
+    sendApart(
+      items,
+      batchError,
+      (item) => this.port.postMessage([item]),
+      ([id, message], error) =>
+        this.ends.get(id)?.emit('refused', { message, error } satisfies Refusal),
+    );
+  }
 
   /** @internal An end keeps the process alive while it is ref'd. */
   setRef(end: MuxEnd, ref: boolean): void {

@@ -22,8 +22,9 @@ import {
   type ToWorker,
 } from './protocol.js';
 import { onMessagesPaced } from './paced-listener.js';
-import type { SessionPort } from './port-mux.js';
+import type { Refusal, SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
+import { sendApart } from './send-apart.js';
 import { SharedLane } from './shared-lane.js';
 import { markSkip, takeSkipMark } from './skip-marks.js';
 import { trySetStackTraceLimit } from './stack-trace-limit.js';
@@ -205,6 +206,11 @@ export class Session {
       });
     } else {
       port.on('message', receive);
+      port.on('refused', (data) => {
+        const { message, error } = data as Refusal;
+        const refused = message as ToWorker;
+        if (refused.k === 'calls') this.postApart(refused.calls, error);
+      });
     }
     // A port closes when its worker dies; the pool's exit handler then fails the session with
     // the exit code. Should no exit event come, the session still fails instead of hanging.
@@ -664,23 +670,23 @@ export class Session {
    * than the exception leaving this microtask uncaught and every call of the batch unanswered.
    */
   private postApart(calls: CallMessage[], batchError: unknown): void {
-    for (const call of calls) {
-      let refused = batchError;
-      if (calls.length > 1) {
-        try {
-          this.post({ k: 'calls', calls: [call] });
-          continue;
-        } catch (err) {
-          refused = err;
-        }
-      }
-      const entry = this.pending.get(call[0]);
-      if (entry === undefined) continue;
-      entry.sent = false;
-      const error = new DataCloneError('args', 'a value the message port refused');
-      error.cause = refused;
-      this.settle(entry, false, error);
-    }
+    sendApart(
+      calls,
+      batchError,
+      (call) => {
+        this.post({ k: 'calls', calls: [call] });
+        // A mux end sends later, and reports a refusal as 'refused': now, in order.
+        this.port.sendNow?.();
+      },
+      (call, refused) => {
+        const entry = this.pending.get(call[0]);
+        if (entry === undefined) return;
+        entry.sent = false;
+        const error = new DataCloneError('args', 'a value the message port refused');
+        error.cause = refused;
+        this.settle(entry, false, error);
+      },
+    );
   }
 
   /**

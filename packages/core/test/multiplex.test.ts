@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AbortError, WorkerExitedError, createPool, type Pool, type Session } from '@unblock/core';
+import {
+  AbortError,
+  DataCloneError,
+  WorkerExitedError,
+  createPool,
+  registerValueCodec,
+  type Pool,
+  type Session,
+} from '@unblock/core';
 import { cancellableDriver, countPosts, pool as makePool, sleep } from './helpers.js';
 
 /** Messages the caller's thread posts while `fn` runs. */
@@ -117,5 +125,61 @@ describe('multiplexSessions with an asynchronous driver that cancels', () => {
     expect(await other).toBe(300);
     expect(await a.call('record', ['next'])).toBe(1);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe('a message the shared port refuses', () => {
+  it('rejects only the call whose value it refused; calls of every session sent with it are answered', async () => {
+    // A codec known to this thread only, whose encoding structured clone refuses.
+    class Unclonable {}
+    registerValueCodec<Unclonable>({
+      name: 'test-mux-unclonable',
+      is: (value): value is Unclonable => value instanceof Unclonable,
+      encode: () => () => 'a function',
+      decode: () => new Unclonable(),
+    });
+    const pool = makePool({ threads: 1, multiplexSessions: true });
+    try {
+      const [a, b] = await openMany(pool, 2);
+      const settled = await Promise.allSettled([
+        a.call('echo', [1]),
+        a.call('echo', [new Unclonable()]),
+        a.call('echo', [3]),
+        b.call('echo', ['other session']),
+      ]);
+      expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : 'rejected'))).toEqual([
+        1,
+        'rejected',
+        3,
+        'other session',
+      ]);
+      const error = (settled[1] as PromiseRejectedResult).reason as DataCloneError;
+      expect(error).toBeInstanceOf(DataCloneError);
+      expect((error.cause as Error).name).toBe('DataCloneError');
+      expect(await Promise.all([a.call('echo', [4]), b.call('echo', [5])])).toEqual([4, 5]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("answers with a DataCloneError the one result the worker's port refuses", async () => {
+    const pool = makePool({ threads: 1, multiplexSessions: true });
+    try {
+      const [a, b] = await openMany(pool, 2);
+      const settled = await Promise.allSettled([
+        a.call('echo', [1]),
+        a.call('unclonable'),
+        b.call('echo', ['other session']),
+      ]);
+      expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : 'rejected'))).toEqual([
+        1,
+        'rejected',
+        'other session',
+      ]);
+      expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(DataCloneError);
+      expect(await a.call('echo', [2])).toBe(2);
+    } finally {
+      await pool.close();
+    }
   });
 });

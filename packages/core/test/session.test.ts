@@ -476,6 +476,18 @@ describe('sessions', () => {
     expect(error.path).toBe('args');
     expect((error.cause as Error).name).toBe('DataCloneError');
     expect(await s.call('echo', [4])).toBe(4);
+    // The same for the worker's answers: a result its port refuses is answered with the error.
+    const answers = await Promise.allSettled([
+      s.call('echo', [5]),
+      s.call('unclonable'),
+      s.call('echo', [6]),
+    ]);
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : 'rejected'))).toEqual([
+      5,
+      'rejected',
+      6,
+    ]);
+    expect((answers[1] as PromiseRejectedResult).reason).toBeInstanceOf(DataCloneError);
     await s.close();
   });
 

@@ -1,6 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MessagePort, receiveMessageOnPort, type Transferable } from 'node:worker_threads';
-import type { SessionPort } from '../port-mux.js';
+import { DataCloneError } from '../errors.js';
+import type { Refusal, SessionPort } from '../port-mux.js';
+import { sendApart } from '../send-apart.js';
 import {
   Outcome,
   Slot,
@@ -125,6 +127,11 @@ export class SessionHost {
     this.muxed = !(port instanceof MessagePort);
     this.lanes = this.muxed ? undefined : SharedLane.of(state);
     port.on('message', (message) => this.receive(message as ToWorker));
+    port.on('refused', (data) => {
+      const { message, error } = data as Refusal;
+      const refused = message as FromWorker;
+      if (refused.k === 'results') this.postApart(refused.results, error);
+    });
   }
 
   /** Sends a notice of the driver's, after the answers already queued (they happened first). */
@@ -561,7 +568,35 @@ export class SessionHost {
     this.transfer = [];
     this.encodeCtx = undefined;
     this.lastAnswerByLane = false;
-    this.post({ k: 'results', results }, transfer);
+    try {
+      this.post({ k: 'results', results }, transfer);
+    } catch (err) {
+      this.postApart(results, err);
+    }
+  }
+
+  /**
+   * The port refused a batch of answers (structured clone threw on a value the encoding let
+   * through): each goes alone (its memory copied), and the one the port still refuses is
+   * answered with a DataCloneError, rather than the exception ending the worker or its calls
+   * never answered.
+   */
+  private postApart(results: ResultMessage[], batchError: unknown): void {
+    sendApart(
+      results,
+      batchError,
+      (result) => {
+        this.post({ k: 'results', results: [result] });
+        // A mux end sends later, and reports a refusal as 'refused': now, in order.
+        this.port.sendNow?.();
+      },
+      ([id, , , ran], refused) => {
+        const error = new DataCloneError('result', 'a value the message port refused');
+        error.cause = refused;
+        const answer = encodeValue(error, {}, 'error');
+        this.post({ k: 'results', results: [[id, Outcome.error, answer, ran]] });
+      },
+    );
   }
 
   private post(message: FromWorker, transfer?: Transferable[]): void {
