@@ -26,6 +26,7 @@ import { Statement, kCreate, type StatementOf } from './statement.js';
 import { toggleArgument } from './toggle-argument.js';
 import { createTransaction, type Transaction } from './transaction.js';
 import {
+  adoptCalls,
   callAnswered,
   callMade,
   currentScope,
@@ -342,6 +343,11 @@ export class Database {
   #setupRan = new WeakSet<SetupStep>();
   /** Iterators open on the writer connection (as the caller sees them): the driver's "iterating" state. */
   #writerIterators = 0;
+  /**
+   * The writer of a transaction whose rollback its driver refused because `fn` left an iterator
+   * open there: rolled back as soon as the last iterator on the writer closes (see #iterating).
+   */
+  #rollbackWhenIterated: Session | undefined;
   /** Iterators not yet ended, on any connection: as in the driver, they forbid `close()`. */
   #openIterators = 0;
   #failed: unknown;
@@ -933,7 +939,7 @@ export class Database {
       callOptions: this.#callOptions,
       verbose: this.#options.verbose,
       pool: this.#pool,
-      iterating: (delta) => (this.#writerIterators += delta),
+      iterating: (delta) => this.#iterating(delta),
       iterators: (delta) => (this.#openIterators += delta),
       iteratingError: (unlessUnsafe) => this.#iteratingError(unlessUnsafe),
       mayUseReader: (route) => this.#mayUseReader(route),
@@ -943,6 +949,18 @@ export class Database {
       closedError: () => (this.#closed ? notOpen() : undefined),
       knownStatement: (sql) => this.#knownStatement(sql),
     });
+  }
+
+  /** Counts iterators open on the writer; sends a rollback held for them once none is left. */
+  #iterating(delta: number): void {
+    this.#writerIterators += delta;
+    const writer = this.#rollbackWhenIterated;
+    if (this.#writerIterators > 0 || writer === undefined) return;
+    this.#rollbackWhenIterated = undefined;
+    // Sent now, in order after the release of the last cursor (posted just before): before any
+    // other call can run in the transaction that failed.
+    if (!this.#writerGone(writer))
+      void runDetached(() => writer.call('tx', ['rollback'])).catch(() => undefined);
   }
 
   /**
@@ -1513,9 +1531,15 @@ export class Database {
         // As in the driver, COMMIT (RELEASE) is refused while fn left an iterator open; thrown
         // inside the transaction, so it is rolled back rather than left open.
         this.#assertNotIterating(true);
-        await runInScope(scope, () => this.#call(Route.write, 'tx', ['commit']));
+        // From here on the outcome is COMMIT's: neither the signal nor a timeout covers it. A
+        // COMMIT aborted while running (waiting for a lock, say) still commits in the worker,
+        // and the caller would be told the transaction was aborted when it was not.
+        signal?.removeEventListener('abort', onAbort);
+        const target = await runInScope(scope, () => this.#target(Route.write));
+        await runDetached(() => target.session.call('tx', ['commit']));
         return result;
       } catch (err) {
+        adoptCalls(scope);
         await (rolledBack ??= this.#undo('rollback', scope.writer));
         throw err;
       }
@@ -1571,9 +1595,20 @@ export class Database {
     const unlock = outer === undefined ? () => undefined : await lockScope(outer);
     const scope = newScope(this, outer === undefined ? this.#writer : outer.writer);
     let failure: { error: unknown } | undefined;
+    // Whether SAVEPOINT ran: one that did not (aborted while queued, or failed) leaves nothing
+    // to undo, and its ROLLBACK TO would reach the savepoint of an outer transaction function
+    // (they all have the same name) and undo that one's work instead.
+    let made = false;
     try {
       try {
-        await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint']));
+        await runInScope(scope, () => this.#call(Route.write, 'tx', ['savepoint'])).catch(
+          (err: unknown) => {
+            // Aborted while running: it runs to its end all the same.
+            made = err instanceof AbortError && err.state === 'running';
+            throw err;
+          },
+        );
+        made = true;
         const result = await runInScope(scope, () => fn.apply(self, args as never[]));
         await lateFailure(scope);
         // As in the driver, COMMIT (RELEASE) is refused while fn left an iterator open; thrown
@@ -1582,8 +1617,9 @@ export class Database {
         await runInScope(scope, () => this.#call(Route.write, 'tx', ['release']));
         return result;
       } catch (err) {
+        adoptCalls(scope);
         failure = { error: err };
-        await this.#undo('rollbackTo', scope.writer);
+        if (made) await this.#undo('rollbackTo', scope.writer);
         throw err;
       }
     } finally {
@@ -1604,6 +1640,14 @@ export class Database {
       await runDetached(() => writer.call('tx', [step]));
     } catch (err) {
       if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
+      // The worker's driver refuses ROLLBACK while a cursor fn left open on the writer is not
+      // finished (as it refuses COMMIT). Left for later, the transaction would stay open after
+      // that iterator closes, and take in the writes made from outside. (Its only TypeError.)
+      if (step === 'rollback' && err instanceof TypeError) {
+        this.#rollbackWhenIterated = writer;
+        this.#iterating(0);
+        return;
+      }
       throw err;
     }
   }

@@ -87,6 +87,15 @@ export function callAnswered(scope: TxScope, failure?: { error: unknown }): void
 const ignore = (): void => undefined;
 
 /**
+ * Marks the calls of `scope` in flight as handled: once `fn` has returned or thrown, their
+ * failures are the transaction's (it rejects with the first of them, or with `fn`'s error), not
+ * unhandled rejections of promises `fn` dropped (as a synchronous `fn` does with all of them).
+ */
+export function adoptCalls(scope: TxScope): void {
+  for (const call of scope.calls) call.catch(ignore);
+}
+
+/**
  * Waits for the calls of `scope` still in flight once its function returned (made without
  * `await`, as a synchronous `fn` makes them) and throws the first failure among them. In the
  * driver such a call runs inside `fn` and its error is thrown from it, rolling the transaction
@@ -96,7 +105,7 @@ const ignore = (): void => undefined;
 export async function lateFailure(scope: TxScope): Promise<void> {
   scope.returned = true;
   // Their failures are the transaction's from now on (it rejects with the first).
-  for (const call of scope.calls) call.catch(ignore);
+  adoptCalls(scope);
   // Again until none is left: a call still waiting for its connection is counted again as it
   // is sent, just after the wait that counted it ends.
   while (scope.unanswered > 0) {

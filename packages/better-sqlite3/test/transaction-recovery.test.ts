@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { withCallOptions } from '@unblock/core';
 import Database from '@unblock/better-sqlite3';
-import { tempDir } from './helpers.js';
+import { Raw, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -92,6 +92,142 @@ describe('a worker terminated to stop a call inside a transaction', () => {
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(0);
     await insert.run('after');
     expect(await (await db.prepare('select count(*) from t')).pluck().get()).toBe(1);
+    await db.close();
+  });
+});
+
+describe('a transaction function that leaves an iterator open on the writer', () => {
+  it('is rolled back once that iterator closes, not left open to take in later writes', async () => {
+    const file = tmp.file('tx-iterator-left-open.db');
+    const db = await Database.open(file);
+    await db.exec('create table t (x)');
+    const insert = await db.prepare('insert into t values (?)');
+    await db.transaction(async () => {
+      for (let i = 0; i < 300; i++) await insert.run(i);
+    })();
+    let rows: AsyncIterator<unknown> | undefined;
+    // More rows than the first batch: the cursor stays open in the worker, whose driver then
+    // refuses ROLLBACK as it refuses COMMIT.
+    const failure = await settle(
+      db.transaction(async () => {
+        await insert.run('failed');
+        rows = (await db.prepare('select x from t')).iterate();
+        await rows.next();
+      })(),
+    );
+    expect(failure.error).toMatchObject({ name: 'TypeError' });
+    await rows!.return!();
+    await insert.run('after');
+    expect(db.inTransaction).toBe(false);
+    // Another connection sees the write made after it, and nothing of the failed transaction.
+    const raw = new Raw(file);
+    expect(raw.prepare("select count(*) from t where x = 'after'").pluck().get()).toBe(1);
+    expect(raw.prepare("select count(*) from t where x = 'failed'").pluck().get()).toBe(0);
+    raw.close();
+    expect(await db.transaction(async () => (await insert.run('next')).changes)()).toBe(1);
+    await db.close();
+  });
+});
+
+describe('an abort or a timeout landing while COMMIT runs', () => {
+  // Rollback-journal mode: COMMIT waits (busy timeout) until another connection's read ends.
+  it.each([
+    ['an abort', {}, true],
+    ['defaultQueryTimeout', { defaultQueryTimeout: 100 }, false],
+  ])('%s does not report a committed transaction as failed', async (_, options, abort) => {
+    const file = tmp.file(`tx-commit-${abort ? 'abort' : 'timeout'}.db`);
+    const db = await Database.open(file, { timeout: 3000, ...options });
+    await db.exec('create table t (x)');
+    const insert = await db.prepare('insert into t values (?)');
+    const raw = new Raw(file);
+    const controller = new AbortController();
+    const result = settle(
+      withCallOptions({ signal: controller.signal }, () =>
+        db.transaction(async () => {
+          await insert.run(1);
+          raw.exec('begin');
+          raw.prepare('select * from t').all();
+          return 'done';
+        })(),
+      ),
+    );
+    // The COMMIT is waiting for the raw reader's lock: abort it (or let it time out), then
+    // release the lock, and the COMMIT goes through.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (abort) controller.abort(new Error('too late'));
+    setTimeout(() => raw.exec('commit'), 100);
+    expect(await result).toEqual({ ok: 'done' });
+    expect(db.inTransaction).toBe(false);
+    expect(raw.prepare('select x from t').pluck().all()).toEqual([1]);
+    raw.close();
+    await db.close();
+  });
+});
+
+describe('a transaction function that throws with calls still in flight', () => {
+  it('rejects with its error and rolls back; a failure of those calls is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const db = await Database.open(':memory:');
+      await db.exec('create table t (x primary key)');
+      const insert = await db.prepare('insert into t values (?)');
+      await insert.run(1);
+      // A synchronous function, written for the driver: its calls are not awaited.
+      const failure = await settle(
+        db.transaction(() => {
+          void insert.run(2);
+          void insert.run(1); // fails: UNIQUE constraint
+          throw new Error('fn failed');
+        })(),
+      );
+      expect(failure.error).toMatchObject({ message: 'fn failed' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      expect(db.inTransaction).toBe(false);
+      expect(await (await db.prepare('select x from t')).pluck().all()).toEqual([1]);
+      // The same in a nested transaction (a savepoint), whose error the outer one catches.
+      const nested = db.transaction(() => {
+        void insert.run(3);
+        void insert.run(1);
+        throw new Error('nested failed');
+      });
+      await db.transaction(async () => {
+        await insert.run(4);
+        expect(await settle(nested())).toMatchObject({ error: { message: 'nested failed' } });
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      expect(await (await db.prepare('select x from t')).pluck().all()).toEqual([1, 4]);
+      await db.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('a nested transaction aborted before its SAVEPOINT ran', () => {
+  it('rejects with the AbortError and leaves the work of the transactions around it alone', async () => {
+    const db = await Database.open(':memory:');
+    await db.exec('create table t (x)');
+    const insert = await db.prepare('insert into t values (?)');
+    const aborted = AbortSignal.abort(new Error('not wanted'));
+    const inner = db.transaction(async () => insert.run(3));
+    const middle = db.transaction(async () => {
+      await insert.run(2);
+      // Aborted already: its SAVEPOINT is never sent, and there is nothing of it to undo.
+      return settle(withCallOptions({ signal: aborted }, () => inner()));
+    });
+    const result = await db.transaction(async () => {
+      await insert.run(1);
+      const outcome = await middle();
+      await insert.run(4);
+      return outcome;
+    })();
+    expect(result.error).toMatchObject({ name: 'AbortError', state: 'queued' });
+    expect(db.inTransaction).toBe(false);
+    expect(await (await db.prepare('select x from t')).pluck().all()).toEqual([1, 2, 4]);
     await db.close();
   });
 });
