@@ -130,7 +130,10 @@ export class PoolConnection extends Connection {
     const lease = this.#lease;
     if (lease !== undefined) this.#hooks.endLease(lease);
     this.#hooks.remove(this.#entry);
-    return super.finish();
+    const { events } = this.#entry;
+    // mysql2's destroy() or end() closes the connection itself: every PoolConnection listening
+    // to it hears 'end' (an earlier checkout's, the events' object), after this one's own.
+    return super.finish().finally(() => setTimeout(() => events.emit('end'), 0));
   }
 
   /**

@@ -12,7 +12,7 @@ import {
 } from '@unblock/core';
 import { captureCaller, type CallerStack } from './caller-stack.js';
 import { splitOptions, type MysqlConfig, type PoolConfig, type SplitOptions } from './config.js';
-import { closedStateError } from './closed-state-error.js';
+import { closedStateError, closedStateMessage } from './closed-state-error.js';
 import { Connection, missingSqlError } from './connection.js';
 import { mysql2 } from './mysql2-internals.js';
 import { iterateRows, type CursorSlot, type IterateRowsOptions } from './iterate.js';
@@ -33,6 +33,8 @@ export interface PoolEntry {
   lastActive: number;
   /** A fatal error was seen: the entry is dropped when it comes back. */
   dead: boolean;
+  /** The server side of the connection is gone (closed or killed), as the worker reported. */
+  lost: boolean;
   /**
    * The checkout the entry is in, by `getConnection()` or by `pool.query()`/`execute()`;
    * undefined while it is free, being handed out, or read by `pool.iterate()`.
@@ -81,6 +83,19 @@ function isReadOnlyError(err: unknown): boolean {
     errno === ER_OPTION_PREVENTS_STATEMENT ||
     errno === ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION ||
     errno === ER_READ_ONLY_MODE
+  );
+}
+
+/**
+ * Whether a statement failed because its connection was already closed by the server, before
+ * anything was written: refused by mysql2 once the worker heard the close (the closed-state
+ * error), or its write failed on a socket the server had ended, before the worker heard it.
+ */
+function neverSent(entry: PoolEntry, err: unknown): boolean {
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  return (
+    (entry.lost && message === closedStateMessage) ||
+    (code === 'EPIPE' && message === 'This socket has been ended by the other party')
   );
 }
 
@@ -367,6 +382,10 @@ export class Pool extends EventEmitter {
       (err: unknown) => {
         if ((err as { fatal?: unknown }).fatal === true || isReadOnlyError(err)) entry.dead = true;
         this.#giveBack(lease);
+        // The server closed the connection while it was free, and the statement, sent before
+        // this thread heard of it, never left the worker: another connection runs it, as
+        // mysql2's pool (hearing the close on the thread that runs it) would have used one.
+        if (!this.#closed && neverSent(entry, err)) return this.#runPooled(kind, sql, values);
         throw caller === undefined ? err : withCallerStack(err, caller.stack);
       },
     );
@@ -537,6 +556,7 @@ export class Pool extends EventEmitter {
             config,
             lastActive: Date.now(),
             dead: false,
+            lost: false,
             lease: undefined,
             eventPayload: undefined,
             events: new EventEmitter(),
@@ -545,11 +565,13 @@ export class Pool extends EventEmitter {
           entry.conn.on('error', (err: unknown) => {
             if (entry.events.listenerCount('error') > 0) entry.events.emit('error', err);
           });
-          // The server closed it or it failed (mysql2's pool drops such a connection on its
-          // 'end' or 'error'): an idle one goes now, one in use when it comes back.
+          // The server closed it or it failed: mysql2's pool drops such a connection on its
+          // 'end' or 'error', free or in use, and a waiter gets a new one at once. The session
+          // closes once the calls already sent to it have their answers.
           entry.conn.onLost = () => {
             entry.dead = true;
-            if (this.#free.includes(entry)) this.#remove(entry, true);
+            entry.lost = true;
+            this.#remove(entry, true);
           };
           this.#all.add(entry);
           const failure = this.#announce(entry, 'connection', 'acquire');
@@ -629,7 +651,13 @@ export class Pool extends EventEmitter {
       this.#free.length > maxIdle ||
       (this.#free.length > 0 && Date.now() - this.#free[0].lastActive > idleTimeout)
     ) {
-      this.#remove(this.#free[0], true);
+      const entry = this.#free[0];
+      this.#remove(entry, false);
+      // mysql2 destroys it: its 'end' reaches the PoolConnections that listen once it is closed.
+      void entry.session
+        .close()
+        .catch(() => undefined)
+        .then(() => entry.events.emit('end'));
     }
   }
 

@@ -156,6 +156,32 @@ describe.skipIf(!dbAvailable)('closed state, as in mysql2/promise', () => {
     });
   });
 
+  it.each(['destroy', 'end'] as const)(
+    "every PoolConnection listening to a connection closed by its holder's %s() hears 'end'",
+    async (method) => {
+      const heard = await sameResult(DRIVERS, async (driver) => {
+        const pool = driver.createPool({ ...DB, connectionLimit: 1, gracefulEnd: true });
+        const heard = new Set<string>();
+        let payload: { on(event: 'end', listener: () => void): unknown } | undefined;
+        pool.on('acquire', (c) => {
+          payload ??= c;
+          payload.on('end', () => heard.add('payload'));
+        });
+        const earlier = await pool.getConnection();
+        earlier.on('end', () => heard.add('earlier'));
+        earlier.release();
+        const holder = await pool.getConnection();
+        holder.on('end', () => heard.add('holder'));
+        if (method === 'destroy') holder.destroy();
+        else await holder.end();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await pool.end();
+        return [...heard].sort();
+      });
+      expect(heard).toEqual(['earlier', 'holder', 'payload']);
+    },
+  );
+
   it("PoolConnections with listeners hear their connection's 'end' after pool.end() resolves, checked out or released", async () => {
     await sameResult(DRIVERS, async (driver) => {
       const pool = driver.createPool({ ...DB, connectionLimit: 3 });

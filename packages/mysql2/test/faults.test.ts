@@ -171,6 +171,50 @@ describe.skipIf(!dbAvailable)('server faults, as mysql2 reports them', () => {
     expect(ours).toEqual([[{ i: 0 }], [{ i: 1 }], [{ i: 2 }]]);
   });
 
+  it('pool.query() and execute() right after the server closed an idle connection run on another one', async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const pool = m.createPool({ ...DB, connectionLimit: 2 });
+      const results = [];
+      for (const method of ['query', 'execute', 'query', 'execute'] as const) {
+        const conn = await pool.getConnection();
+        const threadId = conn.threadId;
+        conn.release();
+        // No wait: the worker hears the close about when this thread hears the KILL's answer.
+        await killIdle([threadId]);
+        const sql = 'SELECT CONNECTION_ID() AS id';
+        const r = await settle(method === 'query' ? pool.query(sql) : pool.execute(sql));
+        results.push(
+          r.ok
+            ? (r.value as unknown as [[{ id: number }]])[0][0].id !== threadId
+            : errorView(r.error),
+        );
+      }
+      await pool.end();
+      return results;
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours).toEqual([true, true, true, true]);
+  });
+
+  it('a checked-out connection the server closes leaves the pool at once: a waiter gets a new one', async () => {
+    const [theirs, ours] = await both(async (m) => {
+      const pool = m.createPool({ ...DB, connectionLimit: 1 });
+      const held = await pool.getConnection();
+      const waiter = pool.getConnection();
+      await killIdle([held.threadId]);
+      // Not released: mysql2's pool drops the connection on its 'end' and opens another.
+      const served = await Promise.race([waiter, sleep(2000).then(() => 'still queued')]);
+      const result = typeof served === 'string' ? served : served.threadId !== held.threadId;
+      if (typeof served !== 'string') served.release();
+      held.release();
+      await waiter;
+      await pool.end();
+      return result;
+    });
+    expect(ours).toEqual(theirs);
+    expect(ours).toBe(true);
+  });
+
   it('a pool connection killed mid-query: that query fails as in mysql2, the next ones run', async () => {
     const [theirs, ours] = await both(async (m) => {
       const pool = m.createPool({ ...DB, connectionLimit: 1 });

@@ -215,6 +215,25 @@ describe.skipIf(!dbAvailable)('pool', () => {
     await Promise.all(pools.flatMap((p) => [p.raw.end(), p.ours.end()]));
   });
 
+  it("a released PoolConnection that listens hears 'end' when the pool closes it as idle", async () => {
+    const heard = async (m: { createPool(options: object): rawMysql.Pool }): Promise<number[]> => {
+      const pool = m.createPool({ ...DB, connectionLimit: 3, maxIdle: 1, idleTimeout: 60_000 });
+      const conns = await Promise.all([0, 1, 2].map(() => pool.getConnection()));
+      const ended: number[] = [];
+      conns.forEach((c, i) => {
+        c.on('end', () => ended.push(i));
+        c.release();
+      });
+      // The look a second after creation closes the two oldest free ones (the most recently
+      // released stays, as maxIdle is 1).
+      await expect.poll(() => ended.length, { timeout: 4000, interval: 50 }).toBe(2);
+      const idle = [...ended].sort();
+      await pool.end();
+      return idle;
+    };
+    expect(await heard(mysql as unknown as typeof rawMysql)).toEqual(await heard(rawMysql));
+  });
+
   it('createPool accepts a URI and is lazy', async () => {
     const pool = mysql.createPool(`mysql://${DB.user}@${DB.host}:${DB.port}/${DB.database}`);
     expect(pool.stats()).toBeUndefined(); // nothing started yet
