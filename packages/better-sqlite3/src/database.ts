@@ -1514,7 +1514,7 @@ export class Database {
       scope.done = true;
       openGate();
     };
-    let rolledBack: Promise<void> | undefined;
+    let rolledBack: Promise<TypeError | undefined> | undefined;
     // Aborted: rolled back at once, not when fn next touches the database (its later calls
     // carry the aborted signal and reject), and writes from outside need not wait for fn.
     const onAbort = (): void => {
@@ -1540,8 +1540,10 @@ export class Database {
         return result;
       } catch (err) {
         adoptCalls(scope);
-        await (rolledBack ??= this.#undo('rollback', scope.writer));
-        throw err;
+        const refused = await (rolledBack ??= this.#undo('rollback', scope.writer));
+        // As in the driver, a ROLLBACK it refuses throws its own error in place of fn's (an
+        // abort keeps its AbortError).
+        throw refused !== undefined && !(err instanceof AbortError) ? refused : err;
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -1634,22 +1636,31 @@ export class Database {
    * without a timeout, on the writer the transaction began on. A writer whose worker died has
    * nothing left to roll back (and its replacement has no transaction of ours to undo).
    */
-  async #undo(step: 'rollback' | 'rollbackTo', writer: Session | undefined): Promise<void> {
-    if (writer === undefined || this.#writerGone(writer)) return;
+  /**
+   * Rolls back (`rollback`) or undoes a savepoint (`rollbackTo`), never aborted. Resolves to the
+   * driver's refusal of a ROLLBACK while fn left an iterator open (the rollback then waits for
+   * that iterator), else to undefined.
+   */
+  async #undo(
+    step: 'rollback' | 'rollbackTo',
+    writer: Session | undefined,
+  ): Promise<TypeError | undefined> {
+    if (writer === undefined || this.#writerGone(writer)) return undefined;
     try {
       await runDetached(() => writer.call('tx', [step]));
     } catch (err) {
-      if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return;
+      if (err instanceof WorkerExitedError || err instanceof SessionBrokenError) return undefined;
       // The worker's driver refuses ROLLBACK while a cursor fn left open on the writer is not
       // finished (as it refuses COMMIT). Left for later, the transaction would stay open after
       // that iterator closes, and take in the writes made from outside. (Its only TypeError.)
       if (step === 'rollback' && err instanceof TypeError) {
         this.#rollbackWhenIterated = writer;
         this.#iterating(0);
-        return;
+        return err;
       }
       throw err;
     }
+    return undefined;
   }
 }
 

@@ -127,6 +127,59 @@ describe('a transaction function that leaves an iterator open on the writer', ()
     expect(await db.transaction(async () => (await insert.run('next')).changes)()).toBe(1);
     await db.close();
   });
+
+  it("rejects, when fn throws, with the driver's refusal of the ROLLBACK, as the driver does", async () => {
+    const file = tmp.file('tx-iterator-left-open-throws.db');
+    const setup = new Raw(file);
+    setup.exec('create table t (x)');
+    setup
+      .prepare(
+        'with recursive n(i) as (select 1 union all select i + 1 from n where i < 300) insert into t select i from n',
+      )
+      .run();
+    setup.close();
+    // The driver: its ROLLBACK throws "busy" in place of fn's error.
+    const raw = new Raw(file);
+    let rawRows: IterableIterator<unknown> | undefined;
+    const theirs = (() => {
+      try {
+        raw.transaction(() => {
+          raw.prepare('insert into t values (?)').run('failed');
+          const iterator = raw.prepare('select x from t').iterate();
+          rawRows = iterator;
+          iterator.next();
+          throw new Error('boom');
+        })();
+      } catch (err) {
+        return err;
+      }
+    })() as Error;
+    rawRows?.return?.();
+    raw.close();
+    expect(theirs).toMatchObject({ name: 'TypeError' });
+    const db = await Database.open(file);
+    let rows: AsyncIterator<unknown> | undefined;
+    const ours = await settle(
+      db.transaction(async () => {
+        await (await db.prepare('insert into t values (?)')).run('failed');
+        rows = (await db.prepare('select x from t')).iterate();
+        await rows.next();
+        throw new Error('boom');
+      })(),
+    );
+    expect(ours.error).toBeInstanceOf(TypeError);
+    expect((ours.error as Error).message).toBe(theirs.message);
+    await rows!.return!();
+    // The rollback goes right after the cursor's release, before this read.
+    const failed = await (
+      await db.prepare("select count(*) from t where x = 'failed'")
+    )
+      .pluck()
+      .get();
+    expect(failed).toBe(0);
+    expect(db.inTransaction).toBe(false);
+    await db.close();
+  });
 });
 
 describe('an abort or a timeout landing while COMMIT runs', () => {
