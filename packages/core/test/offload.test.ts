@@ -132,6 +132,22 @@ describe('offload() of a CommonJS module', () => {
   });
 });
 
+describe('offload() of an ES module whose default export is a CommonJS module', () => {
+  it('reaches its own exports, on its namespace', async () => {
+    const mod = offload<{ own(): string; increment(): number }>(
+      new URL('./fixtures/offload-reexport.mjs', import.meta.url),
+      { threads: 1 },
+    );
+    try {
+      expect(await mod.own()).toBe('own export');
+      // A name it does not export is looked up on its default export.
+      expect(await mod.increment()).toBe(1);
+    } finally {
+      await mod[Symbol.asyncDispose]();
+    }
+  });
+});
+
 describe('offload() of a relative path', () => {
   it('resolves it from the working directory, as new Worker() does, not from core', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/offload-this.mjs', import.meta.url));

@@ -20,10 +20,11 @@ function isInstance(value: unknown): value is object {
 }
 
 /**
- * The `module.exports` of a CommonJS module (or a builtin one) imported as `namespace`, else
- * undefined. Its named exports are copies of `module.exports`'s properties: its functions are
- * called on `module.exports`, as `require(x).fn()` calls them, so that one that keeps state on
- * `this` sees it (on the namespace, its writes would be lost).
+ * The `module.exports` of the module `specifier` names, when it is CommonJS (or builtin),
+ * imported as `namespace`; else undefined. Its named exports are copies of `module.exports`'s
+ * properties: its functions are called on `module.exports`, as `require(x).fn()` calls them, so
+ * that one that keeps state on `this` sees it (on the namespace, its writes would be lost). An
+ * ES module stays its namespace, even one whose default export is a CommonJS module's exports.
  */
 function commonJsExports(
   specifier: string,
@@ -33,8 +34,9 @@ function commonJsExports(
   if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null)
     return undefined;
   if (isBuiltin(specifier)) return exports;
-  const loaded = Object.values(require.cache).some((module) => module?.exports === exports);
-  return loaded ? exports : undefined;
+  const url = import.meta.resolve(specifier);
+  if (!url.startsWith('file:')) return undefined;
+  return require.cache[fileURLToPath(url)]?.exports === exports ? exports : undefined;
 }
 
 /** A class instance stays here as a handle; anything else goes back as data. */
