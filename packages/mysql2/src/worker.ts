@@ -561,6 +561,7 @@ class Cursor {
   /** Another command waits behind the stream: no more pausing (see drainCursors). */
   private draining = false;
   private sentFields = false;
+  private readonly wake: () => void;
 
   constructor(
     private readonly conn: Conn,
@@ -576,17 +577,10 @@ class Cursor {
       this.waiter = undefined;
       w?.();
     };
-    const ended = (err?: unknown): void => {
-      if (err !== undefined && !this.done) this.error = err as Error;
-      this.done = true;
-      conn.cursors.delete(this);
-      conn.c.removeListener('error', ended);
-      wake();
-    };
-    // mysql2 tells a command without a callback (this streamed query) that the connection is
-    // gone by an 'error' of the connection, never of the query: when it is already closed (at
-    // once, inside query() below), or when it dies with the query queued or running.
-    conn.c.on('error', ended);
+    this.wake = wake;
+    // Before the query is made: mysql2 refuses a command on a closed connection at once,
+    // inside query(), with an 'error' of the connection (see Cursor.fail).
+    conn.cursors.add(this);
     const query = (
       kind === 'execute'
         ? conn.c.execute(opts, values, undefined as never)
@@ -612,9 +606,22 @@ class Cursor {
       }
       if (this.buffer.length >= this.highWater / 2) wake();
     });
-    query.on('error', ended);
-    query.on('end', () => ended());
-    if (!this.done) conn.cursors.add(this);
+    query.on('error', (err) => this.fail(err));
+    query.on('end', () => this.fail(undefined));
+  }
+
+  /**
+   * Ends the cursor: its query ended (`error` undefined) or failed; or its connection is gone
+   * (the open() listener of the connection's 'error' calls it for every cursor): mysql2 tells a
+   * command without a callback (this streamed query) so by an 'error' of the connection, never
+   * of the query, whether the connection was closed already or dies with the query queued or
+   * running.
+   */
+  fail(error: unknown): void {
+    if (error !== undefined && !this.done) this.error = error as Error;
+    this.done = true;
+    this.conn.cursors.delete(this);
+    this.wake();
   }
 
   /** Reads on to the end of the rows without pausing, keeping them (see drainCursors). */
@@ -730,6 +737,7 @@ export default defineDriver({
     c.stream.on('data', () => conn.onData?.());
     // An error while no command runs (the server went away) is emitted, not called back.
     c.on('error', (err) => {
+      for (const cursor of conn.cursors) cursor.fail(err);
       // Without a listener it would be thrown in the worker. mysql2/promise re-emits its connection's 'error' and 'end'; so does the caller's side.
       ctx.notify('error', err);
     });

@@ -3,6 +3,8 @@
 // finish. Here the worker lets the cursor read on (its rows are kept for the loop) instead of
 // pausing: without that, the command waited behind the paused stream and the loop's next batch
 // behind the command, for ever.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import mysql from '@unblock/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB, dbAvailable, settleWithin } from './helpers.js';
@@ -79,5 +81,29 @@ describe.skipIf(!dbAvailable)('a command sent while iterate() is open on the con
     );
     expect(seen).toBe(ROWS);
     await stmt.close();
+  });
+});
+
+describe.skipIf(!dbAvailable)('many iterate() calls on one connection', () => {
+  it('start together with no listener-leak warning, and each reads its rows', () => {
+    // In a process of its own: the warning would come from the worker thread, on stderr.
+    const script = `
+      const mysql = (await import('@unblock/mysql2')).default;
+      const conn = await mysql.createConnection(${JSON.stringify(DB)});
+      const read = async (i) => {
+        const rows = [];
+        for await (const row of conn.iterate('SELECT ? AS i', [i])) rows.push(row.i);
+        return rows;
+      };
+      console.log(JSON.stringify(await Promise.all(Array.from({ length: 12 }, (_, i) => read(i)))));
+      await conn.end();
+    `;
+    const { stdout, stderr } = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(JSON.parse(stdout)).toEqual(Array.from({ length: 12 }, (_, i) => [i]));
+    expect(stderr).not.toContain('MaxListenersExceededWarning');
   });
 });
