@@ -1,5 +1,5 @@
 import { MessagePort } from 'node:worker_threads';
-import { createPool, type PoolOptions } from '@unblock/core';
+import { createPool, registerValueCodec, type PoolOptions } from '@unblock/core';
 
 export const echoDriver = new URL('./fixtures/echo-driver.mjs', import.meta.url);
 export const cancellableDriver = new URL('./fixtures/cancellable-driver.mjs', import.meta.url);
@@ -37,3 +37,15 @@ export function countPosts(match: (message: unknown) => boolean = () => true): {
 /** Whether a message is a session's batch of calls. */
 export const isCalls = (message: unknown): boolean =>
   (message as { k?: string } | null)?.k === 'calls';
+
+/**
+ * A value this thread's encoding lets through (a codec known to this thread only) but structured
+ * clone refuses (the codec encodes it as a function): for tests of a message the port refuses.
+ */
+export class Unclonable {}
+registerValueCodec<Unclonable>({
+  name: 'test-unclonable',
+  is: (value): value is Unclonable => value instanceof Unclonable,
+  encode: () => () => 'a function',
+  decode: () => new Unclonable(),
+});

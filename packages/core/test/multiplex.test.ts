@@ -4,11 +4,10 @@ import {
   DataCloneError,
   WorkerExitedError,
   createPool,
-  registerValueCodec,
   type Pool,
   type Session,
 } from '@unblock/core';
-import { cancellableDriver, countPosts, pool as makePool, sleep } from './helpers.js';
+import { Unclonable, cancellableDriver, countPosts, pool as makePool, sleep } from './helpers.js';
 
 /** Messages the caller's thread posts while `fn` runs. */
 async function callerPosts(fn: () => Promise<unknown>): Promise<number> {
@@ -130,14 +129,6 @@ describe('multiplexSessions with an asynchronous driver that cancels', () => {
 
 describe('a message the shared port refuses', () => {
   it('rejects only the call whose value it refused; calls of every session sent with it are answered', async () => {
-    // A codec known to this thread only, whose encoding structured clone refuses.
-    class Unclonable {}
-    registerValueCodec<Unclonable>({
-      name: 'test-mux-unclonable',
-      is: (value): value is Unclonable => value instanceof Unclonable,
-      encode: () => () => 'a function',
-      decode: () => new Unclonable(),
-    });
     const pool = makePool({ threads: 1, multiplexSessions: true });
     try {
       const [a, b] = await openMany(pool, 2);

@@ -7,12 +7,11 @@ import {
   DataCloneError,
   UnknownOperationError,
   registerErrorClass,
-  registerValueCodec,
   toPortableFunction,
   withCallerStack,
   type Session,
 } from '@unblock/core';
-import { countPosts, echoDriver, isCalls, pool as makePool, sleep } from './helpers.js';
+import { Unclonable, countPosts, echoDriver, isCalls, pool as makePool, sleep } from './helpers.js';
 
 describe('sessions', () => {
   const pool = makePool();
@@ -454,14 +453,6 @@ describe('sessions', () => {
   });
 
   it('rejects the one call whose value the port refuses, and answers the others sent with it', async () => {
-    // A codec known to this thread only, whose encoding structured clone refuses.
-    class Unclonable {}
-    registerValueCodec<Unclonable>({
-      name: 'test-unclonable',
-      is: (value): value is Unclonable => value instanceof Unclonable,
-      encode: () => () => 'a function',
-      decode: () => new Unclonable(),
-    });
     const s = await pool.openSession();
     const [before, refused, after] = await Promise.allSettled([
       s.call('echo', [1]),
