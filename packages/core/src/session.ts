@@ -751,10 +751,14 @@ export class Session {
 
   /**
    * Receives one message that is on the port; false when there is none. The port is polled only
-   * when the worker has sent more than was received (polling it is not free).
+   * when the worker has sent more than was received (polling it is not free). `sent` trails
+   * `received` for a moment when an answer was taken before the worker counted it (it counts
+   * just after posting): there is nothing to poll then either, and polling throughout that
+   * moment cost a caller awaiting calls in turn about 1 µs a poll, a dozen polls a call
+   * (measured here: 10k awaited inserts, 1.4-1.9M empty polls in 100k calls).
    */
   private pollPort(): boolean {
-    if (Atomics.load(this.state, Slot.sent) === this.received) return false;
+    if (Atomics.load(this.state, Slot.sent) <= this.received) return false;
     const entry = receiveMessageOnPort(this.port as MessagePort);
     if (entry === undefined) return false;
     this.receive(entry.message as FromWorker);

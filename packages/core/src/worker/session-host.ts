@@ -182,12 +182,13 @@ export class SessionHost {
   /**
    * Pulls messages already posted without waiting for a turn of the event loop; true when it
    * got any. (`posted` can also trail `seenPosted` for a moment: the caller counts a message
-   * just after posting it, and it may have arrived through the event loop already.)
+   * just after posting it, and it may have arrived through the event loop already; there is
+   * nothing to pull then, as the caller posts its next message only after counting this one.)
    */
   private pullPosted(): boolean {
     // A mux end is not pulled: the mux port carries other sessions' messages too.
     if (this.muxed) return false;
-    if (Atomics.load(this.state, Slot.posted) === this.seenPosted) return false;
+    if (Atomics.load(this.state, Slot.posted) <= this.seenPosted) return false;
     let got = false;
     for (;;) {
       if (this.takeLane()) {
@@ -224,17 +225,15 @@ export class SessionHost {
 
   /**
    * Polls up to SPIN_WAIT_MS (PORT_ANSWER_WAIT_MS after an answer by port) for the caller's next
-   * message; true when one came. A busy poll,
-   * not Atomics.wait: waking from a futex costs about as much as the round trip it would save.
-   * It compares against `seenPosted` but pulls before trusting it, since the counter can trail
-   * messages that already arrived through the event loop.
+   * message; true when one came. A busy poll of the caller's count of posted messages (see
+   * `pullPosted`), not Atomics.wait: waking from a futex costs about as much as the round trip
+   * it would save.
    */
   private awaitPosted(): boolean {
     const wait = this.lastAnswerByLane ? SPIN_WAIT_MS : PORT_ANSWER_WAIT_MS;
     const deadline = performance.now() + wait;
     do {
-      if (Atomics.load(this.state, Slot.posted) !== this.seenPosted && this.pullPosted())
-        return true;
+      if (this.pullPosted()) return true;
     } while (performance.now() < deadline);
     return false;
   }
