@@ -1,4 +1,4 @@
-export { createPool, MAX_POOL_THREADS, Pool } from './pool.js';
+export { createPool, MAX_POOL_THREADS, Pool, validatePoolSettings } from './pool.js';
 export type { PoolOptions, PoolStats, SessionPlacement } from './pool.js';
 export { Session } from './session.js';
 export type { ReceivedRows } from './session.js';

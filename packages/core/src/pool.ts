@@ -209,46 +209,74 @@ function validatePoolOptions(options: PoolOptions): void {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('options must be an object');
   assertKnownKeys(options, POOL_OPTION_NAMES, 'pool option');
-  const { driver, threads, maxQueue, leakDetectionThreshold, closeTimeout, interrupt } = options;
+  const { driver } = options;
   if (!(driver instanceof URL) && typeof driver !== 'string') {
     throw new TypeError('options.driver must be a URL or a string');
   }
-  const integer = (value: unknown, name: string, min: number, max: number): void => {
+  validatePoolSettings(options);
+}
+
+/** The {@link PoolOptions} besides the driver and its options: what an adapter sets from its own. */
+type PoolSettingName = Exclude<keyof PoolOptions, 'driver' | 'defaultOptions'>;
+
+/**
+ * Checks the {@link PoolOptions} other than `driver` and `defaultOptions` as {@link createPool}
+ * does, with its messages: a TypeError for a wrong type, a RangeError for a value out of range.
+ * For an adapter that starts its core pool later than its own pool is made (at the first call)
+ * and must refuse a wrong option at once, as the conventions ask. `names` gives the adapter's
+ * name of an option where it has its own, for the messages (`options.workers must be an integer`).
+ * Undefined values are skipped; keys are not checked (an adapter has options of its own).
+ *
+ * @example
+ * ```ts
+ * import { validatePoolSettings } from '@unblock/core';
+ * // Throws RangeError('options.workers must be at least 1').
+ * validatePoolSettings({ threads: 0, closeTimeout: 1000 }, { threads: 'workers' });
+ * ```
+ */
+export function validatePoolSettings(
+  settings: { readonly [K in PoolSettingName]?: unknown },
+  names: { readonly [K in PoolSettingName]?: string } = {},
+): void {
+  const label = (name: PoolSettingName): string => `options.${names[name] ?? name}`;
+  const integer = (name: PoolSettingName, min: number, max: number): void => {
+    const value = settings[name];
     if (value === undefined) return;
     if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity)) {
-      throw new TypeError(`options.${name} must be an integer`);
+      throw new TypeError(`${label(name)} must be an integer`);
     }
-    if (value < min) throw new RangeError(`options.${name} must be at least ${min}`);
-    if (value > max) throw new RangeError(`options.${name} must be at most ${max}`);
+    if (value < min) throw new RangeError(`${label(name)} must be at least ${min}`);
+    if (value > max) throw new RangeError(`${label(name)} must be at most ${max}`);
   };
-  integer(threads, 'threads', 1, MAX_POOL_THREADS);
-  integer(maxQueue, 'maxQueue', 1, Infinity);
+  integer('threads', 1, MAX_POOL_THREADS);
+  integer('maxQueue', 1, Infinity);
   // Timer delays: Node runs a longer one (Infinity too) after 1 ms, which would report every
   // lease at once, or end close()'s grace period at once.
-  integer(leakDetectionThreshold, 'leakDetectionThreshold', 0, MAX_TIMER_MS);
-  integer(closeTimeout, 'closeTimeout', 0, MAX_TIMER_MS);
-  integer(options.workerNice, 'workerNice', 0, 19);
-  if (interrupt !== undefined && typeof interrupt !== 'function') {
-    throw new TypeError('options.interrupt must be a function');
+  integer('leakDetectionThreshold', 0, MAX_TIMER_MS);
+  integer('closeTimeout', 0, MAX_TIMER_MS);
+  integer('workerNice', 0, 19);
+  if (settings.interrupt !== undefined && typeof settings.interrupt !== 'function') {
+    throw new TypeError(`${label('interrupt')} must be a function`);
   }
   for (const name of ['captureStacks', 'multiplexSessions'] as const) {
-    const value = options[name];
+    const value = settings[name];
     if (value !== undefined && typeof value !== 'boolean') {
-      throw new TypeError(`options.${name} must be a boolean`);
+      throw new TypeError(`${label(name)} must be a boolean`);
     }
   }
-  const strings = (value: unknown, name: string): void => {
+  const strings = (name: PoolSettingName): void => {
+    const value = settings[name];
     if (value === undefined) return;
     if (!(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
-      throw new TypeError(`options.${name} must be an array of strings`);
+      throw new TypeError(`${label(name)} must be an array of strings`);
     }
   };
-  strings(options.leaseKinds, 'leaseKinds');
-  strings(options.execArgv, 'execArgv');
-  if (options.name !== undefined && typeof options.name !== 'string') {
-    throw new TypeError('options.name must be a string');
+  strings('leaseKinds');
+  strings('execArgv');
+  if (settings.name !== undefined && typeof settings.name !== 'string') {
+    throw new TypeError(`${label('name')} must be a string`);
   }
-  validateResourceLimits(options.resourceLimits);
+  validateResourceLimits(settings.resourceLimits, label('resourceLimits'));
 }
 
 const RESOURCE_LIMITS = [
@@ -259,13 +287,13 @@ const RESOURCE_LIMITS = [
 ] as const satisfies readonly (keyof ResourceLimits)[];
 
 /** Node takes any value here without a word: a wrong one leaves a worker that cannot start. */
-function validateResourceLimits(limits: unknown): void {
+function validateResourceLimits(limits: unknown, label: string): void {
   if (limits === undefined) return;
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
-    throw new TypeError('options.resourceLimits must be an object');
+    throw new TypeError(`${label} must be an object`);
   }
   for (const [key, value] of Object.entries(limits)) {
-    const name = `options.resourceLimits.${key}`;
+    const name = `${label}.${key}`;
     if (!(RESOURCE_LIMITS as readonly string[]).includes(key)) {
       throw new TypeError(`${name} is not a resource limit: ${RESOURCE_LIMITS.join(', ')}`);
     }

@@ -3,6 +3,7 @@ import {
   PoolClosedError,
   QueueFullError,
   UnblockError,
+  validatePoolSettings,
   withCallOptions,
   type CallOptions,
   type Client,
@@ -94,14 +95,6 @@ function emptyStats(): PoolStats {
   };
 }
 
-function limit(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity) || value < 1) {
-    throw new RangeError(`options.${name} must be a positive integer`);
-  }
-  return value;
-}
-
 /**
  * The drop-in pool rejects with mysql2's own 'Pool is closed.'; the uniform client speaks core's
  * errors. Only that message is mapped: driver errors keep their class and code.
@@ -154,12 +147,16 @@ function toQueryResult<Row>(result: unknown, fields: FieldPacket[] | undefined):
  */
 export function createClient(options: MysqlClientOptions): MysqlClient {
   const own = typeof options === 'string' ? {} : options;
-  const maxQueue = limit(own.maxQueue, 'maxQueue', Infinity);
+  // Core's rules and messages: maxQueue is checked as core's maxQueue, which it mirrors here.
+  validatePoolSettings({ maxQueue: own.maxQueue, closeTimeout: own.closeTimeout });
+  const maxQueue = own.maxQueue ?? Infinity;
   const closeTimeout = own.closeTimeout ?? 5_000;
-  if (!Number.isFinite(closeTimeout) || closeTimeout < 0)
-    throw new RangeError('options.closeTimeout must be a non-negative number');
   // The pool's end() also lets running statements finish for up to closeTimeout, not longer.
-  const pool = new Pool(options, closeTimeout);
+  // maxQueue is the client's own: the pool refuses it.
+  const pool = new Pool(
+    typeof options === 'string' ? options : ({ ...options, maxQueue: undefined } as PoolOptions),
+    closeTimeout,
+  );
   const tx = new AsyncLocalStorage<TxScope>();
   let closed = false;
   let closing: Promise<void> | undefined;

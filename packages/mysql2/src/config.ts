@@ -38,13 +38,7 @@ export interface MysqlConfig {
 }
 
 /** Options of this package that mysql2 does not know; removed before mysql2 sees the options. */
-const OWN_OPTIONS = [
-  'workers',
-  'leakDetectionThreshold',
-  'closeTimeout',
-  'maxQueue',
-  'workerNice',
-] as const;
+const OWN_OPTIONS = ['workers', 'leakDetectionThreshold', 'closeTimeout', 'workerNice'] as const;
 /** Pool options: the pool reads them, connections do not need them. */
 export const POOL_OPTIONS = [
   'connectionLimit',
@@ -87,6 +81,14 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
   }
   // As mysql2 reads them: another primitive (a number, a boolean) has none of the options.
   else user = { ...(input as Record<string, unknown>) };
+  // mysql2 takes an option it does not know with a console warning ("Ignoring invalid
+  // configuration option passed to Connection") and ignores it. This one is createClient()'s (it
+  // strips it): a pool or connection given it would seem to bound something and would not.
+  if (user.maxQueue !== undefined) {
+    throw new TypeError(
+      'The option "maxQueue" is one of createClient(), not of a mysql2 pool or connection: a pool limits the calls waiting for a connection with queueLimit',
+    );
+  }
   const connection: Record<string, unknown> = { ...user };
   for (const key of [...OWN_OPTIONS, ...CALLER_ONLY]) delete connection[key];
   for (const key of UNSUPPORTED) {

@@ -189,7 +189,7 @@ export class Connection extends EventEmitter {
   readonly #toResult: (value: unknown) => unknown;
 
   /**
-   * @internal `notices`: this object re-emits the connection's events (a session has one
+   * Made by `createConnection()` and the pools, not by the caller. `notices`: this object re-emits the connection's events (a session has one
    * listener: the pool's own Connection of an entry, not each PoolConnection wrapped around it).
    * `poolClosed`: whether the pool the connection was taken from was ended. mysql2's pool ends
    * every connection as its `end()` is called, checked out or not, so a command in the same
@@ -440,12 +440,26 @@ export class Connection extends EventEmitter {
     return iterateRows<Row>(this, sql, values, options);
   }
 
-  /** Resolves `true` once the server answered. @example `await conn.ping();` */
+  /**
+   * Resolves `true` once the server answered.
+   *
+   * @example
+   * ```ts
+   * await conn.ping();
+   * ```
+   */
   ping(): Promise<boolean> {
     return this.call('ping', []) as Promise<boolean>;
   }
 
-  /** COM_RESET_CONNECTION. @example `await conn.reset();` */
+  /**
+   * COM_RESET_CONNECTION.
+   *
+   * @example
+   * ```ts
+   * await conn.reset();
+   * ```
+   */
   async reset(): Promise<void> {
     await this.call('reset', []);
   }
@@ -455,7 +469,10 @@ export class Connection extends EventEmitter {
    * mysql2's does, with the error that closed the connection when one did (the server closed
    * it, or a call failed with a fatal error).
    *
-   * @example `await conn.connect();`
+   * @example
+   * ```ts
+   * await conn.connect();
+   * ```
    */
   async connect(): Promise<void> {
     const closedBy = closedByError(this.session);
@@ -466,18 +483,35 @@ export class Connection extends EventEmitter {
    * START TRANSACTION. Resolves `[ResultSetHeader, undefined]`, as mysql2/promise does at run
    * time (its typings say `void`, kept here so connections stay assignable to its types).
    *
-   * @example `await conn.beginTransaction();`
+   * @example
+   * ```ts
+   * await conn.beginTransaction();
+   * ```
    */
   beginTransaction(): Promise<void> {
     return this.call('beginTransaction', [], undefined, toResult) as Promise<void>;
   }
 
-  /** COMMIT; resolves as `beginTransaction()` does. @example `await conn.commit();` */
+  /**
+   * COMMIT; resolves as `beginTransaction()` does.
+   *
+   * @example
+   * ```ts
+   * await conn.commit();
+   * ```
+   */
   commit(): Promise<void> {
     return this.call('commit', [], undefined, toResult) as Promise<void>;
   }
 
-  /** ROLLBACK; resolves as `beginTransaction()` does. @example `await conn.rollback();` */
+  /**
+   * ROLLBACK; resolves as `beginTransaction()` does.
+   *
+   * @example
+   * ```ts
+   * await conn.rollback();
+   * ```
+   */
   rollback(): Promise<void> {
     return this.call('rollback', [], undefined, toResult) as Promise<void>;
   }
@@ -594,7 +628,14 @@ export class Connection extends EventEmitter {
     void this.closeSession();
   }
 
-  /** mysql2's alias of `destroy()`. @example `conn.close();` */
+  /**
+   * mysql2's alias of `destroy()`.
+   *
+   * @example
+   * ```ts
+   * conn.close();
+   * ```
+   */
   close(): void {
     this.destroy();
   }
@@ -626,15 +667,36 @@ export class Connection extends EventEmitter {
     throw new Error('resume() is not available with @unblock/mysql2: use iterate()');
   }
 
-  /** On a connection from `createConnection`, nothing to do (as in mysql2). @example `conn.release();` */
+  /**
+   * On a connection from `createConnection`, nothing to do (as in mysql2).
+   *
+   * @example
+   * ```ts
+   * conn.release();
+   * ```
+   */
   release(): void {}
 
-  /** mysql2's `escape`, run locally. @example `conn.escape("it's")` */
+  /**
+   * mysql2's `escape`, run locally.
+   *
+   * @example
+   * ```ts
+   * conn.escape("it's")
+   * ```
+   */
   escape(value: unknown): string {
     return this.#formatter.escape(value);
   }
 
-  /** mysql2's `escapeId`, run locally. @example `conn.escapeId('my table')` */
+  /**
+   * mysql2's `escapeId`, run locally.
+   *
+   * @example
+   * ```ts
+   * conn.escapeId('my table')
+   * ```
+   */
   escapeId(value: string | string[]): string {
     return this.#formatter.escapeId(value);
   }

@@ -34,23 +34,85 @@ registerValueCodec<SqlFragment>({
 });
 registerValueCodec(typedParameterCodec);
 
-/** mysql2's `escape` (sql-escaper), run locally. @example `escape("it's") // "'it\\'s'"` */
+/**
+ * mysql2's `escape` (sql-escaper), run locally.
+ *
+ * @example
+ * ```ts
+ * import { escape } from '@unblock/mysql2';
+ * escape("it's"); // "'it\\'s'"
+ * ```
+ */
 export const escape = SqlString.escape;
-/** mysql2's `escapeId`, run locally. @example `escapeId('my table') // '`my table`'` */
+/**
+ * mysql2's `escapeId`, run locally.
+ *
+ * @example
+ * ```ts
+ * import { escapeId } from '@unblock/mysql2';
+ * escapeId('my table'); // '`my table`'
+ * ```
+ */
 export const escapeId = SqlString.escapeId;
-/** mysql2's `format`, run locally. @example `format('SELECT ?', [1]) // 'SELECT 1'` */
+/**
+ * mysql2's `format`, run locally.
+ *
+ * @example
+ * ```ts
+ * import { format } from '@unblock/mysql2';
+ * format('SELECT ? AS n', [1]); // 'SELECT 1 AS n'
+ * ```
+ */
 export const format = SqlString.format;
-/** mysql2's `raw`: a value inserted into SQL unescaped. @example `conn.query('SELECT ?', [raw('NOW()')])` */
+/**
+ * mysql2's `raw`: a value inserted into SQL unescaped.
+ *
+ * @example
+ * ```ts
+ * import { raw } from '@unblock/mysql2';
+ * await conn.query('SELECT ? AS now', [raw('NOW()')]);
+ * ```
+ */
 export const raw = SqlString.raw;
-/** mysql2's column type codes. @example `fields[0].columnType === Types.LONG` */
+/**
+ * mysql2's column type codes.
+ *
+ * @example
+ * ```ts
+ * import { Types } from '@unblock/mysql2';
+ * const [, fields] = await conn.query('SELECT NOW() AS t');
+ * fields[0].columnType === Types.DATETIME; // true
+ * ```
+ */
 export const Types = mysql2.Types as Record<string, number>;
-/** mysql2's charset codes. @example `Charsets.UTF8MB4_UNICODE_CI` */
+/**
+ * mysql2's charset codes.
+ *
+ * @example
+ * ```ts
+ * import { Charsets } from '@unblock/mysql2';
+ * Charsets.UTF8MB4_UNICODE_CI; // 224
+ * ```
+ */
 export const Charsets = mysql2.Charsets as Record<string, number>;
-/** mysql2's charset-to-encoding table. @example `CharsetToEncoding[45] // 'utf8'` */
+/**
+ * mysql2's charset-to-encoding table.
+ *
+ * @example
+ * ```ts
+ * import { CharsetToEncoding } from '@unblock/mysql2';
+ * CharsetToEncoding[45]; // 'utf8'
+ * ```
+ */
 export const CharsetToEncoding = mysql2.CharsetToEncoding as string[];
 /**
  * mysql2's typed parameter factories: a value sent with an explicit MySQL type by `execute()`.
- * @example `conn.execute('SELECT ? AS n', [TypedParameter.LONGLONG.unsigned(5n)])`
+ *
+ * @example
+ * ```ts
+ * import { TypedParameter } from '@unblock/mysql2';
+ * await conn.execute('SELECT ? AS n', [TypedParameter.LONGLONG.unsigned(5n)]);
+ * ```
  */
 export const TypedParameter = mysql2.TypedParameter as Mysql2TypedParameter;
 
@@ -66,7 +128,14 @@ export function setMaxParserCache(max: number): void {
   parserCache.setMaxParserCache(max);
 }
 
-/** Clears mysql2's parser cache in this thread. @example `clearParserCache();` */
+/**
+ * Clears mysql2's parser cache in this thread.
+ *
+ * @example
+ * ```ts
+ * clearParserCache();
+ * ```
+ */
 export function clearParserCache(): void {
   parserCache.clearParserCache();
 }
@@ -102,7 +171,8 @@ export type {
   RowDataPacket,
 } from './types.js';
 // mysql2/promise's other types, for code that names them (`QueryError`, `TypeCast`, `SqlValue`,
-// ...): the same declarations, since the values they describe are mysql2's own.
+// ...): the same declarations, since the values they describe are mysql2's own. They keep
+// mysql2's own documentation (what an editor shows is mysql2's typings), with no @example of ours.
 export type {
   AuthPlugin,
   AuthPluginDefinition,

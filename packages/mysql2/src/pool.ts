@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import {
   AbortError,
-  MAX_POOL_THREADS,
   TimeoutError,
   currentCallOptions,
+  validatePoolSettings,
   withCallerStack,
   type CallOptions,
   type Pool as CorePool,
@@ -149,7 +149,7 @@ export class Pool extends EventEmitter {
   }
 
   /**
-   * @internal Use {@link createPool}. `closeTimeout`: the default of the option of that name
+   * Use {@link createPool}. `closeTimeout`: the default of the option of that name
    * (none: `end()` waits for running statements, as mysql2's does).
    */
   constructor(options: PoolOptions | string, closeTimeout?: number) {
@@ -158,13 +158,12 @@ export class Pool extends EventEmitter {
     this.config = this.#split.poolConfig!;
     const own = this.#split.user as PoolOptions;
     const { workers, leakDetectionThreshold, workerNice } = own;
-    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
-      throw new RangeError('options.workers must be a positive integer');
-    }
-    // Checked here, as the pool is made: core's own check names its option, once a thread starts.
-    if (workers !== undefined && workers > MAX_POOL_THREADS) {
-      throw new RangeError(`options.workers must be at most ${MAX_POOL_THREADS}`);
-    }
+    // Core's check of the options its pool gets, made here, as the pool is made: the core pool
+    // starts at the first call, whose promise would be the first to hear of a wrong option.
+    validatePoolSettings(
+      { threads: workers, leakDetectionThreshold, closeTimeout: own.closeTimeout, workerNice },
+      { threads: 'workers' },
+    );
     const limit = this.config.connectionLimit || Infinity;
     this.#workers = workers ?? Math.min(limit, defaultWorkers());
     this.#leakDetectionThreshold = leakDetectionThreshold;
@@ -740,17 +739,38 @@ export class Pool extends EventEmitter {
     }, 0);
   }
 
-  /** mysql2's pool `escape`, run locally. @example `pool.escape('x')` */
+  /**
+   * mysql2's pool `escape`, run locally.
+   *
+   * @example
+   * ```ts
+   * pool.escape('x')
+   * ```
+   */
   escape(value: unknown): string {
     return this.#formatter.escape(value);
   }
 
-  /** mysql2's pool `escapeId`, run locally. @example `pool.escapeId('t')` */
+  /**
+   * mysql2's pool `escapeId`, run locally.
+   *
+   * @example
+   * ```ts
+   * pool.escapeId('t')
+   * ```
+   */
   escapeId(value: string | string[]): string {
     return this.#formatter.escapeId(value);
   }
 
-  /** mysql2's pool `format`, run locally. @example `pool.format('SELECT ?', [1])` */
+  /**
+   * mysql2's pool `format`, run locally.
+   *
+   * @example
+   * ```ts
+   * pool.format('SELECT ?', [1])
+   * ```
+   */
   format(sql: string, values?: unknown): string {
     return this.#formatter.format(sql, values);
   }

@@ -11,6 +11,7 @@ import type {
   RowDataPacket,
 } from 'mysql2';
 
+// mysql2's own declarations, re-exported as they are: they keep mysql2's documentation.
 export type { FieldPacket, OkPacket, ProcedureCallPacket, ResultSetHeader, RowDataPacket };
 
 /**
@@ -57,16 +58,27 @@ export interface QueryOptions extends Omit<Mysql2QueryOptions, 'typeCast'> {
 }
 
 /**
+ * mysql2's options that hold a function or stream of the caller's thread, which cannot reach the
+ * worker: `createConnection()`, `createPool()` and `cluster.add()` throw a TypeError naming them.
+ */
+type ThreadBoundOption = 'stream' | 'authPlugins' | 'authSwitchHandler' | 'infileStreamFactory';
+
+/**
  * mysql2's connection options. `typeCast` and `queryFormat` may be self-contained functions or
  * `{ module, export }` references (they run in the worker); `stream`, `authPlugins`,
- * `authSwitchHandler` and `infileStreamFactory` are not supported.
+ * `authSwitchHandler` and `infileStreamFactory` are not supported: they are left out, so an
+ * object literal that names one fails to compile (they throw at run time); options typed with
+ * mysql2's own types still compile, as with mysql2.
  *
  * @example
  * ```ts
  * const options: ConnectionOptions = { host: '127.0.0.1', user: 'root', database: 'test' };
  * ```
  */
-export type ConnectionOptions = Omit<Mysql2ConnectionOptions, 'typeCast' | 'queryFormat'> & {
+export type ConnectionOptions = Omit<
+  Mysql2ConnectionOptions,
+  'typeCast' | 'queryFormat' | ThreadBoundOption
+> & {
   typeCast?: Mysql2ConnectionOptions['typeCast'] | FunctionReference;
   queryFormat?: Mysql2ConnectionOptions['queryFormat'] | FunctionReference;
 };
@@ -79,7 +91,7 @@ export type ConnectionOptions = Omit<Mysql2ConnectionOptions, 'typeCast' | 'quer
  * const options: PoolOptions = { uri: 'mysql://root@127.0.0.1/test', connectionLimit: 10, workers: 2 };
  * ```
  */
-export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat'> &
+export type PoolOptions = Omit<Mysql2PoolOptions, 'typeCast' | 'queryFormat' | ThreadBoundOption> &
   ConnectionOptions & {
     /** Worker threads the pool's connections are spread over. Default: up to 4, at most one per connection. */
     workers?: number;
