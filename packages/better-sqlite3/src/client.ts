@@ -7,7 +7,6 @@ import {
   type PoolStats,
   type QueryParams,
   type QueryResult,
-  type ReceivedRows,
 } from '@unblock/core';
 import { Database, isNotOpenError, kInternals, type QueryReply } from './database.js';
 import type { DatabaseOptions } from './options.js';
@@ -134,11 +133,10 @@ export function createClient(options: ClientOptions): Client {
       const { changes, lastInsertRowid } = await stmt.run(...args);
       return { rows: [], rowCount: 0, changes, lastInsertId: lastInsertRowid, columns: [] };
     }
-    const result = await stmt.allWithColumns(args);
-    const rows = (Array.isArray(result) ? result : (result as ReceivedRows).rows) as Row[];
-    const columns = Array.isArray(result)
-      ? Object.keys((rows[0] as object | undefined) ?? {})
-      : (result as ReceivedRows).columns;
+    const { rows, columns } = (await stmt.allWithColumns(args)) as {
+      rows: Row[];
+      columns: string[];
+    };
     const changes = stmt.readonly ? 0 : rows.length;
     return { rows, rowCount: rows.length, changes, lastInsertId: undefined, columns };
   }
@@ -164,6 +162,10 @@ export function createClient(options: ClientOptions): Client {
       opts?: IterateOptions,
     ) {
       if (refused()) throw closedError();
+      // As @unblock/mysql2 checks it, at the first next().
+      const batchSize = opts?.batchSize ?? 256;
+      if (!Number.isInteger(batchSize) || batchSize < 1)
+        throw new RangeError('options.batchSize must be a positive integer');
       const callOptions: CallOptions | undefined =
         opts?.signal === undefined && opts?.timeout === undefined
           ? undefined
@@ -176,7 +178,7 @@ export function createClient(options: ClientOptions): Client {
             ? db.prepare(sql)
             : withCallOptions(callOptions, () => db.prepare(sql)),
         ));
-      const it = stmt.iterate(...paramsOf(params)) as AsyncIterableIterator<Row>;
+      const it = stmt.iterateInBatches(paramsOf(params), batchSize) as AsyncIterableIterator<Row>;
       try {
         for (;;) {
           // An iterator left open when the client closed ends with the same error as any call.

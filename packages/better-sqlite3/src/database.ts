@@ -21,7 +21,12 @@ import { bindable, copyOf } from './bind.js';
 import { SqliteError } from './errors.js';
 import { interruptHook } from './interrupt.js';
 import { checkedLength, checkTableDefinition } from './table-definition.js';
-import { parseDatabaseArguments, type DatabaseOptions, type ParsedOptions } from './options.js';
+import {
+  booleanOption,
+  parseDatabaseArguments,
+  type DatabaseOptions,
+  type ParsedOptions,
+} from './options.js';
 import { Statement, kCreate, type StatementOf } from './statement.js';
 import { toggleArgument } from './toggle-argument.js';
 import { createTransaction, type Transaction } from './transaction.js';
@@ -260,14 +265,6 @@ function isUserFunction(value: unknown): value is UserFunction {
     typeof ref?.export === 'string' &&
     ref.module !== undefined
   );
-}
-
-function booleanOption(options: object, key: string): boolean {
-  if (!(key in options)) return false;
-  const value = (options as Record<string, unknown>)[key];
-  if (typeof value !== 'boolean')
-    throw new TypeError(`Expected the "${key}" option to be a boolean`);
-  return value;
 }
 
 /** The flags of `function()` and `aggregate()`, checked in the driver's order. */
@@ -923,7 +920,7 @@ export class Database {
     await this.close();
   }
 
-  [inspect.custom](depth: number, options: object): string {
+  [inspect.custom](_depth: number, options: object): string {
     const { open, inTransaction, name, memory, readonly } = this;
     return `Database ${inspect({ name, open, inTransaction, readonly, memory }, options)}`;
   }

@@ -80,9 +80,13 @@ export interface ParsedOptions {
   };
 }
 
-function booleanOption(options: Record<string, unknown>, key: string): boolean {
+/**
+ * @internal The boolean option `key` of `options`: false when absent, else it must be a boolean
+ * (the driver's message otherwise).
+ */
+export function booleanOption(options: object, key: string): boolean {
   if (!(key in options)) return false;
-  const value = options[key];
+  const value = (options as Record<string, unknown>)[key];
   if (typeof value !== 'boolean')
     throw new TypeError(`Expected the "${key}" option to be a boolean`);
   return value;

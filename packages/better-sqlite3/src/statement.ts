@@ -13,7 +13,7 @@ import {
 import { SqliteError } from './errors.js';
 import type { ColumnDefinition } from './native-types.js';
 import { toggleArgument } from './toggle-argument.js';
-import { Mode, MODE_MASK, SAFE_INTEGERS } from './wire.js';
+import { Mode, MODE_MASK, SAFE_INTEGERS, WITH_NAMES, type NamedRows } from './wire.js';
 
 /**
  * SQL functions that read the state of the connection that runs them (the last insert, the
@@ -100,7 +100,7 @@ export class Statement<BindParameters extends unknown[] = unknown[], Result = un
   readonly #opensTransaction: boolean;
   #cursors = 0;
 
-  /** @internal */
+  /** Made by `db.prepare()`, not by the caller. */
   constructor(
     token: symbol,
     database: Database,
@@ -186,9 +186,15 @@ export class Statement<BindParameters extends unknown[] = unknown[], Result = un
     return this.#exec('all', params, true, rowsOf) as Promise<Result[]>;
   }
 
-  /** @internal `all()` with the column names (for the client). */
-  allWithColumns(params: unknown[]): Promise<ReceivedRows | unknown[]> {
-    return this.#exec('all', params, true) as Promise<ReceivedRows | unknown[]>;
+  /**
+   * @internal `all()` with the statement's column names, for the client's `columns`: every
+   * name, in order, with or without rows (row objects show a duplicate name once).
+   */
+  allWithColumns(params: unknown[]): Promise<{ rows: unknown[]; columns: string[] }> {
+    return this.#exec('all', params, true, namedRowsOf, WITH_NAMES) as Promise<{
+      rows: unknown[];
+      columns: string[];
+    }>;
   }
 
   /**
@@ -250,6 +256,22 @@ export class Statement<BindParameters extends unknown[] = unknown[], Result = un
    * ```
    */
   iterate(...params: BindParameters): AsyncIterableIterator<Result> {
+    return this.#iterate(params, FIRST_BATCH, BATCH);
+  }
+
+  /**
+   * @internal `iterate()` fetching `batchSize` rows per round trip, the first one included
+   * (the uniform client's `batchSize` option).
+   */
+  iterateInBatches(params: unknown[], batchSize: number): AsyncIterableIterator<Result> {
+    return this.#iterate(params as BindParameters, batchSize, batchSize);
+  }
+
+  #iterate(
+    params: BindParameters,
+    firstBatch: number,
+    batch: number,
+  ): AsyncIterableIterator<Result> {
     // In the driver's order: the kind of statement, the open state, busy, then the values.
     if (!this.reader) throw new TypeError('This statement does not return data. Use run() instead');
     // Closed, the first next() rejects whatever the values (see docs/api.md), and, as in the
@@ -270,7 +292,10 @@ export class Statement<BindParameters extends unknown[] = unknown[], Result = un
       reader: undefined,
       released: false,
     };
-    return new StatementIterator<Result>(this, args, this.#flags, route, state);
+    return new StatementIterator<Result>(this, args, this.#flags, route, state, [
+      firstBatch,
+      batch,
+    ]);
   }
 
   /**
@@ -390,6 +415,7 @@ export class Statement<BindParameters extends unknown[] = unknown[], Result = un
     params: unknown[],
     readable: boolean,
     shape?: (reply: unknown) => unknown,
+    flagBits = 0,
   ): Promise<unknown> {
     if (this.#cursors > 0) return Promise.reject(busyStatement());
     // Checked here, before the open state, in the driver's order (and without a round trip).
@@ -408,7 +434,7 @@ export class Statement<BindParameters extends unknown[] = unknown[], Result = un
     }
     const db = this.#db;
     db.verbose?.call(this.database, this.source);
-    const flags = this.#flags;
+    const flags = this.#flags | flagBits;
     const callArgs = [this.source, flags, args];
     const map = shape ?? (op === 'run' ? runResultOf : undefined);
     const bound = this.#bound;
@@ -606,6 +632,16 @@ function rowsOf(result: unknown): unknown[] {
   return Array.isArray(result) ? result : (result as ReceivedRows).rows;
 }
 
+/** What `all` answers with WITH_NAMES: row objects beside the names, or a row set carrying them. */
+function namedRowsOf(result: unknown): { rows: unknown[]; columns: string[] } {
+  if ('objects' in (result as object)) {
+    const { objects, names } = result as NamedRows;
+    return { rows: objects, columns: names };
+  }
+  const { rows, extra } = result as ReceivedRows;
+  return { rows, columns: (extra as { names: string[] }).names };
+}
+
 /** The async iterator of `stmt.iterate()`: a worker-side cursor read in batches. */
 class StatementIterator<Row> implements AsyncIterableIterator<Row> {
   /** The statement iterated, as the driver's iterators have it (their only own property). */
@@ -621,6 +657,8 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
   #started = false;
   #fetching: Promise<void> | undefined;
   #finished = false;
+  /** Rows asked for by the first round trip, and by each one after it. */
+  readonly #batches: readonly [first: number, later: number];
 
   constructor(
     statement: Statement,
@@ -628,6 +666,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     flags: number,
     route: typeof Route.read | typeof Route.write,
     state: CursorState,
+    batches: readonly [first: number, later: number],
   ) {
     this.statement = statement;
     Object.defineProperty(this, 'statement', { writable: false, configurable: false });
@@ -635,6 +674,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     this.#flags = flags;
     this.#route = route;
     this.#state = state;
+    this.#batches = batches;
     state.statement(1);
     state.db.iterators(1);
     if (state.onWriter) state.db.iterating(1);
@@ -680,7 +720,7 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
         this.#args,
         this.#flags,
         this.#route,
-        FIRST_BATCH,
+        this.#batches[0],
       );
       reply = opened;
       this.#handle = opened.h;
@@ -696,7 +736,9 @@ class StatementIterator<Row> implements AsyncIterableIterator<Row> {
     } else {
       try {
         // `defaultQueryTimeout` covers each batch, as it covers the first.
-        reply = cursorReply(await this.#handle!.call('next', [BATCH], this.#state.db.callOptions));
+        reply = cursorReply(
+          await this.#handle!.call('next', [this.#batches[1]], this.#state.db.callOptions),
+        );
       } catch (err) {
         // The rows left are lost, so the iteration fails: with the error of a call made on a
         // closed database when the uniform client forced it closed (close() refuses while an

@@ -8,6 +8,20 @@ export const Mode = { object: 0, pluck: 1, raw: 2, expand: 3 } as const;
 export const MODE_MASK = 3;
 /** The safe-integers bit of `flags`. */
 export const SAFE_INTEGERS = 4;
+/**
+ * The bit of `flags` by which `all` is asked for the statement's column names too (the uniform
+ * client's `columns`): row objects do not show them all (a duplicate name is one key).
+ */
+export const WITH_NAMES = 8;
+
+/**
+ * What `all` answers with {@link WITH_NAMES} for a result small enough to travel as the
+ * driver's row objects: those, and the statement's column names.
+ */
+export interface NamedRows {
+  objects: unknown[];
+  names: string[];
+}
 
 /**
  * Slots of the writer's shared Int32Array, written by the worker after each call. `wal` is 1

@@ -25,8 +25,10 @@ import {
   MODE_PRAGMA,
   SAVEPOINT,
   StateSlot,
+  WITH_NAMES,
   type ConnectionInfo,
   type ConnectionOptions,
+  type NamedRows,
   type SetupStep,
 } from './wire.js';
 
@@ -55,6 +57,8 @@ interface Entry {
   journal: boolean;
   /** Its last `all()` returned at most OBJECT_ROWS_MAX rows: the next runs in object mode. */
   fewRows: boolean;
+  /** Its column names when last read (see namesOf). */
+  names: string[] | undefined;
 }
 
 interface Connection {
@@ -150,10 +154,10 @@ function plainExpanded<T>(row: T): T {
  * own keys are the columns as better-sqlite3 made them (a duplicate name once, no `__proto__`),
  * in the order the rebuilt objects will have again.
  */
-function rowSetOf(objects: Record<string, unknown>[]): RowSet {
+function rowSetOf(objects: Record<string, unknown>[], extra?: unknown): RowSet {
   const columns = Object.keys(objects[0]);
   const rows = objects.map((row) => columns.map((name) => row[name]));
-  return new RowSet(columns, rows, 'object');
+  return new RowSet(columns, rows, 'object', extra);
 }
 
 /**
@@ -183,9 +187,26 @@ function rowSetIn(mode: number, columns: string[], rows: unknown[][], extra?: un
   );
 }
 
+/**
+ * The column names of a statement whose rows were just read as objects (`objects`), which do not
+ * show them all: a duplicate name is one key, a `__proto__` column none. Reading them costs more
+ * than a few rows (see OBJECT_ROWS_MAX), so those read last are kept, and used while the first
+ * row's keys are exactly them: a schema change that recompiles the statement (`select *`) shows
+ * in the keys. A result without rows shows nothing: its names are read again.
+ */
+function namesOf(entry: Entry, objects: unknown[]): string[] {
+  const { names } = entry;
+  if (names !== undefined && objects.length > 0) {
+    const keys = Object.keys(objects[0] as object);
+    if (keys.length === names.length && keys.every((key, i) => key === names[i])) return names;
+  }
+  // Read after running: the driver reflects a recompiled statement only then.
+  return (entry.names = entry.stmt.columns().map((c) => c.name));
+}
+
 /** An entry for a statement just prepared: object mode, the connection's integer setting. */
 function createEntry(stmt: NativeStatement, journal: boolean): Entry {
-  return { stmt, mode: Mode.object, safe: undefined, journal, fewRows: false };
+  return { stmt, mode: Mode.object, safe: undefined, journal, fewRows: false, names: undefined };
 }
 
 function entryOf(conn: Connection, sql: string): Entry {
@@ -449,10 +470,15 @@ export default defineDriver<Connection, ConnectionOptions>({
       }
     },
 
+    /**
+     * With WITH_NAMES, the statement's column names come too: beside the row objects (as
+     * NamedRows), or in a row set's `extra` (its columns are those its rows are rebuilt from).
+     */
     all(conn, [sql, flags, params], ctx) {
       const entry = entryOf(conn, sql as string);
       joinReadBatch(conn, ctx);
       const mode = (flags as number) & MODE_MASK;
+      const named = ((flags as number) & WITH_NAMES) !== 0;
       try {
         if (mode === Mode.expand || !entry.stmt.reader) {
           // Expanded rows are nested objects, and a non-reader throws the driver's TypeError.
@@ -464,16 +490,19 @@ export default defineDriver<Connection, ConnectionOptions>({
             ...(params as unknown[]),
           ) as Record<string, unknown>[];
           for (let i = 0; i < objects.length; i++) objects[i] = plainRow(objects[i]);
-          if (objects.length <= OBJECT_ROWS_MAX) return objects;
+          const names = named ? namesOf(entry, objects) : undefined;
+          if (objects.length <= OBJECT_ROWS_MAX)
+            return names === undefined ? objects : ({ objects, names } satisfies NamedRows);
           entry.fewRows = false;
-          return rowSetOf(objects);
+          return rowSetOf(objects, names === undefined ? undefined : { names });
         }
         const stmt = prepareCall(entry, flags as number, Mode.raw);
         const rows = stmt.all(...(params as unknown[])) as unknown[][];
         if (mode === Mode.object) entry.fewRows = rows.length <= OBJECT_ROWS_MAX;
         // Read after running: the driver reflects a recompiled statement only then.
         const columns = stmt.columns().map((c) => c.name);
-        return rowSetIn(mode, columns, rows);
+        entry.names = columns;
+        return rowSetIn(mode, columns, rows, named ? { names: columns } : undefined);
       } finally {
         publish(conn, entry.journal);
       }
@@ -496,6 +525,7 @@ export default defineDriver<Connection, ConnectionOptions>({
         const stmt = prepareCall(entry, flags as number, Mode.raw);
         const rows = stmt.all(...(params as unknown[])) as unknown[][];
         const columns = stmt.columns().map((c) => c.name);
+        entry.names = columns;
         return new RowSet(columns, rows, 'object', { reader, readonly });
       } finally {
         publish(conn, entry.journal);

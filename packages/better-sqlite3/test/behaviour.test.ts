@@ -457,4 +457,62 @@ describe('createClient', () => {
     expect(client.stats().completed).toBeGreaterThan(0);
     await client.close();
   });
+
+  it("query() gives the statement's columns on every call: empty results, duplicate names, a changed schema", async () => {
+    const client = createClient({ filename: ':memory:' });
+    // Six calls each: the first prepares and runs in one call, later ones run the known
+    // statement, whose small results travel as row objects from its third call on.
+    const columnsOf = async (sql: string, params?: unknown[]): Promise<string[][]> => {
+      const all: string[][] = [];
+      for (let i = 0; i < 6; i++) all.push((await client.query(sql, params)).columns);
+      return all;
+    };
+    const six = (columns: string[]): string[][] => Array.from({ length: 6 }, () => columns);
+    await client.query('create table t (a integer, b text)');
+    expect(await columnsOf('select a, b from t where a > ?', [100])).toEqual(six(['a', 'b']));
+    expect(await columnsOf('select 1 as a, 2 as a')).toEqual(six(['a', 'a']));
+    // Few rows, then more than travel as objects: the names still come with them.
+    const series =
+      'with recursive s(x) as (select 1 union all select x + 1 from s where x < ?) ' +
+      'select x as a, x * 10 as a from s';
+    expect(await columnsOf(series, [1])).toEqual(six(['a', 'a']));
+    const many = await client.query(series, [10]);
+    expect([many.columns, many.rows.length, many.rows[9]]).toEqual([['a', 'a'], 10, { a: 100 }]);
+    // A schema change recompiles `select *`: the names of before are not kept.
+    await client.query("insert into t values (1, 'x')");
+    expect(await columnsOf('select * from t')).toEqual(six(['a', 'b']));
+    expect(await columnsOf('select * from t where a > 5')).toEqual(six(['a', 'b']));
+    await client.query('alter table t add column c');
+    expect((await client.query('select * from t')).columns).toEqual(['a', 'b', 'c']);
+    expect((await client.query('select * from t where a > 5')).columns).toEqual(['a', 'b', 'c']);
+    await client.close();
+  });
+
+  it('iterate() fetches batchSize rows per round trip, and refuses one that is not a positive integer', async () => {
+    const client = createClient({ filename: ':memory:' });
+    const series =
+      'with recursive s(x) as (select 1 union all select x + 1 from s where x < 520) select x from s';
+    /** The last row's x (the rows came in order), and the round trips (calls) the iteration took. */
+    const iterate = async (opts: { batchSize?: number }): Promise<[number, number]> => {
+      const before = client.stats().completed;
+      let last = 0;
+      for await (const row of client.iterate<{ x: number }>(series, [], opts)) {
+        expect(row.x).toBe(last + 1);
+        last = row.x;
+      }
+      return [last, client.stats().completed - before];
+    };
+    await iterate({}); // prepares the statement, a call of its own
+    // 520 rows: in one batch of up to 1000; 256 + 256 + 8 by default; five of 100 and 20.
+    expect(await iterate({ batchSize: 1000 })).toEqual([520, 1]);
+    expect(await iterate({})).toEqual([520, 3]);
+    expect(await iterate({ batchSize: 100 })).toEqual([520, 6]);
+    // Unchecked, 1.5 and '2' would run, and 0, -1 and NaN would take no rows at each round trip.
+    for (const batchSize of [1.5, '2' as unknown as number, 0, -1, NaN]) {
+      await expect(iterate({ batchSize })).rejects.toThrow(
+        new RangeError('options.batchSize must be a positive integer'),
+      );
+    }
+    await client.close();
+  });
 });

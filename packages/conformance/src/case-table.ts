@@ -1,5 +1,6 @@
 import { areas, type ConformanceCase } from './case.js';
 import { cancellationCases } from './cases/cancellation.js';
+import { columnsCases } from './cases/columns.js';
 import { crashesCases } from './cases/crashes.js';
 import { errorsCases } from './cases/errors.js';
 import { eventLoopCases } from './cases/event-loop.js';
@@ -22,6 +23,7 @@ import { valuesCases } from './cases/values.js';
  */
 export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   ...valuesCases,
+  ...columnsCases,
   ...errorsCases,
   ...transactionsCases,
   ...iterationCases,
