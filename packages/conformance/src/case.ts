@@ -3,7 +3,15 @@ import type { ExpectStatic } from 'vitest';
 import type { AdapterDescriptor, CapabilityName, OpenOptions } from './descriptor.js';
 import type { ColumnType, DialectSql } from './dialects.js';
 
-/** The areas of the suite, in the order they run. */
+/**
+ * The areas of the suite, in the order they run.
+ *
+ * @example
+ * ```ts
+ * import { areas } from '@unblock/conformance';
+ * for (const area of areas) console.log(area); // 'values', 'errors', ...
+ * ```
+ */
 export const areas = [
   'values',
   'errors',
@@ -17,15 +25,39 @@ export const areas = [
   'lifecycle',
 ] as const;
 
-/** One area of the suite. */
+/**
+ * One area of the suite.
+ *
+ * @example
+ * ```ts
+ * const area: Area = 'transactions';
+ * ```
+ */
 export type Area = (typeof areas)[number];
 
-/** A column of a table a case creates: a type, optionally followed by constraints. */
+/**
+ * A column of a table a case creates: a type, optionally followed by constraints.
+ *
+ * @example
+ * ```ts
+ * const columns: Record<string, ColumnSpec> = { id: 'pk', k: 'key unique', n: 'int not null' };
+ * const t = await ctx.table(columns);
+ * ```
+ */
 export type ColumnSpec = ColumnType | `${ColumnType} ${string}`;
 
 /**
  * What a case receives. `client` is shared by the cases of one adapter; a case that closes,
  * crashes or reconfigures a client opens its own with `open()` (closed after the case).
+ *
+ * @example
+ * ```ts
+ * run: async ({ client, sql, expect, table }) => {
+ *   const t = await table({ v: 'int' });
+ *   await client.query(`insert into ${t} (v) values (?)`, [1]);
+ *   expect((await client.query(sql.series(3))).rows).toHaveLength(3);
+ * },
+ * ```
  */
 export interface CaseContext {
   adapter: AdapterDescriptor;
@@ -43,6 +75,18 @@ export interface CaseContext {
 /**
  * One contract of the suite. `id` is stable (like a TCK assertion id): a failing test's title
  * starts with it, so a failure names the contract it breaks.
+ *
+ * @example
+ * ```ts
+ * const nullParam: ConformanceCase = {
+ *   id: 'values.null.param',
+ *   area: 'values',
+ *   title: 'null round-trips as a parameter',
+ *   run: async ({ client, expect }) => {
+ *     expect((await client.query('select ? as v', [null])).rows).toEqual([{ v: null }]);
+ *   },
+ * };
+ * ```
  */
 export interface ConformanceCase {
   id: string;

@@ -1,7 +1,14 @@
 import type { Client, Pool } from '@unblock/core';
 import type { DialectSql } from './dialects.js';
 
-/** The SQL dialects the suite knows; an adapter picks the one its database speaks. */
+/**
+ * The SQL dialects the suite knows; an adapter picks the one its database speaks.
+ *
+ * @example
+ * ```ts
+ * const dialect: Dialect = 'sqlite'; // the descriptor's `dialect`: picks `dialects.sqlite`
+ * ```
+ */
 export type Dialect = 'sqlite' | 'mysql';
 
 /**
@@ -47,7 +54,14 @@ export interface Capabilities {
   crashRecovery: Capability;
 }
 
-/** The name of one capability. */
+/**
+ * The name of one capability.
+ *
+ * @example
+ * ```ts
+ * const requires: CapabilityName[] = ['cancelRunning']; // a case's `requires`
+ * ```
+ */
 export type CapabilityName = keyof Capabilities;
 
 /**

@@ -1,9 +1,27 @@
 import type { Dialect } from './descriptor.js';
 
-/** The column types the suite's tables use, in each dialect's words. */
+/**
+ * The column types the suite's tables use, in each dialect's words.
+ *
+ * @example
+ * ```ts
+ * const type: ColumnType = 'key';
+ * dialects.mysql.types[type]; // 'varchar(191) character set utf8mb4'
+ * ```
+ */
 export type ColumnType = 'pk' | 'int' | 'real' | 'text' | 'key' | 'blob';
 
-/** An error the suite expects from the database, as the driver reports it. */
+/**
+ * An error the suite expects from the database, as the driver reports it.
+ *
+ * @example
+ * ```ts
+ * const uniqueViolation: ExpectedError = {
+ *   code: 'ER_DUP_ENTRY',
+ *   props: { errno: 1062, sqlState: '23000' },
+ * };
+ * ```
+ */
 export interface ExpectedError {
   code: string;
   /** Other own properties the driver sets (mysql2's errno and sqlState). */

@@ -19,19 +19,23 @@ import type { Session } from './session.js';
 export class RemoteHandle<Meta = unknown> {
   #closed = false;
   readonly #record: TrackedHandle;
+  /** @internal The worker-side object's id in its session. */
+  readonly id: number;
+  /** @internal The session whose worker holds the object. */
+  readonly session: Session;
 
-  /** @internal */
+  /** Made by core for a driver's handle (a session call's result), not by the caller. */
   constructor(
     /** The handle's kind, as the driver named it. */
     readonly kind: string,
     /** What the driver sent along with the handle, readable at once. */
     readonly meta: Meta,
-    /** @internal */
-    readonly id: number,
-    /** @internal */
-    readonly session: Session,
+    id: number,
+    session: Session,
     origin: Error | undefined,
   ) {
+    this.id = id;
+    this.session = session;
     // The release callback holds the session and id, never the handle, so the handle can be
     // collected and its finalizer can still free the worker-side object.
     this.#record = session.leaks.track(

@@ -171,7 +171,7 @@ export class Session {
   /** Sequence number of the last answer taken from the lane. */
   private laneTaken = 0;
 
-  /** @internal */
+  /** Made by `pool.openSession()`, not by the caller. */
   constructor(
     /** A pool-wide id. */
     readonly id: number,

@@ -14,14 +14,16 @@ export { threadNiceValues } from './thread-nice-values.js';
  */
 export interface LeakReport {
   events: LeakEvent[];
-  /** Live handles per kind when checked. */
+  /** Live handles per kind when checked (of the kinds watched: every kind by default). */
   live: Record<string, number>;
 }
 
 /**
  * For test authors: watches a pool's leak reports from now on; `check()` forces garbage
- * collection when it can (run node with `--expose-gc`), waits for finalizers, and throws an
- * error listing every leak and every live handle of the given kinds.
+ * collection, waits for finalizers, and throws an error listing every leak and every live
+ * handle of the given `kinds` (of every kind when `kinds` is left out). A handle dropped without
+ * being closed is only reported once it is collected, so `check()` needs `globalThis.gc`: without
+ * it (node run without `--expose-gc`) it throws, saying so, rather than pass a leaking test.
  *
  * @example
  * ```ts
@@ -43,13 +45,20 @@ export function watchLeaks(
   return {
     async check() {
       const gc = (globalThis as { gc?: () => void }).gc;
+      if (typeof gc !== 'function') {
+        throw new Error(
+          'watchLeaks().check() needs globalThis.gc to find dropped handles: run node with ' +
+            "--expose-gc (vitest: test.execArgv: ['--expose-gc'])",
+        );
+      }
       for (let i = 0; i < 3; i++) {
-        gc?.();
+        gc();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       const { byKind } = pool.leaks.counts();
       const live: Record<string, number> = {};
-      for (const kind of options.kinds ?? []) if (byKind[kind]) live[kind] = byKind[kind];
+      for (const kind of options.kinds ?? Object.keys(byKind))
+        if (byKind[kind]) live[kind] = byKind[kind];
       if (events.length > 0 || Object.keys(live).length > 0) {
         const lines = events.map((e) => `- ${e.kind} ${e.reason}\n${e.stack ?? '(no stack)'}`);
         for (const [kind, n] of Object.entries(live))

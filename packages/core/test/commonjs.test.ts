@@ -26,7 +26,8 @@ describe('CommonJS', () => {
         .then(() => leaks.check())
         .then((report) => { console.log(JSON.stringify(report)); leaks.stop(); return os[Symbol.asyncDispose](); });
     `;
-    const out = execFileSync(process.execPath, ['-e', script], {
+    // check() needs gc() to find dropped handles.
+    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], {
       cwd: import.meta.dirname,
       encoding: 'utf8',
     });

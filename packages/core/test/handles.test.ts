@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HandleClosedError, RemoteHandle, type LeakEvent, type ReceivedRows } from '@unblock/core';
 import { watchLeaks } from '@unblock/core/testing';
@@ -172,5 +173,34 @@ describe('remote handles and leak detection', () => {
     dirty.stop();
     await held.close();
     await s.close();
+  });
+
+  it('checks handles of every kind when no kinds are given', async () => {
+    const s = await pool.openSession();
+    const leaks = watchLeaks(pool);
+    const held = (await s.call('counter', [1])) as RemoteHandle;
+    await expect(leaks.check()).rejects.toThrow(/- 1 counter handle\(s\) still open/);
+    await held.close();
+    await expect(leaks.check()).resolves.toEqual({ events: [], live: {} });
+    leaks.stop();
+    await s.close();
+  });
+
+  it('refuses to check without gc() rather than miss the leaks only a collection reveals', () => {
+    // globalThis.gc cannot be removed from this process (vitest runs it with --expose-gc).
+    const script = `
+      import { offload, poolOf } from '@unblock/core';
+      import { watchLeaks } from '@unblock/core/testing';
+      const os = offload('node:os', { threads: 1 });
+      const leaks = watchLeaks(poolOf(os));
+      await os.cpus();
+      await leaks.check().then(() => console.log('resolved'), (err) => console.log(err.message));
+      await os[Symbol.asyncDispose]();
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: import.meta.dirname,
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toMatch(/^watchLeaks\(\)\.check\(\) needs globalThis\.gc .*--expose-gc/);
   });
 });

@@ -77,7 +77,7 @@ const SELECTORS: Record<PoolClusterSelector, () => (ids: string[]) => string> = 
 export class PoolNamespace {
   readonly #select: (ids: string[]) => string;
 
-  /** @internal */
+  /** Made by `cluster.of()`, not by the caller. */
   constructor(
     private readonly cluster: PoolCluster,
     private readonly pattern: string | RegExp,
@@ -206,7 +206,7 @@ export class PoolCluster extends EventEmitter {
   #lastId = 0;
   #ending: Promise<void> | undefined;
 
-  /** @internal Use {@link createPoolCluster}. */
+  /** Use {@link createPoolCluster}. */
   constructor(options: PoolClusterOptions = {}) {
     super();
     this.canRetry = options.canRetry ?? true;

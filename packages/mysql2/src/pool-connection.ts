@@ -50,7 +50,7 @@ export class PoolConnection extends Connection {
   readonly #ownLease: Lease | undefined;
 
   /**
-   * @internal `lease`: the checkout this object gives back. Without one, this is the object the
+   * Made by the pool, not by the caller. `lease`: the checkout this object gives back. Without one, this is the object the
    * pool's events carry for the entry (one per entry, made by the pool).
    */
   constructor(entry: PoolEntry, hooks: PoolHooks, lease: Lease | undefined) {

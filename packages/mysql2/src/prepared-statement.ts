@@ -57,7 +57,7 @@ export class PreparedStatementInfo {
   /** The statement's connection, whose failure a queued `execute()` shares (see failLikeQueued). */
   readonly #session: Session;
 
-  /** @internal */
+  /** Made by `connection.prepare()`, not by the caller. */
   constructor(handle: RemoteHandle, session: Session, connectionClosed: () => boolean) {
     this.#handle = handle as RemoteHandle<StatementMeta>;
     this.#session = session;

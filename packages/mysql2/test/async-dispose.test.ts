@@ -1,7 +1,7 @@
 // `await using`: a Connection ends, a PoolConnection goes back to its pool, a Pool ends.
 import mysql, { type Connection, type Pool } from '@unblock/mysql2';
 import { describe, expect, it } from 'vitest';
-import { DB, dbAvailable } from './helpers.js';
+import { DB, dbAvailable, countsOf } from './helpers.js';
 
 async function serverHas(threadId: number): Promise<boolean> {
   await using probe = await mysql.createConnection(DB);
@@ -33,9 +33,9 @@ describe.skipIf(!dbAvailable)('Symbol.asyncDispose', () => {
     {
       await using conn = await pool.getConnection();
       threadId = conn.threadId;
-      expect(pool.counts).toEqual({ all: 1, free: 0, queued: 0 });
+      expect(countsOf(pool)).toEqual({ all: 1, free: 0, queued: 0 });
     }
-    expect(pool.counts).toEqual({ all: 1, free: 1, queued: 0 });
+    expect(countsOf(pool)).toEqual({ all: 1, free: 1, queued: 0 });
     // The one connection can be handed out again (it would wait forever had it not come back).
     const again = await pool.getConnection();
     expect(again.threadId).toBe(threadId);

@@ -3,7 +3,7 @@
 import mysql, { createClient, type MysqlClient } from '@unblock/mysql2';
 import { corePoolOf, crashWorker } from '@unblock/mysql2/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB, dbAvailable } from './helpers.js';
+import { DB, dbAvailable, countsOf } from './helpers.js';
 
 const T = `client_test_${process.pid}`;
 
@@ -125,7 +125,7 @@ describe.skipIf(!dbAvailable)('createClient()', () => {
     // One connection: had the transaction kept it, this would wait for ever.
     const { rows } = await client.query<{ n: number }>('SELECT @@in_transaction AS n');
     expect(Number(rows[0].n)).toBe(0);
-    expect(client.pool.counts).toEqual({ all: 1, free: 1, queued: 0 });
+    expect(countsOf(client.pool)).toEqual({ all: 1, free: 1, queued: 0 });
   });
 
   it('a per-query typeCast function runs in the worker (the drop-in pool, as in mysql2)', async () => {

@@ -3,7 +3,7 @@
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB, dbAvailable } from './helpers.js';
+import { DB, dbAvailable, countsOf } from './helpers.js';
 
 const T = `ub_clone_${process.pid}`;
 
@@ -51,7 +51,7 @@ describe.skipIf(!dbAvailable)('UNBLOCK_ERR_DATA_CLONE', () => {
       code: 'UNBLOCK_ERR_DATA_CLONE',
     });
     expect(await rowCount()).toBe(1);
-    expect(pool.counts).toMatchObject({ free: pool.counts.all, queued: 0 });
+    expect(countsOf(pool)).toMatchObject({ free: countsOf(pool).all, queued: 0 });
     const [header] = await pool.query(insert, ['three']);
     expect(header).toMatchObject({ affectedRows: 1 });
     expect(await rowCount()).toBe(2);

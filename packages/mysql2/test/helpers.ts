@@ -198,3 +198,11 @@ export async function withConnectionAndPool<T>(
     await pool.end();
   }
 }
+
+/**
+ * A pool's live counts. `Pool.counts` is @internal: stripInternal leaves it out of the published
+ * types these tests compile against, though it is there at run time.
+ */
+export function countsOf(pool: object): { all: number; free: number; queued: number } {
+  return (pool as { counts: { all: number; free: number; queued: number } }).counts;
+}

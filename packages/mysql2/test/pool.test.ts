@@ -4,7 +4,15 @@ import { threadNiceValues } from '@unblock/core/testing';
 import rawMysql from 'mysql2/promise';
 import mysql, { createPool } from '@unblock/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB, dbAvailable, errorView, expectSameRows, fieldView, settle } from './helpers.js';
+import {
+  DB,
+  dbAvailable,
+  errorView,
+  expectSameRows,
+  fieldView,
+  settle,
+  countsOf,
+} from './helpers.js';
 
 const T = `ub_pool_${process.pid}`;
 
@@ -199,7 +207,7 @@ describe.skipIf(!dbAvailable)('pool', () => {
           ours: await alive(ids[i].ours),
           rawPool: (p.raw.pool as unknown as { _allConnections: { length: number } })
             ._allConnections.length,
-          oursPool: p.ours.counts.all,
+          oursPool: countsOf(p.ours).all,
         })),
       );
     // Each burst ran on three connections of its own (three parallel queries, a limit of 3).

@@ -23,7 +23,7 @@ import {
 import { SharedLane } from '../shared-lane.js';
 import { takeSkipMark } from '../skip-marks.js';
 import { RowStream } from './row-stream.js';
-import { decodeValue, encodeValue, tagged, type EncodeContext } from '../value-codec.js';
+import { decodeValue, encodeValue, tagged } from '../value-codec.js';
 import type { Driver } from './driver.js';
 import { handlesOfSession } from './handle-table.js';
 import {
@@ -93,8 +93,6 @@ export class SessionHost {
   /** The running call the driver was asked to stop (see Outcome.cancelled). */
   private stopping = 0;
   private readonly ctx: SessionOperationContext;
-  /** Encodes results into the current `transfer` list; renewed with it at each flush. */
-  private encodeCtx: EncodeContext | undefined;
   /** The lanes from and to the caller (a session with its own port), see shared-lane.ts. */
   private readonly lanes: [fromCaller: SharedLane, toCaller: SharedLane] | undefined;
   /** Id of the call that came by lane: its answer may go back the same way. */
@@ -565,7 +563,6 @@ export class SessionHost {
     const transfer = this.transfer;
     this.outbox = [];
     this.transfer = [];
-    this.encodeCtx = undefined;
     this.lastAnswerByLane = false;
     try {
       this.post({ k: 'results', results }, transfer);
