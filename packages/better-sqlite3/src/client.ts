@@ -1,4 +1,5 @@
 import {
+  CallsInFlight,
   PoolClosedError,
   withCallOptions,
   type CallOptions,
@@ -97,8 +98,7 @@ export function createClient(options: ClientOptions): Client {
   }
 
   let closing: Promise<void> | undefined;
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const inFlight = new CallsInFlight();
 
   /** Closed to new calls, except those made inside a transaction that was open (it finishes). */
   const refused = (): boolean => closing !== undefined && currentScope(db) === undefined;
@@ -108,14 +108,14 @@ export function createClient(options: ClientOptions): Client {
    * caller's stack, and every wrapper frame would push the caller's own out of them.
    */
   const track = async <T>(call: Promise<T>): Promise<T> => {
-    inFlight++;
+    inFlight.enter();
     try {
       return await call;
     } catch (err) {
       if (closing !== undefined && isNotOpenError(err)) throw closedError();
       throw err;
     } finally {
-      if (--inFlight === 0) drained?.();
+      inFlight.leave();
     }
   };
 
@@ -209,12 +209,7 @@ export function createClient(options: ClientOptions): Client {
     },
     close() {
       closing ??= (async () => {
-        if (inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            drained = resolve;
-            setTimeout(resolve, closeTimeout).unref();
-          });
-        }
+        await inFlight.settled(closeTimeout);
         // Iterators may still be open: their cursors are released (and reported as open at close).
         await internals.close(true);
       })();

@@ -29,6 +29,7 @@ export type { ValueCodec } from './value-codec.js';
 export { LeakDetector } from './leak-detector.js';
 export type { LeakEvent, LeakReason } from './leak-detector.js';
 export type { DurationSummary } from './call-stats.js';
+export { CallsInFlight } from './calls-in-flight.js';
 export { channels } from './diagnostics.js';
 export type { CallEvent } from './diagnostics.js';
 export { offload, poolOf } from './offload.js';

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  CallsInFlight,
   PoolClosedError,
   QueueFullError,
   UnblockError,
@@ -130,6 +131,12 @@ function toQueryResult<Row>(result: unknown, fields: FieldPacket[] | undefined):
   };
 }
 
+/** The options without the client's own `maxQueue`, for the pool. */
+function withoutMaxQueue(options: Exclude<MysqlClientOptions, string>): PoolOptions {
+  const { maxQueue: _maxQueue, ...rest } = options;
+  return rest as PoolOptions;
+}
+
 /**
  * The uniform client of every unblock adapter, on a mysql2 pool. Calls made inside
  * `transaction(fn)`'s async context run on the transaction's connection; a nested
@@ -152,16 +159,16 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   const maxQueue = own.maxQueue ?? Infinity;
   const closeTimeout = own.closeTimeout ?? 5_000;
   // The pool's end() also lets running statements finish for up to closeTimeout, not longer.
-  // maxQueue is the client's own: the pool refuses it.
+  // maxQueue is the client's own: the pool refuses it, and mysql2 warns of any key it does not
+  // know, even one left undefined.
   const pool = new Pool(
-    typeof options === 'string' ? options : ({ ...options, maxQueue: undefined } as PoolOptions),
+    typeof options === 'string' ? options : withoutMaxQueue(options),
     closeTimeout,
   );
   const tx = new AsyncLocalStorage<TxScope>();
   let closed = false;
   let closing: Promise<void> | undefined;
-  let outstanding = 0;
-  let drained: (() => void) | undefined;
+  const outstanding = new CallsInFlight();
 
   const scoped = <T>(opts: CallOptions | undefined, fn: () => T): T =>
     opts !== undefined && (opts.signal !== undefined || opts.timeout !== undefined)
@@ -177,12 +184,12 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   /** Admits one call outside a transaction: refused once closing, or past maxQueue. */
   const admit = (): Error | undefined => {
     if (closed) return new PoolClosedError('The client is closed');
-    if (outstanding >= maxQueue) return new QueueFullError(maxQueue);
-    outstanding++;
+    if (outstanding.count >= maxQueue) return new QueueFullError(maxQueue);
+    outstanding.enter();
     return undefined;
   };
   const settled = (): void => {
-    if (--outstanding === 0) drained?.();
+    outstanding.leave();
   };
 
   /**
@@ -301,12 +308,7 @@ export function createClient(options: MysqlClientOptions): MysqlClient {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed = true;
-      if (outstanding > 0) {
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          setTimeout(resolve, closeTimeout).unref();
-        });
-      }
+      await outstanding.settled(closeTimeout);
       // Idempotent, though a second pool.end() rejects as mysql2's does.
       await pool.end().catch((err: unknown) => {
         if ((err as { fatal?: unknown }).fatal !== true) throw err;
