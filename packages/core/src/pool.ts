@@ -16,12 +16,12 @@ import { LeakDetector } from './leak-detector.js';
 import {
   CONNECTION_TARGET,
   EXIT_EVENT_WAIT_MS,
-  stateBytes,
   type FromWorker,
   type HostData,
   type OpenSessionMessage,
   type WorkerHello,
 } from './protocol.js';
+import { newSessionState } from './session-counts.js';
 import { PortMux, type SessionPort } from './port-mux.js';
 import { waitQueued } from './queued-wait.js';
 import { Session, type SessionEnvironment } from './session.js';
@@ -601,7 +601,7 @@ export class Pool<O = unknown> {
       sessionId,
       port: undefined,
       muxPort: undefined,
-      state: new SharedArrayBuffer(stateBytes(this.options.multiplexSessions !== true)),
+      state: newSessionState(this.options.multiplexSessions !== true),
       options: undefined,
     };
     if (this.options.multiplexSessions !== true) {

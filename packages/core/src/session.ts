@@ -21,6 +21,7 @@ import {
   type ResultMessage,
   type ToWorker,
 } from './protocol.js';
+import { callReached, countAhead, nextCallId, nextCount } from './session-counts.js';
 import { onMessagesPaced } from './paced-listener.js';
 import type { Refusal, SessionPort } from './port-mux.js';
 import { RemoteHandle } from './remote-handle.js';
@@ -141,7 +142,7 @@ export class Session {
   private readonly pending = new Map<number, PendingCall>();
   private outbox: CallMessage[] = [];
   private flushQueued = false;
-  private nextId = 1;
+  private nextId: number;
   private broken: Error | undefined;
   private closing: Promise<void> | undefined;
   /** Settles `close()`: with the driver's close error, or none. */
@@ -164,12 +165,12 @@ export class Session {
   private decoding: PendingCall | undefined;
   /** The lanes to and from the worker (a session with its own port), see shared-lane.ts. */
   private readonly lanes: [toWorker: SharedLane, toCaller: SharedLane] | undefined;
-  /** Sequence number of the last call sent by lane. */
-  private laneSent = 0;
+  /** Sequence number of the last call sent by lane. Counts and ids go round: see session-counts.ts. */
+  private laneSent: number;
   /** Messages received from the worker (by port and by lane), to take lane answers in order. */
-  private received = 0;
+  private received: number;
   /** Sequence number of the last answer taken from the lane. */
-  private laneTaken = 0;
+  private laneTaken: number;
 
   /** Made by `pool.openSession()`, not by the caller. */
   constructor(
@@ -184,6 +185,11 @@ export class Session {
     /** Called once when the session has ended (closed or failed). */
     private readonly onEnd: () => void,
   ) {
+    // Counts and ids start where the new state says (see session-counts.ts).
+    this.nextId = nextCallId(Atomics.load(state, Slot.done));
+    this.laneSent = Atomics.load(state, Slot.laneTaken);
+    this.received = Atomics.load(state, Slot.sent);
+    this.laneTaken = this.received;
     this.interruptToken = opened.interruptToken;
     const { interruptToken } = this;
     this.threadId = opened.threadId;
@@ -311,7 +317,8 @@ export class Session {
     if (signal?.aborted) return Promise.reject(new AbortError('queued', signal.reason));
     const refused = this.env.admit();
     if (refused !== undefined) return Promise.reject(refused);
-    const id = this.nextId++;
+    const id = this.nextId;
+    this.nextId = nextCallId(id);
     return new Promise((resolve, reject) => {
       const entry: PendingCall = {
         id,
@@ -421,7 +428,8 @@ export class Session {
     if (!(error instanceof WorkerExitedError)) return error;
     const running = Math.abs(Atomics.load(this.state, Slot.running));
     const started =
-      entry.sent && (entry.id === running || entry.id <= Atomics.load(this.state, Slot.done));
+      entry.sent &&
+      (entry.id === running || callReached(Atomics.load(this.state, Slot.done), entry.id));
     return new WorkerExitedError(error.exitCode, error.reason, started);
   }
 
@@ -454,18 +462,18 @@ export class Session {
     this.cancelCalls(makeError, true);
   }
 
-  private cancelCalls(makeError: () => Error, running: boolean): void {
+  private cancelCalls(makeError: () => Error, all: boolean): void {
     const { state } = this;
-    const started = Math.max(
-      Math.abs(Atomics.load(state, Slot.running)),
-      Atomics.load(state, Slot.done),
-    );
+    // Calls run in order: those up to the running one (or the last done) have started.
+    const running = Math.abs(Atomics.load(state, Slot.running));
+    const done = Atomics.load(state, Slot.done);
+    const started = (id: number): boolean => callReached(running, id) || callReached(done, id);
     // One aborted already rejects as aborted; one that started goes on, unless `running`.
     const queued = [...this.pending.values()].filter(
       (entry) =>
         !entry.settled &&
         entry.abortReason === undefined &&
-        (running || !(entry.sent && entry.id <= started)),
+        (all || !(entry.sent && started(entry.id))),
     );
     // All made first: one that throws then leaves every call as it was.
     const errors = queued.map(() => makeError());
@@ -534,7 +542,7 @@ export class Session {
   private stopSent(entry: PendingCall, reason: unknown): void {
     const { id } = entry;
     const { state } = this;
-    if (entry.settled || Atomics.load(state, Slot.done) >= id) return;
+    if (entry.settled || callReached(Atomics.load(state, Slot.done), id)) return;
     // Whether the worker is sure to skip the call if it has not started it: with a port of its
     // own it pulls the cancel just posted when it starts a call; a mux end needs a mark. With
     // none free, look again shortly (the worker takes marks as it reaches their calls).
@@ -550,7 +558,7 @@ export class Session {
       // is read before `done` is read again: a call that started and finished between two
       // reads the other way round would look never started, and be called 'queued'.
       const running = Atomics.load(state, Slot.running) === id;
-      const done = Atomics.load(state, Slot.done) >= id;
+      const done = callReached(Atomics.load(state, Slot.done), id);
       if (running || done) unmark();
       if (done) return;
       if (!running && !skipped) return again();
@@ -558,7 +566,7 @@ export class Session {
       return;
     }
     if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
-      if (Atomics.load(state, Slot.done) >= id) return unmark();
+      if (callReached(Atomics.load(state, Slot.done), id)) return unmark();
       if (!skipped) return again();
       this.settle(entry, false, this.abortError(entry, 'queued', reason));
       return;
@@ -566,7 +574,7 @@ export class Session {
     unmark();
     // `running` now says -id: the worker will not start another call until we acknowledge,
     // so the interrupt below can only reach this call.
-    if (Atomics.load(state, Slot.done) >= id) {
+    if (callReached(Atomics.load(state, Slot.done), id)) {
       this.acknowledge(id);
       return;
     }
@@ -601,7 +609,7 @@ export class Session {
    */
   private interruptUntilDone(id: number): void {
     const again = (): void => {
-      if (this.broken === undefined && Atomics.load(this.state, Slot.done) < id) {
+      if (this.broken === undefined && !callReached(Atomics.load(this.state, Slot.done), id)) {
         try {
           this.env.interrupt!(this.interruptToken);
         } catch {
@@ -701,7 +709,7 @@ export class Session {
     if (Atomics.load(state, Slot.laneTaken) !== this.laneSent) return false;
     const length = lanes[0].prepare(call);
     if (length < 0) return false;
-    const seq = Atomics.load(state, Slot.posted) + 1;
+    const seq = nextCount(Atomics.load(state, Slot.posted));
     Atomics.store(state, Slot.waiting, call[0]);
     lanes[0].publish(seq, length);
     this.laneSent = seq;
@@ -741,8 +749,8 @@ export class Session {
     if (seq !== this.laneTaken) {
       this.laneTaken = seq;
       // What the worker posted before this answer is on the port already: it comes first.
-      while (this.received < seq - 1 && this.pollPort());
-      this.received++;
+      while (countAhead(seq - 1, this.received) && this.pollPort());
+      this.received = nextCount(this.received);
       this.answer(lane.take() as ResultMessage);
       return true;
     }
@@ -758,7 +766,7 @@ export class Session {
    * (measured here: 10k awaited inserts, 1.4-1.9M empty polls in 100k calls).
    */
   private pollPort(): boolean {
-    if (Atomics.load(this.state, Slot.sent) <= this.received) return false;
+    if (!countAhead(Atomics.load(this.state, Slot.sent), this.received)) return false;
     const entry = receiveMessageOnPort(this.port as MessagePort);
     if (entry === undefined) return false;
     this.receive(entry.message as FromWorker);
@@ -795,7 +803,7 @@ export class Session {
   }
 
   private receive(message: FromWorker): void {
-    this.received++;
+    this.received = nextCount(this.received);
     switch (message.k) {
       case 'results':
         for (const result of message.results) this.answer(result);

@@ -58,6 +58,11 @@ export class SharedLane {
     return this.codec.write(value, rawData);
   }
 
+  /** Numbers a new lane's messages from `seq` on: the first published is the one after it. */
+  startAt(seq: number): void {
+    Atomics.store(this.header, SEQ, seq);
+  }
+
   /** Publishes what `prepare` wrote, under `seq`. */
   publish(seq: number, length: number): void {
     Atomics.store(this.header, LENGTH, length);

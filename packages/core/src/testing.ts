@@ -1,7 +1,51 @@
 import type { LeakEvent } from './leak-detector.js';
 import type { Pool } from './pool.js';
 
+import { MAX_CALL_ID, sessionStart } from './session-counts.js';
+
 export { threadNiceValues } from './thread-nice-values.js';
+
+/**
+ * Where the message counts and call ids of sessions opened from now on start (see
+ * {@link startSessionCountsAt}).
+ *
+ * @example
+ * ```ts
+ * const start: SessionCountsStart = { count: 2 ** 31 - 20, lastCallId: 2 ** 31 - 30 };
+ * ```
+ */
+export interface SessionCountsStart {
+  /** Every message count of the session, and its lanes' sequence numbers (an Int32). */
+  count: number;
+  /** The id of the last call, as if the calls up to it had run (0 to 2^31 - 1; 0: none). */
+  lastCallId: number;
+}
+
+/**
+ * Starts the counts and call ids of sessions opened from now on at `start`, and returns where
+ * they started before. A session keeps them in Int32 slots of its shared state, and both go
+ * round past 2^31 - 1; a long-lived session gets there after 2^31 calls. Starting near that
+ * limit lets a test take a session round it in a few calls.
+ *
+ * @example
+ * ```ts
+ * const before = startSessionCountsAt({ count: 2 ** 31 - 20, lastCallId: 2 ** 31 - 30 });
+ * const session = await pool.openSession();
+ * startSessionCountsAt(before);
+ * for (let i = 0; i < 100; i++) await session.call('echo', [i]);
+ * ```
+ */
+export function startSessionCountsAt(start: SessionCountsStart): SessionCountsStart {
+  const { count, lastCallId } = start;
+  if (!Number.isInteger(count) || (count | 0) !== count)
+    throw new RangeError('start.count must be an Int32');
+  if (!Number.isInteger(lastCallId) || lastCallId < 0 || lastCallId > MAX_CALL_ID)
+    throw new RangeError(`start.lastCallId must be an integer from 0 to ${MAX_CALL_ID}`);
+  const before = { ...sessionStart };
+  sessionStart.count = count;
+  sessionStart.lastCallId = lastCallId;
+  return before;
+}
 
 /**
  * What {@link watchLeaks} found.

@@ -1,5 +1,5 @@
 import { CallsInFlight } from '@unblock/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 // What the uniform clients' close() waits on: their calls in flight, for up to a grace period.
 describe('CallsInFlight', () => {
@@ -27,14 +27,20 @@ describe('CallsInFlight', () => {
   });
 
   it('settles after the grace period when calls are still in flight', async () => {
-    const calls = new CallsInFlight();
-    calls.enter();
-    let done = false;
-    const settled = calls.settled(20).then(() => (done = true));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(done).toBe(false);
-    await settled;
-    expect(calls.count).toBe(1);
+    vi.useFakeTimers();
+    try {
+      const calls = new CallsInFlight();
+      calls.enter();
+      let done = false;
+      const settled = calls.settled(20).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(19);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await settled;
+      expect(calls.count).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets every waiter go, and a later leave() without enter() changes nothing', async () => {

@@ -12,6 +12,7 @@ import {
   type ResultMessage,
   type ToWorker,
 } from '../protocol.js';
+import { callReached, countAhead, nextCount } from '../session-counts.js';
 import {
   RowSet,
   chunkRowCount,
@@ -78,9 +79,10 @@ export class SessionHost {
   private outbox: ResultMessage[] = [];
   private transfer: Transferable[] = [];
   private draining = false;
-  private seenPosted = 0;
+  /** Messages received from the caller (counts go round: see session-counts.ts). */
+  private seenPosted: number;
   /** Cancels received (see Slot.cancelsPosted). */
-  private cancelsSeen = 0;
+  private cancelsSeen: number;
   /** Whether the port is a mux end (shared with other sessions, so never pulled). */
   private readonly muxed: boolean;
   private closing = false;
@@ -98,7 +100,7 @@ export class SessionHost {
   /** Id of the call that came by lane: its answer may go back the same way. */
   private laneCall = 0;
   /** Messages posted to the caller (by port and by lane): a lane answer carries its number. */
-  private sent = 0;
+  private sent: number;
   /** When the session last went idle, and whether the caller's calls follow each other closely. */
   private idleSince = -Infinity;
   private callsFollowUp = false;
@@ -108,9 +110,9 @@ export class SessionHost {
   private startedAt = 0;
   /**
    * A call ran since the driver's `endBatch` last did, and the `seenPosted` of when the first
-   * of them ran (-1: none ran): a call received after that starts a new batch.
+   * of them ran (undefined: none ran): a call received after that starts a new batch.
    */
-  private batchSince = -1;
+  private batchSince: number | undefined;
 
   constructor(
     private readonly driver: Driver<unknown, unknown>,
@@ -122,6 +124,9 @@ export class SessionHost {
     private readonly soleSession: () => boolean,
   ) {
     this.ctx = operationContext(sessionId);
+    this.seenPosted = Atomics.load(state, Slot.posted);
+    this.cancelsSeen = Atomics.load(state, Slot.cancelsPosted);
+    this.sent = Atomics.load(state, Slot.sent);
     this.muxed = !(port instanceof MessagePort);
     this.lanes = this.muxed ? undefined : SharedLane.of(state);
     port.on('message', (message) => this.receive(message as ToWorker));
@@ -147,14 +152,14 @@ export class SessionHost {
     // A lane message numbered before this one is taken first.
     this.takeLane();
     if (message.k === 'wake') return;
-    this.seenPosted++;
+    this.seenPosted = nextCount(this.seenPosted);
     switch (message.k) {
       case 'calls':
         for (const call of message.calls) this.queue.push(call);
         this.kick();
         break;
       case 'cancel':
-        this.cancelsSeen++;
+        this.cancelsSeen = nextCount(this.cancelsSeen);
         this.cancel(message.id);
         break;
       case 'release':
@@ -186,7 +191,7 @@ export class SessionHost {
   private pullPosted(): boolean {
     // A mux end is not pulled: the mux port carries other sessions' messages too.
     if (this.muxed) return false;
-    if (Atomics.load(this.state, Slot.posted) <= this.seenPosted) return false;
+    if (!countAhead(Atomics.load(this.state, Slot.posted), this.seenPosted)) return false;
     let got = false;
     for (;;) {
       if (this.takeLane()) {
@@ -203,9 +208,9 @@ export class SessionHost {
   /** Takes the caller's lane message if it is the next one; true when it did. */
   private takeLane(): boolean {
     const lane = this.lanes?.[0];
-    if (lane === undefined || lane.seq !== this.seenPosted + 1) return false;
+    if (lane === undefined || lane.seq !== nextCount(this.seenPosted)) return false;
     const call = lane.take() as CallMessage;
-    this.seenPosted++;
+    this.seenPosted = nextCount(this.seenPosted);
     Atomics.store(this.state, Slot.laneTaken, this.seenPosted);
     this.laneCall = call[0];
     this.queue.push(call);
@@ -237,7 +242,7 @@ export class SessionHost {
   }
 
   private cancel(id: number): void {
-    if (id <= Atomics.load(this.state, Slot.done)) return;
+    if (callReached(Atomics.load(this.state, Slot.done), id)) return;
     if (id === this.executing) {
       // A blocking driver is stopped by the caller's thread; only an asynchronous one gets here
       // while its operation runs.
@@ -341,7 +346,7 @@ export class SessionHost {
     let value: unknown;
     let outcome: typeof Outcome.ok | typeof Outcome.error = Outcome.ok;
     this.executing = id;
-    if (this.batchSince < 0) this.batchSince = this.seenPosted;
+    this.batchSince ??= this.seenPosted;
     // Once a message was pulled since the batch began, drain ends the batch before the next
     // call, so no queued call would share what this one starts.
     this.ctx.moreQueued = this.head < this.queue.length && this.batchSince === this.seenPosted;
@@ -440,7 +445,8 @@ export class SessionHost {
     // Earlier answers (of calls the caller gave up on) go first, so the numbering holds.
     this.flush();
     if (Atomics.compareExchange(this.state, Slot.waiting, id, -id) !== id) return false;
-    lane.publish(++this.sent, length);
+    this.sent = nextCount(this.sent);
+    lane.publish(this.sent, length);
     this.lastAnswerByLane = true;
     Atomics.store(this.state, Slot.sent, this.sent);
     return true;
@@ -552,8 +558,8 @@ export class SessionHost {
 
   /** Lets the driver finish what it shared over the calls run since the last batch ended. */
   private endBatch(): void {
-    if (this.batchSince < 0) return;
-    this.batchSince = -1;
+    if (this.batchSince === undefined) return;
+    this.batchSince = undefined;
     this.driver.endBatch?.(this.connection);
   }
 
@@ -597,7 +603,8 @@ export class SessionHost {
 
   private post(message: FromWorker, transfer?: Transferable[]): void {
     this.port.postMessage(message, transfer as Transferable[]);
-    Atomics.store(this.state, Slot.sent, ++this.sent);
+    this.sent = nextCount(this.sent);
+    Atomics.store(this.state, Slot.sent, this.sent);
   }
 
   private async close(): Promise<void> {
