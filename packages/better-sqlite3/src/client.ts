@@ -57,7 +57,8 @@ function resultOf<Row>(reply: QueryReply): QueryResult<Row> {
       rowCount: rows.length,
       changes,
       lastInsertId: undefined,
-      columns: reply.columns,
+      // Every name: the row set's own leave out a `__proto__` column, as the row objects do.
+      columns: reply.extra.names,
     };
   }
   return {

@@ -196,9 +196,12 @@ export function isNotOpenError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && notOpenErrors.has(err);
 }
 
-/** What the worker's `query` operation answers: rows (with the statement's kind) or a run result. */
+/**
+ * What the worker's `query` operation answers: rows (with the statement's kind and its column
+ * names: the rows' own columns leave out `__proto__`) or a run result.
+ */
 export type QueryReply =
-  | (ReceivedRows & { extra: { reader: boolean; readonly: boolean } })
+  | (ReceivedRows & { extra: { reader: boolean; readonly: boolean; names: string[] } })
   | { reader: false; readonly: boolean; changes: number; lastInsertRowid: number | bigint };
 
 function busyDatabase(): TypeError {

@@ -57,8 +57,6 @@ interface Entry {
   journal: boolean;
   /** Its last `all()` returned at most OBJECT_ROWS_MAX rows: the next runs in object mode. */
   fewRows: boolean;
-  /** Its column names when last read (see namesOf). */
-  names: string[] | undefined;
 }
 
 interface Connection {
@@ -188,25 +186,20 @@ function rowSetIn(mode: number, columns: string[], rows: unknown[][], extra?: un
 }
 
 /**
- * The column names of a statement whose rows were just read as objects (`objects`), which do not
- * show them all: a duplicate name is one key, a `__proto__` column none. Reading them costs more
- * than a few rows (see OBJECT_ROWS_MAX), so those read last are kept, and used while the first
- * row's keys are exactly them: a schema change that recompiles the statement (`select *`) shows
- * in the keys. A result without rows shows nothing: its names are read again.
+ * The column names of a statement that just ran, read from the driver every time, though that
+ * costs more than a few rows (see OBJECT_ROWS_MAX): nothing cheaper tells that they changed. Row
+ * objects do not show them all (a duplicate name is one key, a `__proto__` column none), so a
+ * schema change that recompiles a `select *` can add a column its keys never show; and
+ * `PRAGMA schema_version` misses a change to an attached database's schema. Read after running:
+ * the driver reflects a recompiled statement only then.
  */
-function namesOf(entry: Entry, objects: unknown[]): string[] {
-  const { names } = entry;
-  if (names !== undefined && objects.length > 0) {
-    const keys = Object.keys(objects[0] as object);
-    if (keys.length === names.length && keys.every((key, i) => key === names[i])) return names;
-  }
-  // Read after running: the driver reflects a recompiled statement only then.
-  return (entry.names = entry.stmt.columns().map((c) => c.name));
+function namesOf(stmt: NativeStatement): string[] {
+  return stmt.columns().map((c) => c.name);
 }
 
 /** An entry for a statement just prepared: object mode, the connection's integer setting. */
 function createEntry(stmt: NativeStatement, journal: boolean): Entry {
-  return { stmt, mode: Mode.object, safe: undefined, journal, fewRows: false, names: undefined };
+  return { stmt, mode: Mode.object, safe: undefined, journal, fewRows: false };
 }
 
 function entryOf(conn: Connection, sql: string): Entry {
@@ -490,7 +483,7 @@ export default defineDriver<Connection, ConnectionOptions>({
             ...(params as unknown[]),
           ) as Record<string, unknown>[];
           for (let i = 0; i < objects.length; i++) objects[i] = plainRow(objects[i]);
-          const names = named ? namesOf(entry, objects) : undefined;
+          const names = named ? namesOf(entry.stmt) : undefined;
           if (objects.length <= OBJECT_ROWS_MAX)
             return names === undefined ? objects : ({ objects, names } satisfies NamedRows);
           entry.fewRows = false;
@@ -499,9 +492,7 @@ export default defineDriver<Connection, ConnectionOptions>({
         const stmt = prepareCall(entry, flags as number, Mode.raw);
         const rows = stmt.all(...(params as unknown[])) as unknown[][];
         if (mode === Mode.object) entry.fewRows = rows.length <= OBJECT_ROWS_MAX;
-        // Read after running: the driver reflects a recompiled statement only then.
-        const columns = stmt.columns().map((c) => c.name);
-        entry.names = columns;
+        const columns = namesOf(stmt);
         return rowSetIn(mode, columns, rows, named ? { names: columns } : undefined);
       } finally {
         publish(conn, entry.journal);
@@ -524,9 +515,10 @@ export default defineDriver<Connection, ConnectionOptions>({
         }
         const stmt = prepareCall(entry, flags as number, Mode.raw);
         const rows = stmt.all(...(params as unknown[])) as unknown[][];
-        const columns = stmt.columns().map((c) => c.name);
-        entry.names = columns;
-        return new RowSet(columns, rows, 'object', { reader, readonly });
+        // Rows as the driver's objects would be (no `__proto__` key), as the later calls give
+        // them (see rowSetIn); the names, every one, travel beside them.
+        const names = namesOf(stmt);
+        return rowSetIn(Mode.object, names, rows, { reader, readonly, names });
       } finally {
         publish(conn, entry.journal);
       }
@@ -574,7 +566,7 @@ export default defineDriver<Connection, ConnectionOptions>({
       const iterator = stmt.iterate(...(params as unknown[]));
       const { rows, done, failure } = take(iterator, batch as number);
       // Read after the first step: the driver reflects a recompiled statement only then.
-      const columns = packed ? stmt.columns().map((c) => c.name) : undefined;
+      const columns = packed ? namesOf(stmt) : undefined;
       const cursor: Cursor = { iterator, conn, mode, columns, failure };
       if (done) return batchOf(cursor, rows, true, undefined);
       conn.cursors++;

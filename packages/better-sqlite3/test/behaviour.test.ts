@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withCallOptions } from '@unblock/core';
 import Database, { createClient, SqliteError } from '@unblock/better-sqlite3';
-import { tempDir } from './helpers.js';
+import { Raw, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -485,6 +485,53 @@ describe('createClient', () => {
     await client.query('alter table t add column c');
     expect((await client.query('select * from t')).columns).toEqual(['a', 'b', 'c']);
     expect((await client.query('select * from t where a > 5')).columns).toEqual(['a', 'b', 'c']);
+    await client.close();
+  });
+
+  it('query() reads the names again after a schema change that adds one row objects cannot show: a duplicate, __proto__', async () => {
+    const client = createClient({ filename: ':memory:' });
+    await client.query('create table t (a, b)');
+    await client.query('create table u (c)');
+    await client.query('insert into t values (1, 2)');
+    await client.query('insert into u values (3)');
+    const sql = 'select * from t, u';
+    // Three calls: the third runs the known statement, its one row travelling as an object.
+    for (let i = 0; i < 3; i++) expect((await client.query(sql)).columns).toEqual(['a', 'b', 'c']);
+    // The row's keys stay a, b, c: the new `a` is a duplicate.
+    await client.query('alter table u add column a default 9');
+    expect(await client.query(sql)).toMatchObject({
+      columns: ['a', 'b', 'c', 'a'],
+      rows: [{ a: 9, b: 2, c: 3 }],
+    });
+    // Another statement, whose cached names would otherwise have differed from the keys already.
+    await client.query('create table v (a, b)');
+    await client.query('insert into v values (1, 2)');
+    for (let i = 0; i < 3; i++)
+      expect((await client.query('select * from v')).columns).toEqual(['a', 'b']);
+    await client.query('alter table v add column "__proto__" default 5');
+    expect(await client.query('select * from v')).toMatchObject({
+      columns: ['a', 'b', '__proto__'],
+      rows: [{ a: 1, b: 2 }],
+    });
+    await client.close();
+  });
+
+  it("query() gives the driver's row objects on every call, the first too: no __proto__ key", async () => {
+    const client = createClient({ filename: ':memory:' });
+    const sql = 'select 1 as a, 2 as a, 3 as "__proto__", 4 as b';
+    const raw = new Raw(':memory:');
+    const expected = JSON.stringify(raw.prepare(sql).all());
+    raw.close();
+    expect(expected).toBe('[{"a":2,"b":4}]');
+    for (let i = 0; i < 4; i++) {
+      const { rows, columns } = await client.query<Record<string, unknown>>(sql);
+      expect([JSON.stringify(rows), Object.hasOwn(rows[0], '__proto__')]).toEqual([
+        expected,
+        false,
+      ]);
+      expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+      expect(columns).toEqual(['a', 'a', '__proto__', 'b']);
+    }
     await client.close();
   });
 
