@@ -90,7 +90,19 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
     );
   }
   const connection: Record<string, unknown> = { ...user };
-  for (const key of [...OWN_OPTIONS, ...CALLER_ONLY]) delete connection[key];
+  for (const key of CALLER_ONLY) delete connection[key];
+  // What mysql2's ConnectionConfig is built from on this thread, where it warns of each key a
+  // connection does not take. This package's own options are a pool's: createPool() reads them
+  // and keeps them from mysql2. createConnection() has no use for them (its connections share
+  // worker threads with default settings, and have no checkout or pool), so mysql2 sees them and
+  // warns that it ignores them, as it warns of any such key: a workerNice or
+  // leakDetectionThreshold given there is not dropped silently, and one options object can still
+  // serve both (PoolOptions is a ConnectionOptions; mysql2 takes its own pool options there).
+  const local: Record<string, unknown> = { ...connection };
+  for (const key of OWN_OPTIONS) {
+    delete connection[key];
+    if (forPool) delete local[key];
+  }
   for (const key of UNSUPPORTED) {
     if (connection[key] !== undefined) {
       throw new TypeError(
@@ -99,7 +111,6 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
     }
   }
   const open: OpenOptions = { config: {} };
-  const local: Record<string, unknown> = { ...connection };
   for (const key of PORTABLE) {
     const value = connection[key];
     if (typeof value === 'function' || (typeof value === 'object' && value !== null)) {

@@ -209,7 +209,8 @@ export class PoolCluster extends EventEmitter {
   /** Use {@link createPoolCluster}. */
   constructor(options: PoolClusterOptions = {}) {
     super();
-    this.canRetry = options.canRetry ?? true;
+    // mysql2's test: only a canRetry left undefined retries by default (`null` does not).
+    this.canRetry = options.canRetry === undefined ? true : Boolean(options.canRetry);
     this.#removeNodeErrorCount = options.removeNodeErrorCount || 5;
     this.#restoreNodeTimeout = options.restoreNodeTimeout || 0;
     // As in mysql2, checked (and upper-cased) by `of()`: `'order'` works, `'XYZ'` throws there.
