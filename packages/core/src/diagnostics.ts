@@ -12,6 +12,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 export interface CallEvent {
   pool: string;
   sessionId: number;
+  /** The call's id in its session: unique among the session's calls in flight (ids go round after 2^31 - 1). */
   callId: number;
   op: string;
   /** Set on `unblock:call:error`. */

@@ -5,7 +5,7 @@
 export const Slot = {
   /** Id of the call the worker is running; negated by the caller while it interrupts that call. */
   running: 0,
-  /** Id of the last call the worker finished. Ids only grow, so `done >= id` means finished. */
+  /** Id of the last call the worker finished; calls run in order (ids go round: see session-counts.ts). */
   done: 1,
   /** Id of the last call whose interrupt the caller has delivered (the worker waits for it). */
   interruptAck: 2,

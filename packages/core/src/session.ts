@@ -185,11 +185,14 @@ export class Session {
     /** Called once when the session has ended (closed or failed). */
     private readonly onEnd: () => void,
   ) {
-    // Counts and ids start where the new state says (see session-counts.ts).
+    // Counts and ids start where the new state says (see session-counts.ts), every count at the
+    // same value. This side has posted nothing yet, so `posted` still holds it; `sent` may not:
+    // the worker posts the notices its driver sent while opening right after 'opened'.
+    const start = Atomics.load(state, Slot.posted);
     this.nextId = nextCallId(Atomics.load(state, Slot.done));
-    this.laneSent = Atomics.load(state, Slot.laneTaken);
-    this.received = Atomics.load(state, Slot.sent);
-    this.laneTaken = this.received;
+    this.laneSent = start;
+    this.received = start;
+    this.laneTaken = start;
     this.interruptToken = opened.interruptToken;
     const { interruptToken } = this;
     this.threadId = opened.threadId;
@@ -710,6 +713,9 @@ export class Session {
     const length = lanes[0].prepare(call);
     if (length < 0) return false;
     const seq = nextCount(Atomics.load(state, Slot.posted));
+    // The lane still holds the message the worker took last: one numbered the same (2^32
+    // messages later) would look taken already.
+    if (seq === this.laneSent) return false;
     Atomics.store(state, Slot.waiting, call[0]);
     lanes[0].publish(seq, length);
     this.laneSent = seq;

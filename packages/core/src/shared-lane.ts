@@ -44,7 +44,7 @@ export class SharedLane {
     return [new SharedLane(buffer, 0), new SharedLane(buffer, 1)];
   }
 
-  /** Sequence number of the last message published (0 before the first). */
+  /** Sequence number of the last message published (the session's start count before the first). */
   get seq(): number {
     return Atomics.load(this.header, SEQ);
   }

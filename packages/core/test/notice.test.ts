@@ -55,5 +55,14 @@ describe('notices (OpenContext.notify)', () => {
         await s.close();
       }
     });
+
+    it(`counts a notice sent while the connection opens, so answers by lane stay in order (${name})`, async () => {
+      // The session is made after the notice was posted: it must not count it as a lane answer.
+      for (let i = 0; i < 5; i++) {
+        const s = await p.openSession({ notifyAtOpen: `early ${i}` });
+        for (let k = 0; k < 50; k++) expect(await s.call('echo', [k])).toBe(k);
+        await s.close();
+      }
+    });
   }
 });

@@ -208,7 +208,10 @@ export class SessionHost {
   /** Takes the caller's lane message if it is the next one; true when it did. */
   private takeLane(): boolean {
     const lane = this.lanes?.[0];
+    // The lane keeps the last message taken: once counts have gone round (2^32 messages by
+    // port since), its number comes up again, and it must not be taken twice.
     if (lane === undefined || lane.seq !== nextCount(this.seenPosted)) return false;
+    if (lane.seq === Atomics.load(this.state, Slot.laneTaken)) return false;
     const call = lane.take() as CallMessage;
     this.seenPosted = nextCount(this.seenPosted);
     Atomics.store(this.state, Slot.laneTaken, this.seenPosted);
@@ -476,6 +479,8 @@ export class SessionHost {
     while (Atomics.load(this.state, Slot.interruptAck) !== id && Date.now() < deadline) {
       Atomics.wait(this.state, Slot.interruptAck, Atomics.load(this.state, Slot.interruptAck), 20);
     }
+    // Cleared, so that a call with the same id a round of ids later does not find it acknowledged.
+    Atomics.store(this.state, Slot.interruptAck, 0);
     Atomics.store(this.state, Slot.running, 0);
   }
 
