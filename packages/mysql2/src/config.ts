@@ -55,9 +55,19 @@ const PORTABLE = ['typeCast', 'queryFormat'] as const;
 /** Function or stream options that cannot work across a thread. */
 const UNSUPPORTED = ['stream', 'authPlugins', 'authSwitchHandler', 'infileStreamFactory'] as const;
 
+/** mysql2's rule for a `uri` option: a key of the URI fills in only what the options leave falsy. */
+function fillFromUri(options: Record<string, unknown>, fromUri: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(fromUri)) {
+    if (!options[key]) options[key] = value;
+  }
+}
+
 /** What the caller's side keeps and what goes to the worker. */
 export interface SplitOptions {
-  /** The user's options, without uri expansion, for pool settings and own options. */
+  /**
+   * The user's options, for pool settings and own options: a `uri` option's query string fills
+   * in this package's own options only (mysql2's rule), nothing else.
+   */
   user: Record<string, unknown>;
   /** mysql2's ConnectionConfig, built here exactly as mysql2 builds it. */
   config: MysqlConfig;
@@ -122,18 +132,32 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
       if (key === 'queryFormat' && spec.kind === 'module') local[key] = localFunction(spec, key);
     }
   }
+  // mysql2 reads a `uri` option's query string as options: its ConnectionConfig copies each key
+  // into the options object where that leaves it falsy, and its PoolConfig then reads the pool
+  // options from that object. This package's own options are read from it by the same rule, so
+  // that a `uri` option sets up a pool as the same URI given as a string does (and is checked
+  // the same way, by the pool). A pool's mysql2 is given the URI expanded here, without them:
+  // expanded by mysql2, they would be warned of as options a connection does not take.
+  // (mysql2 takes any truthy `uri`: a URL object works, anything else throws its TypeError.)
+  const fromUri = connection.uri ? ConnectionConfig.parseUrl(connection.uri as string) : undefined;
+  if (fromUri !== undefined) {
+    for (const key of OWN_OPTIONS) {
+      if (Object.hasOwn(fromUri, key) && !user[key]) user[key] = fromUri[key];
+    }
+    if (forPool) {
+      fillFromUri(local, fromUri);
+      for (const key of OWN_OPTIONS) delete local[key];
+      delete local.uri;
+    }
+    fillFromUri(connection, fromUri);
+  }
   // ConnectionConfig expands `uri` into the object it is given: hand it a copy.
   const poolConfig = forPool ? new PoolConfigClass(local) : undefined;
   const config = poolConfig?.connectionConfig ?? new ConnectionConfig(local);
-  if (typeof connection.uri === 'string') {
-    // mysql2's rule: a key of the URI fills in only what the options leave falsy.
-    for (const [key, value] of Object.entries(ConnectionConfig.parseUrl(connection.uri))) {
-      if (!connection[key]) connection[key] = value;
-    }
-  }
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(connection)) {
     if ((POOL_OPTIONS as readonly string[]).includes(key) || key === 'uri') continue;
+    if ((OWN_OPTIONS as readonly string[]).includes(key)) continue;
     wire[key] = value;
   }
   open.config = wire;

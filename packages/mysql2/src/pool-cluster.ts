@@ -396,7 +396,12 @@ export class PoolCluster extends EventEmitter {
 
   #removeNode(node: ClusterNode): void {
     if (!this.#nodes.delete(node.id)) return;
-    void node.pool.end();
+    // Nobody can await this end(). After cluster.end() it is the node pool's second one, which
+    // rejects when the pool had connections, as mysql2's pool does (its connections refuse to end
+    // twice): mysql2 throws that error where no caller can catch it, from getConnection() or a
+    // query of an ended cluster, and the process ends. The node is gone either way; the error
+    // is dropped.
+    void node.pool.end().catch(() => undefined);
   }
 }
 
