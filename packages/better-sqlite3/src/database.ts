@@ -908,6 +908,9 @@ export class Database {
       // before the pool closes the writer.
       const grace = this.#options.pool.closeTimeout ?? 5_000;
       const readers = this.#readers.map((slot) => slot.session);
+      // Closing a reader forgets its handles: a cursor left open there (the uniform client's
+      // close) is reported now, as the pool reports those of the writer.
+      if (force) this.#pool.leaks.reportOpenAtClose();
       const readersClosed = this.#closeReaders();
       if (!(await settledWithin(readersClosed, grace))) {
         for (const session of readers) session.cancelAll(closedBeforeCallFinished);

@@ -86,3 +86,50 @@ async function openAndDrop(stmt: Statement): Promise<void> {
   const it = stmt.iterate();
   expect((await it.next()).done).toBe(false);
 }
+
+describe('leaks at close', () => {
+  it("the client's close() reports an iterator left open on a reader (closing the readers first forgets their handles)", async () => {
+    const { createClient } = await import('@unblock/better-sqlite3');
+    const { databaseOf } = await import('@unblock/better-sqlite3/testing');
+    const { readersOpen, tempDir } = await import('./helpers.js');
+    const tmp = tempDir();
+    try {
+      const setup = await Database.open(tmp.file('leaks.db'));
+      await setup.pragma('journal_mode = WAL');
+      await setup.exec(
+        'create table t (x); insert into t select x from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) select x from c)',
+      );
+      await setup.close();
+      const client = createClient({ filename: tmp.file('leaks.db'), readers: 2 });
+      await client.query('select 1');
+      await readersOpen(databaseOf(client), 3);
+      const events: string[] = [];
+      poolOf(client).leaks.on('leak', (event: { reason: string; kind: string }) =>
+        events.push(`${event.reason} ${event.kind}`),
+      );
+      const it = client.iterate('select x from t', [], { batchSize: 10 });
+      await it.next();
+      await client.close();
+      expect(events).toEqual(['open-at-close cursor']);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("reports an iterator left open on the writer once, though the client's close reports before the pool's", async () => {
+    const { createClient } = await import('@unblock/better-sqlite3');
+    const client = createClient({ filename: ':memory:' });
+    await client.query('create table t (x)');
+    await client.query(
+      'insert into t select x from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) select x from c)',
+    );
+    const events: string[] = [];
+    poolOf(client).leaks.on('leak', (event: { reason: string; kind: string }) =>
+      events.push(`${event.reason} ${event.kind}`),
+    );
+    const it = client.iterate('select x from t', [], { batchSize: 10 });
+    await it.next();
+    await client.close();
+    expect(events).toEqual(['open-at-close cursor']);
+  });
+});

@@ -45,6 +45,8 @@ export interface TrackedHandle {
   timer?: NodeJS.Timeout;
   warned: boolean;
   closed: boolean;
+  /** Reported as still open at close already (see {@link LeakDetector.reportOpenAtClose}). */
+  reportedOpen?: boolean;
 }
 
 /** Options of a {@link LeakDetector}. */
@@ -169,11 +171,15 @@ export class LeakDetector extends EventEmitter<{ leak: [LeakEvent] }> {
     }
   }
 
-  /** Reports every lease still out, as a pool closes. */
+  /**
+   * Reports every lease still out, as a pool closes, each once: an adapter that closes some of
+   * its sessions before the pool (their handles are then forgotten) reports first.
+   */
   reportOpenAtClose(): number {
     let count = 0;
     for (const record of this.live) {
-      if (!this.isLease(record.kind)) continue;
+      if (!this.isLease(record.kind) || record.reportedOpen === true) continue;
+      record.reportedOpen = true;
       count++;
       this.report(
         record,
