@@ -1,5 +1,6 @@
 import {
   CallsInFlight,
+  iterateBatchSize,
   PoolClosedError,
   withCallOptions,
   type CallOptions,
@@ -163,10 +164,7 @@ export function createClient(options: ClientOptions): Client {
       opts?: IterateOptions,
     ) {
       if (refused()) throw closedError();
-      // As @unblock/mysql2 checks it, at the first next().
-      const batchSize = opts?.batchSize ?? 256;
-      if (!Number.isInteger(batchSize) || batchSize < 1)
-        throw new RangeError('options.batchSize must be a positive integer');
+      const batchSize = iterateBatchSize(opts);
       const callOptions: CallOptions | undefined =
         opts?.signal === undefined && opts?.timeout === undefined
           ? undefined

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { watchLeaks } from '@unblock/core/testing';
+import type { Client } from '@unblock/core';
 import Database, { type Statement } from '@unblock/better-sqlite3';
 import { poolOf } from '@unblock/better-sqlite3/testing';
 
@@ -87,6 +88,18 @@ async function openAndDrop(stmt: Statement): Promise<void> {
   expect((await it.next()).done).toBe(false);
 }
 
+/** The leak events of closing `client` with an iterator over table t open after its first batch. */
+async function leaksOfClosingWithIteratorOpen(client: Client): Promise<string[]> {
+  const events: string[] = [];
+  poolOf(client).leaks.on('leak', (event: { reason: string; kind: string }) =>
+    events.push(`${event.reason} ${event.kind}`),
+  );
+  const it = client.iterate('select x from t', [], { batchSize: 10 });
+  await it.next();
+  await client.close();
+  return events;
+}
+
 describe('leaks at close', () => {
   it("the client's close() reports an iterator left open on a reader (closing the readers first forgets their handles)", async () => {
     const { createClient } = await import('@unblock/better-sqlite3');
@@ -103,14 +116,7 @@ describe('leaks at close', () => {
       const client = createClient({ filename: tmp.file('leaks.db'), readers: 2 });
       await client.query('select 1');
       await readersOpen(databaseOf(client), 3);
-      const events: string[] = [];
-      poolOf(client).leaks.on('leak', (event: { reason: string; kind: string }) =>
-        events.push(`${event.reason} ${event.kind}`),
-      );
-      const it = client.iterate('select x from t', [], { batchSize: 10 });
-      await it.next();
-      await client.close();
-      expect(events).toEqual(['open-at-close cursor']);
+      expect(await leaksOfClosingWithIteratorOpen(client)).toEqual(['open-at-close cursor']);
     } finally {
       tmp.cleanup();
     }
@@ -123,13 +129,6 @@ describe('leaks at close', () => {
     await client.query(
       'insert into t select x from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) select x from c)',
     );
-    const events: string[] = [];
-    poolOf(client).leaks.on('leak', (event: { reason: string; kind: string }) =>
-      events.push(`${event.reason} ${event.kind}`),
-    );
-    const it = client.iterate('select x from t', [], { batchSize: 10 });
-    await it.next();
-    await client.close();
-    expect(events).toEqual(['open-at-close cursor']);
+    expect(await leaksOfClosingWithIteratorOpen(client)).toEqual(['open-at-close cursor']);
   });
 });

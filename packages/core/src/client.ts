@@ -47,6 +47,23 @@ export interface IterateOptions extends CallOptions {
 }
 
 /**
+ * The rows per round trip of an {@link IterateOptions}: its `batchSize`, 256 by default. Throws
+ * a RangeError for anything but a positive integer; an adapter calls it at the first `next()`.
+ *
+ * @example
+ * ```ts
+ * iterateBatchSize({}); // 256
+ * iterateBatchSize({ batchSize: 0 }); // throws RangeError('options.batchSize must be a positive integer')
+ * ```
+ */
+export function iterateBatchSize(options: { batchSize?: number } | undefined): number {
+  const batchSize = options?.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError('options.batchSize must be a positive integer');
+  return batchSize;
+}
+
+/**
  * One uniform client beside each drop-in API: the same calls on SQLite and MySQL. Calls made
  * inside `transaction(fn)`'s async context run in that transaction. Errors stay the driver's
  * own (class and code).

@@ -36,6 +36,7 @@ export { offload, poolOf } from './offload.js';
 export type { Offloaded, OffloadOptions, Remote } from './offload.js';
 export type { RowShape } from './row-set.js';
 export { RowBatch } from './row-batch.js';
+export { iterateBatchSize } from './client.js';
 export type { Client, QueryResult, QueryParams, IterateOptions } from './client.js';
 export { toPortableFunction } from './portable-function.js';
 export type { FunctionReference, PortableFunction } from './portable-function.js';

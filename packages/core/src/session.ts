@@ -430,9 +430,7 @@ export class Session {
   private failure(entry: PendingCall, error: Error): Error {
     if (!(error instanceof WorkerExitedError)) return error;
     const running = Math.abs(Atomics.load(this.state, Slot.running));
-    const started =
-      entry.sent &&
-      (entry.id === running || callReached(Atomics.load(this.state, Slot.done), entry.id));
+    const started = entry.sent && (entry.id === running || this.finished(entry.id));
     return new WorkerExitedError(error.exitCode, error.reason, started);
   }
 
@@ -541,11 +539,16 @@ export class Session {
     return entry.cancelledWith ?? new AbortError(when, reason);
   }
 
+  /** Whether the worker has finished call `id` (calls run in order). */
+  private finished(id: number): boolean {
+    return callReached(Atomics.load(this.state, Slot.done), id);
+  }
+
   /** Stops a call the worker has been sent (see abort). */
   private stopSent(entry: PendingCall, reason: unknown): void {
     const { id } = entry;
     const { state } = this;
-    if (entry.settled || callReached(Atomics.load(state, Slot.done), id)) return;
+    if (entry.settled || this.finished(id)) return;
     // Whether the worker is sure to skip the call if it has not started it: with a port of its
     // own it pulls the cancel just posted when it starts a call; a mux end needs a mark. With
     // none free, look again shortly (the worker takes marks as it reaches their calls).
@@ -561,7 +564,7 @@ export class Session {
       // is read before `done` is read again: a call that started and finished between two
       // reads the other way round would look never started, and be called 'queued'.
       const running = Atomics.load(state, Slot.running) === id;
-      const done = callReached(Atomics.load(state, Slot.done), id);
+      const done = this.finished(id);
       if (running || done) unmark();
       if (done) return;
       if (!running && !skipped) return again();
@@ -569,7 +572,7 @@ export class Session {
       return;
     }
     if (Atomics.compareExchange(state, Slot.running, id, -id) !== id) {
-      if (callReached(Atomics.load(state, Slot.done), id)) return unmark();
+      if (this.finished(id)) return unmark();
       if (!skipped) return again();
       this.settle(entry, false, this.abortError(entry, 'queued', reason));
       return;
@@ -577,7 +580,7 @@ export class Session {
     unmark();
     // `running` now says -id: the worker will not start another call until we acknowledge,
     // so the interrupt below can only reach this call.
-    if (callReached(Atomics.load(state, Slot.done), id)) {
+    if (this.finished(id)) {
       this.acknowledge(id);
       return;
     }
@@ -612,7 +615,7 @@ export class Session {
    */
   private interruptUntilDone(id: number): void {
     const again = (): void => {
-      if (this.broken === undefined && !callReached(Atomics.load(this.state, Slot.done), id)) {
+      if (this.broken === undefined && !this.finished(id)) {
         try {
           this.env.interrupt!(this.interruptToken);
         } catch {

@@ -154,8 +154,9 @@ function withoutMaxQueue(options: Exclude<MysqlClientOptions, string>): PoolOpti
  */
 export function createClient(options: MysqlClientOptions): MysqlClient {
   const own = typeof options === 'string' ? {} : options;
-  // Core's rules and messages: maxQueue is checked as core's maxQueue, which it mirrors here.
-  validatePoolSettings({ maxQueue: own.maxQueue, closeTimeout: own.closeTimeout });
+  // Core's rules and messages: maxQueue is checked as core's maxQueue, which it mirrors here
+  // (closeTimeout is the pool's too: the pool checks it).
+  validatePoolSettings({ maxQueue: own.maxQueue });
   const maxQueue = own.maxQueue ?? Infinity;
   const closeTimeout = own.closeTimeout ?? 5_000;
   // The pool's end() also lets running statements finish for up to closeTimeout, not longer.

@@ -55,10 +55,17 @@ const PORTABLE = ['typeCast', 'queryFormat'] as const;
 /** Function or stream options that cannot work across a thread. */
 const UNSUPPORTED = ['stream', 'authPlugins', 'authSwitchHandler', 'infileStreamFactory'] as const;
 
-/** mysql2's rule for a `uri` option: a key of the URI fills in only what the options leave falsy. */
-function fillFromUri(options: Record<string, unknown>, fromUri: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(fromUri)) {
-    if (!options[key]) options[key] = value;
+/**
+ * mysql2's rule for a `uri` option: a key of the URI (of `keys`, when given) fills in only what
+ * the options leave falsy.
+ */
+function fillFromUri(
+  options: Record<string, unknown>,
+  fromUri: Record<string, unknown>,
+  keys: readonly string[] = Object.keys(fromUri),
+): void {
+  for (const key of keys) {
+    if (Object.hasOwn(fromUri, key) && !options[key]) options[key] = fromUri[key];
   }
 }
 
@@ -141,9 +148,7 @@ export function splitOptions(input: unknown, forPool = false): SplitOptions {
   // (mysql2 takes any truthy `uri`: a URL object works, anything else throws its TypeError.)
   const fromUri = connection.uri ? ConnectionConfig.parseUrl(connection.uri as string) : undefined;
   if (fromUri !== undefined) {
-    for (const key of OWN_OPTIONS) {
-      if (Object.hasOwn(fromUri, key) && !user[key]) user[key] = fromUri[key];
-    }
+    fillFromUri(user, fromUri, OWN_OPTIONS);
     if (forPool) {
       fillFromUri(local, fromUri);
       for (const key of OWN_OPTIONS) delete local[key];

@@ -1,5 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { CallOptions, ReceivedRows, RemoteHandle } from '@unblock/core';
+import {
+  iterateBatchSize,
+  type CallOptions,
+  type ReceivedRows,
+  type RemoteHandle,
+} from '@unblock/core';
 import { missingSqlError } from './connection.js';
 import { portableValues } from './raw-codec.js';
 import { fieldsFromJson } from './results.js';
@@ -49,9 +54,7 @@ export async function* iterateRows<Row>(
   slot?: CursorSlot,
 ): AsyncGenerator<Row, void, undefined> {
   try {
-    const batchSize = options.batchSize ?? 256;
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new RangeError('options.batchSize must be a positive integer');
+    const batchSize = iterateBatchSize(options);
     // Refused as query() and execute() refuse it: mysql2 would fail writing the command, and a
     // failed write closes its connection.
     if (sql === undefined || sql === null)

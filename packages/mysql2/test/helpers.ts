@@ -1,7 +1,7 @@
 // Shared by the tests: the real MariaDB they run against, and how to compare with mysql2.
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 
 export const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' };
 
@@ -205,4 +205,15 @@ export async function withConnectionAndPool<T>(
  */
 export function countsOf(pool: object): { all: number; free: number; queued: number } {
   return (pool as { counts: { all: number; free: number; queued: number } }).counts;
+}
+
+/** What console.error printed while `fn` ran. */
+export async function printed(fn: () => Promise<void>): Promise<string[]> {
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    await fn();
+    return errors.mock.calls.map((args) => args.map(String).join(' '));
+  } finally {
+    errors.mockRestore();
+  }
 }

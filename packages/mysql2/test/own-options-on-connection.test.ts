@@ -4,21 +4,10 @@
 // without a word, so a leakDetectionThreshold or workerNice given there seemed to be set.
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
-import { describe, expect, it, vi } from 'vitest';
-import { DB, dbAvailable } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { DB, dbAvailable, printed } from './helpers.js';
 
 const OWN = { workers: 2, leakDetectionThreshold: 60_000, closeTimeout: 1000, workerNice: 3 };
-
-/** What console.error printed while `fn` ran. */
-async function printed(fn: () => Promise<void>): Promise<string[]> {
-  const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await fn();
-    return errors.mock.calls.map((args) => args.map(String).join(' '));
-  } finally {
-    errors.mockRestore();
-  }
-}
 
 describe.skipIf(!dbAvailable)("this package's pool options given to createConnection()", () => {
   it("print mysql2's warning for each, as mysql2/promise prints it for them", async () => {

@@ -5,25 +5,14 @@
 // them, bad values included.
 import rawMysql from 'mysql2/promise';
 import mysql from '@unblock/mysql2';
-import { describe, expect, it, vi } from 'vitest';
-import { DB, dbAvailable } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { DB, dbAvailable, printed } from './helpers.js';
 
 interface PoolConfig {
   connectionLimit: number;
 }
 
 const URI = `mysql://${DB.user}@${DB.host}:${DB.port}/${DB.database}`;
-
-/** What console.error printed while `fn` ran. */
-async function printed(fn: () => Promise<void>): Promise<string[]> {
-  const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await fn();
-    return errors.mock.calls.map((args) => args.map(String).join(' '));
-  } finally {
-    errors.mockRestore();
-  }
-}
 
 /** The error `fn` throws, as `Class: message`. */
 function thrown(fn: () => unknown): string {
